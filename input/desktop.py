@@ -1,0 +1,68 @@
+"""The X side as one object: a connection and the devices that live on it."""
+
+from contextlib import contextmanager
+
+from .capture import ScreenGrabber
+from .cursor import Cursor
+from .display import DisplayUnavailable, XConnection
+from .keyboard import Keyboard
+from .pointer import Pointer
+
+
+class Desktop:
+    """Keyboard, pointer, cursor and screen of one display; rebuilt whenever the connection is."""
+
+    def __init__(self, display_name: str):
+        self.display_name = display_name
+        self.connection = XConnection(display_name)
+        self.connection.on_connect.append(self._attach)
+        self.grabber = ScreenGrabber(display_name)
+
+    def _attach(self, display) -> None:
+        display.xfixes_query_version()  # XFixes requires this before any other request
+        self._keyboard = Keyboard(display)
+        self._pointer = Pointer(display)
+        self._cursor = Cursor(display)
+
+    @property
+    def keyboard(self) -> Keyboard:
+        self.connection.display
+        return self._keyboard
+
+    @property
+    def pointer(self) -> Pointer:
+        self.connection.display
+        return self._pointer
+
+    @property
+    def cursor(self) -> Cursor:
+        self.connection.display
+        return self._cursor
+
+    @property
+    def screen_size(self) -> tuple[int, int]:
+        return self.connection.screen_size
+
+    @contextmanager
+    def guarded(self):
+        """Run X work; a lost connection becomes DisplayUnavailable."""
+        with self.connection.guard():
+            yield self
+
+    def flush(self) -> None:
+        with self.connection.guard() as display:
+            display.flush()
+
+    def release_all(self) -> None:
+        """Release every key and button this daemon pressed and give back lent keycodes."""
+        try:
+            with self.connection.guard():
+                self.keyboard.release_all()
+                self.pointer.release_all()
+        except DisplayUnavailable:
+            pass  # the server took the pressed state with it
+
+    def close(self) -> None:
+        self.release_all()
+        self.grabber.close()
+        self.connection.close()

@@ -1,0 +1,88 @@
+"""The one long-lived X connection, and what happens when the X server goes away."""
+
+import logging
+from contextlib import contextmanager
+
+from Xlib import display as xdisplay
+from Xlib import error as xerror
+
+log = logging.getLogger(__name__)
+
+# What python-xlib raises when the server is gone or refuses us.
+CONNECTION_ERRORS = (
+    xerror.ConnectionClosedError,
+    xerror.DisplayError,
+    ConnectionError,
+    OSError,
+)
+
+
+class DisplayUnavailable(RuntimeError):
+    """The X display cannot be reached right now."""
+
+
+class XConnection:
+    """Opens the display lazily, drops it on connection errors and reopens it on next use."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._display: xdisplay.Display | None = None
+        self.on_connect = []  # callbacks(display) run after every (re)connect
+
+    @property
+    def display(self) -> xdisplay.Display:
+        if self._display is None:
+            self._connect()
+        return self._display
+
+    def _connect(self) -> None:
+        try:
+            conn = xdisplay.Display(self.name)
+        except CONNECTION_ERRORS as exc:
+            raise DisplayUnavailable(f"cannot open display {self.name}: {exc}") from None
+        for extension in ("XTEST", "XFIXES"):
+            if not conn.has_extension(extension):
+                conn.close()
+                raise DisplayUnavailable(f"display {self.name} lacks the {extension} extension")
+        conn.set_error_handler(self._log_x_error)
+        self._display = conn
+        for callback in self.on_connect:
+            callback(conn)
+        log.info("connected to display %s", self.name)
+
+    @staticmethod
+    def _log_x_error(err, request):
+        log.warning("X error: %s", err)
+
+    @contextmanager
+    def guard(self):
+        """Turn connection loss inside the block into DisplayUnavailable and forget the dead connection."""
+        try:
+            yield self.display
+        except CONNECTION_ERRORS as exc:
+            self.drop()
+            raise DisplayUnavailable(f"display {self.name} went away: {exc}") from None
+
+    @property
+    def screen_size(self) -> tuple[int, int]:
+        screen = self.display.screen()
+        return screen.width_in_pixels, screen.height_in_pixels
+
+    def is_alive(self) -> bool:
+        """One round trip; reconnects if the server came back."""
+        try:
+            with self.guard() as conn:
+                conn.get_input_focus()
+            return True
+        except DisplayUnavailable:
+            return False
+
+    def drop(self) -> None:
+        if self._display is not None:
+            try:
+                self._display.close()
+            except Exception:  # the socket is already dead; nothing to flush
+                pass
+            self._display = None
+
+    close = drop

@@ -1,0 +1,130 @@
+"""Key names to X keysyms: keysym names, xdotool's aliases, single characters, `+` combos.
+
+Pure data and lookup; no X connection. Every name is checked here so that an
+unknown key is a 400 before anything is pressed (xdotool silently ignores it).
+"""
+
+from functools import lru_cache
+
+import Xlib.keysymdef
+from Xlib import XK
+
+for _group in Xlib.keysymdef.__all__:
+    XK.load_keysym_group(_group)
+
+# xdotool's and common agents' spellings, matched case-insensitively.
+ALIASES = {
+    "ctrl": "Control_L",
+    "control": "Control_L",
+    "shift": "Shift_L",
+    "alt": "Alt_L",
+    "option": "Alt_L",
+    "super": "Super_L",
+    "meta": "Super_L",
+    "cmd": "Super_L",
+    "command": "Super_L",
+    "win": "Super_L",
+    "windows": "Super_L",
+    "enter": "Return",
+    "return": "Return",
+    "esc": "Escape",
+    "escape": "Escape",
+    "del": "Delete",
+    "delete": "Delete",
+    "backspace": "BackSpace",
+    "bksp": "BackSpace",
+    "ins": "Insert",
+    "insert": "Insert",
+    "pgup": "Prior",
+    "pageup": "Prior",
+    "page_up": "Prior",
+    "pgdn": "Next",
+    "pgdown": "Next",
+    "pagedown": "Next",
+    "page_down": "Next",
+    "space": "space",
+    "spacebar": "space",
+    "tab": "Tab",
+    "home": "Home",
+    "end": "End",
+    "up": "Up",
+    "down": "Down",
+    "left": "Left",
+    "right": "Right",
+    "arrowup": "Up",
+    "arrowdown": "Down",
+    "arrowleft": "Left",
+    "arrowright": "Right",
+    "capslock": "Caps_Lock",
+    "printscreen": "Print",
+}
+
+SPECIAL_CHARS = {"\n": XK.XK_Return, "\r": XK.XK_Return, "\t": XK.XK_Tab}
+
+
+class UnknownKey(ValueError):
+    """A key name that is no keysym, alias or single character."""
+
+
+def char_to_keysym(char: str) -> int:
+    """The keysym that types `char`: Latin-1 keysyms are the code point, the rest 0x01000000 + code point."""
+    if char in SPECIAL_CHARS:
+        return SPECIAL_CHARS[char]
+    code = ord(char)
+    if 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xFF:
+        return code
+    return 0x01000000 + code
+
+
+@lru_cache(maxsize=1)
+def _lowercase_names() -> dict[str, int]:
+    names: dict[str, int] = {}
+    for attr, value in vars(XK).items():
+        if attr.startswith("XK_"):
+            names.setdefault(attr[3:].lower(), value)
+    return names
+
+
+def _named_keysym(name: str) -> int:
+    keysym = XK.string_to_keysym(name)
+    if not keysym and name.startswith("XF86") and not name.startswith("XF86_"):
+        keysym = XK.string_to_keysym("XF86_" + name[4:])  # python-xlib spells XF86Back as XF86_Back
+    return keysym
+
+
+@lru_cache(maxsize=4096)
+def keysym_for(name: str) -> int:
+    """The keysym of one key name (no `+`). Raises UnknownKey."""
+    if len(name) == 1:
+        return char_to_keysym(name)
+    keysym = _named_keysym(name)
+    if keysym:
+        return keysym
+    alias = ALIASES.get(name.lower())
+    if alias:
+        return _named_keysym(alias)
+    keysym = _lowercase_names().get(name.lower())
+    if keysym:
+        return keysym
+    raise UnknownKey(f"unknown key {name!r}")
+
+
+def split_combo(combo: str) -> list[str]:
+    """Split `Ctrl+Shift+Tab` into names; `+` alone and a trailing `++` mean the plus key."""
+    if combo == "+":
+        return ["+"]
+    if combo.endswith("++"):
+        return split_combo(combo[:-2]) + ["+"] if len(combo) > 2 else _reject(combo)
+    parts = combo.split("+")
+    if any(part == "" for part in parts):
+        _reject(combo)
+    return parts
+
+
+def _reject(combo: str):
+    raise UnknownKey(f"malformed key combination {combo!r}")
+
+
+def parse_combo(combo: str) -> list[int]:
+    """Keysyms of a combo in press order. Raises UnknownKey."""
+    return [keysym_for(name) for name in split_combo(combo)]

@@ -1,0 +1,49 @@
+"""XTest pointer: absolute motion, buttons and wheel notches, and the pointer's position."""
+
+from Xlib import X
+from Xlib.ext import xtest
+
+BUTTONS = {"left": 1, "middle": 2, "right": 3, "back": 8, "forward": 9}
+WHEEL = {"up": 4, "down": 5, "left": 6, "right": 7}
+
+
+def wheel_clicks(delta_x: int, delta_y: int) -> list[tuple[int, int]]:
+    """(button, notches) for a scroll: positive y is down (5), positive x is right (7)."""
+    clicks = []
+    if delta_y:
+        clicks.append((WHEEL["down"] if delta_y > 0 else WHEEL["up"], abs(delta_y)))
+    if delta_x:
+        clicks.append((WHEEL["right"] if delta_x > 0 else WHEEL["left"], abs(delta_x)))
+    return clicks
+
+
+class Pointer:
+    def __init__(self, display):
+        self.display = display
+        self.pressed: list[int] = []  # buttons down, in press order
+
+    def move(self, x: int, y: int) -> None:
+        xtest.fake_input(self.display, X.MotionNotify, x=int(x), y=int(y))
+
+    def down(self, button: int) -> None:
+        xtest.fake_input(self.display, X.ButtonPress, button)
+        self.pressed.append(button)
+
+    def up(self, button: int) -> None:
+        xtest.fake_input(self.display, X.ButtonRelease, button)
+        if button in self.pressed:
+            self.pressed.remove(button)
+
+    def click(self, button: int) -> None:
+        self.down(button)
+        self.up(button)
+
+    def position(self) -> tuple[int, int]:
+        reply = self.display.screen().root.query_pointer()
+        return reply.root_x, reply.root_y
+
+    def release_all(self) -> None:
+        for button in reversed(self.pressed):
+            xtest.fake_input(self.display, X.ButtonRelease, button)
+        self.pressed.clear()
+        self.display.flush()
