@@ -1,0 +1,174 @@
+"""Each action type is one small async function: (desktop, params) -> result.
+
+Results: {} for actions that return nothing, {"x","y"}, {"text"}, or an Image.
+All X work happens on the worker's task; only clipboard helpers and image
+encoding leave the event loop.
+"""
+
+import asyncio
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from input import BUTTONS, Desktop, encode_png, parse_combo, read_clipboard, wheel_clicks, write_clipboard
+
+from . import models as m
+from .motion import drag_smooth, drag_straight, glide
+from .timing import follow, sleep_until
+
+# Gap between the clicks of num_clicks: far inside any double-click interval, yet distinct events.
+CLICK_GAP_S = 0.015
+
+
+@dataclass(frozen=True)
+class Image:
+    mime_type: str
+    data: bytes
+
+
+def _combo_keysyms(combos: list[str]) -> list[int]:
+    return [keysym for combo in combos for keysym in parse_combo(combo)]
+
+
+@asynccontextmanager
+async def holding(desktop: Desktop, hold_keys: list[str]):
+    """Hold these keys around the body; always released, whatever ends it."""
+    keysyms = _combo_keysyms(hold_keys)
+    if not keysyms:
+        yield
+        return
+    keyboard = desktop.keyboard
+    try:
+        await follow(keyboard.hold(keysyms), desktop.flush)
+        yield
+    finally:
+        keyboard.release(keysyms)
+        desktop.flush()
+
+
+async def click_mouse(desktop: Desktop, p: m.ClickMouseRequest) -> dict:
+    async with holding(desktop, p.hold_keys):
+        pointer = desktop.pointer
+        if p.smooth:
+            await follow(glide(pointer, (p.x, p.y), None, desktop.screen_size), desktop.flush)
+        else:
+            pointer.move(p.x, p.y)
+        button = BUTTONS[p.button]
+        start = time.monotonic()
+        for index in range(p.num_clicks):
+            await sleep_until(start + index * CLICK_GAP_S)
+            if p.click_type in ("down", "click"):
+                pointer.down(button)
+            if p.click_type in ("up", "click"):
+                pointer.up(button)
+            desktop.flush()
+    return {}
+
+
+async def move_mouse(desktop: Desktop, p: m.MoveMouseRequest) -> dict:
+    async with holding(desktop, p.hold_keys):
+        if p.smooth:
+            await follow(glide(desktop.pointer, (p.x, p.y), p.duration_ms, desktop.screen_size), desktop.flush)
+        else:
+            desktop.pointer.move(p.x, p.y)
+            desktop.flush()
+    return {}
+
+
+async def type_text(desktop: Desktop, p: m.TypeTextRequest) -> dict:
+    await follow(desktop.keyboard.type_text(p.text, p.delay / 1000), desktop.flush)
+    return {}
+
+
+async def press_key(desktop: Desktop, p: m.PressKeyRequest) -> dict:
+    keyboard = desktop.keyboard
+    async with holding(desktop, p.hold_keys):
+        for combo in p.keys:
+            keysyms = parse_combo(combo)
+            try:
+                await follow(keyboard.hold(keysyms), desktop.flush)
+                if p.duration:
+                    await asyncio.sleep(p.duration / 1000)
+            finally:
+                keyboard.release(keysyms)
+                desktop.flush()
+    return {}
+
+
+async def scroll(desktop: Desktop, p: m.ScrollRequest) -> dict:
+    async with holding(desktop, p.hold_keys):
+        pointer = desktop.pointer
+        pointer.move(p.x, p.y)
+        for button, notches in wheel_clicks(p.delta_x, p.delta_y):
+            for _ in range(notches):
+                pointer.click(button)
+        desktop.flush()
+    return {}
+
+
+async def drag_mouse(desktop: Desktop, p: m.DragMouseRequest) -> dict:
+    pointer = desktop.pointer
+    button = BUTTONS[p.button]
+    async with holding(desktop, p.hold_keys):
+        pointer.move(*p.path[0])
+        pointer.down(button)
+        try:
+            desktop.flush()
+            await asyncio.sleep(p.delay / 1000)
+            if p.smooth:
+                steps = drag_smooth(pointer, p.path, p.duration_ms, desktop.screen_size)
+            else:
+                steps = drag_straight(pointer, p.path, p.steps_per_segment, p.step_delay_ms / 1000)
+            await follow(steps, desktop.flush)
+        finally:
+            pointer.up(button)
+            desktop.flush()
+    return {}
+
+
+async def set_cursor(desktop: Desktop, p: m.SetCursorRequest) -> dict:
+    desktop.cursor.set_hidden(p.hidden)
+    return {}
+
+
+async def sleep(desktop: Desktop, p: m.SleepAction) -> dict:
+    await asyncio.sleep(p.duration_ms / 1000)
+    return {}
+
+
+async def write_clipboard_action(desktop: Desktop, p: m.WriteClipboardRequest) -> dict:
+    await asyncio.to_thread(write_clipboard, desktop.display_name, p.text)
+    return {}
+
+
+async def read_clipboard_action(desktop: Desktop, p: m.NoParams) -> dict:
+    return {"text": await asyncio.to_thread(read_clipboard, desktop.display_name)}
+
+
+async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:
+    width, height = desktop.screen_size
+    region = p.region or m.Region(x=0, y=0, width=width, height=height)
+    frame = desktop.grabber.grab(region.x, region.y, region.width, region.height)
+    return Image("image/png", await asyncio.to_thread(encode_png, frame))
+
+
+async def get_mouse_position(desktop: Desktop, p: m.NoParams) -> dict:
+    x, y = desktop.pointer.position()
+    return {"x": x, "y": y}
+
+
+ACTIONS = {
+    "click_mouse": click_mouse,
+    "move_mouse": move_mouse,
+    "type_text": type_text,
+    "press_key": press_key,
+    "scroll": scroll,
+    "drag_mouse": drag_mouse,
+    "set_cursor": set_cursor,
+    "sleep": sleep,
+    "write_clipboard": write_clipboard_action,
+    "read_clipboard": read_clipboard_action,
+    "screenshot": screenshot,
+    "get_mouse_position": get_mouse_position,
+}
+assert ACTIONS.keys() == m.PARAMS.keys()

@@ -1,0 +1,92 @@
+"""`xhands serve`: attach to a display (or start a private Xvfb) and serve the API."""
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import os
+import signal
+import sys
+from importlib.metadata import version
+
+from aiohttp import web
+
+from input import Desktop
+
+from .app import Settings, create_app
+from .xvfb import Xvfb
+
+log = logging.getLogger("xhands")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xhands", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"xhands {version('xhands')}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the daemon")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=10001)
+    serve.add_argument("--unix-socket", metavar="PATH")
+    serve.add_argument("--display", default=os.environ.get("DISPLAY") or None, help="attach to this display (default $DISPLAY; none: start a private Xvfb)")
+    serve.add_argument("--screen", default="1920x1080x24", help="size of a private Xvfb, WxHxD")
+    serve.add_argument("--token", default=os.environ.get("XHANDS_TOKEN") or None, help="bearer token [XHANDS_TOKEN]")
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--log-format", choices=["text", "json"], default="text")
+    return parser
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def setup_logging(level: str, fmt: str) -> None:
+    if fmt == "json":
+        format_ = '{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}'
+    else:
+        format_ = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=level.upper(), format=format_, stream=sys.stderr)
+
+
+async def serve(args) -> None:
+    xvfb = None
+    display = args.display
+    if not display:
+        xvfb = Xvfb(args.screen)
+        display = xvfb.start()
+        log.info("started a private Xvfb on %s (%s)", display, args.screen)
+    desktop = Desktop(display)
+    app = create_app(desktop, Settings(token=args.token))
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    try:
+        await runner.setup()
+        site = web.UnixSite(runner, args.unix_socket) if args.unix_socket else web.TCPSite(runner, args.host, args.port)
+        await site.start()
+        if args.unix_socket:
+            os.chmod(args.unix_socket, 0o600)
+        log.info("xhands listening on %s, display %s", args.unix_socket or f"http://{args.host}:{args.port}", display)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await runner.cleanup()
+        if xvfb:
+            xvfb.stop()
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level, args.log_format)
+    if args.command == "serve":
+        if not args.unix_socket and not is_loopback(args.host) and not args.token:
+            log.error("refusing to listen on %s without a token (--token or XHANDS_TOKEN)", args.host)
+            return 2
+        asyncio.run(serve(args))
+    return 0

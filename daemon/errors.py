@@ -1,0 +1,63 @@
+"""The seeds' Error shape: {"code", "message", "details": [{"code", "message", "target"}], "inner_error"}."""
+
+from pydantic import ValidationError
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "display_unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error answered in the Error shape."""
+
+    def __init__(self, status: int, message: str, details: list[dict] | None = None, inner: dict | None = None, headers=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = details or []
+        self.inner = inner
+        self.headers = headers or {}
+
+    @property
+    def code(self) -> str:
+        return STATUS_CODES.get(self.status, "error")
+
+    def body(self) -> dict:
+        body = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        if self.inner:
+            body["inner_error"] = self.inner
+        return body
+
+
+def json_path(loc: tuple, prefix: str = "") -> str:
+    """('actions', 3, 'click_mouse', 'x') -> 'actions[3].click_mouse.x'."""
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def from_validation(exc: ValidationError, prefix: str = "") -> ApiError:
+    details = []
+    for err in exc.errors(include_url=False, include_input=False):
+        # Pydantic names union/function members in loc (e.g. 'function-after[...]'); keep the JSON path only.
+        loc = tuple(part for part in err["loc"] if isinstance(part, int) or not ("[" in part or "-" in part))
+        if "at" in err.get("ctx", {}):
+            loc += (err["ctx"]["at"],)
+        details.append({"code": err["type"], "message": err["msg"], "target": json_path(loc, prefix)})
+    first = details[0]
+    where = f"{first['target']}: " if first["target"] else ""
+    return ApiError(400, f"invalid request: {where}{first['message']}", details)

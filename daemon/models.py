@@ -1,0 +1,230 @@
+"""Request models: the one source of validation and of the OpenAPI document.
+
+Strict like a Go or TypeScript client of the same OpenAPI: no coercion
+("10" or true is not an integer), int32 range, unknown fields rejected.
+Screen bounds and limits come from the validation context, so a whole batch
+is checked against the live screen before anything runs.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from input import UnknownKey, parse_combo
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+MAX_ACTIONS = 100
+MAX_TEXT = 100_000
+MAX_PATH = 1_000
+
+Int32 = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]
+
+
+def _screen(info: ValidationInfo) -> tuple[int, int] | None:
+    return (info.context or {}).get("screen")
+
+
+def _on_screen(axis: int, name: str):
+    def check(value: int, info: ValidationInfo) -> int:
+        screen = _screen(info)
+        if screen and not 0 <= value < screen[axis]:
+            raise PydanticCustomError(
+                "out_of_screen",
+                "{name}={value} is outside the screen (0..{last})",
+                {"name": name, "value": value, "last": screen[axis] - 1},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+ScreenX = Annotated[Int32, _on_screen(0, "x")]
+ScreenY = Annotated[Int32, _on_screen(1, "y")]
+
+
+def _valid_combo(combo: str) -> str:
+    try:
+        parse_combo(combo)
+    except UnknownKey as exc:
+        raise PydanticCustomError("unknown_key", str(exc)) from None
+    return combo
+
+
+KeyCombo = Annotated[str, AfterValidator(_valid_combo)]
+HoldKeys = Annotated[list[KeyCombo], Field(default_factory=list, max_length=16, description="Modifier keys to hold during the action")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class ClickMouseRequest(Strict):
+    x: ScreenX = Field(description="X coordinate of the click position")
+    y: ScreenY = Field(description="Y coordinate of the click position")
+    button: Literal["left", "right", "middle", "back", "forward"] = "left"
+    click_type: Literal["down", "up", "click"] = "click"
+    hold_keys: HoldKeys
+    num_clicks: int = Field(1, ge=1, le=100, description="Number of times to repeat the click")
+    smooth: bool = Field(False, description="Extension: approach x,y along a Bezier path first")
+
+
+class MoveMouseRequest(Strict):
+    x: ScreenX
+    y: ScreenY
+    hold_keys: HoldKeys
+    smooth: bool = Field(True, description="Human-like Bezier path instead of an instant jump")
+    duration_ms: int | None = Field(None, ge=50, le=5000, description="Omit for distance-based timing")
+
+
+class TypeTextRequest(Strict):
+    text: str = Field(max_length=MAX_TEXT, description="Text to type; any Unicode, \\n as Return, \\t as Tab")
+    delay: int = Field(0, ge=0, le=10_000, description="Delay in milliseconds between keystrokes")
+
+
+class PressKeyRequest(Strict):
+    keys: list[KeyCombo] = Field(min_length=1, max_length=100, description="Keysym names or combos like Ctrl+Shift+Tab")
+    duration: int = Field(0, ge=0, le=30_000, description="Hold the keys this long (ms); 0 taps them")
+    hold_keys: HoldKeys
+
+
+class ScrollRequest(Strict):
+    x: ScreenX
+    y: ScreenY
+    delta_x: int = Field(0, ge=-1000, le=1000, description="Wheel notches; positive scrolls right")
+    delta_y: int = Field(0, ge=-1000, le=1000, description="Wheel notches; positive scrolls down")
+    hold_keys: HoldKeys
+
+    @model_validator(mode="after")
+    def _moves(self):
+        if self.delta_x == 0 and self.delta_y == 0:
+            raise PydanticCustomError("no_scroll", "delta_x and delta_y are both 0")
+        return self
+
+
+Point = Annotated[tuple[ScreenX, ScreenY], Field(description="[x, y]")]
+
+
+class DragMouseRequest(Strict):
+    path: list[Point] = Field(min_length=2, max_length=MAX_PATH)
+    button: Literal["left", "middle", "right"] = "left"
+    delay: int = Field(0, ge=0, le=30_000, description="ms between button down and the first move")
+    steps_per_segment: int = Field(10, ge=1, le=1000)
+    step_delay_ms: int = Field(50, ge=0, le=10_000)
+    hold_keys: HoldKeys
+    smooth: bool = True
+    duration_ms: int | None = Field(None, ge=50, le=10_000)
+
+
+class SetCursorRequest(Strict):
+    hidden: bool
+
+
+class SleepAction(Strict):
+    duration_ms: int = Field(ge=0, le=30_000)
+
+
+class WriteClipboardRequest(Strict):
+    text: str = Field(max_length=MAX_TEXT)
+
+
+class Region(Strict):
+    x: ScreenX
+    y: ScreenY
+    width: int = Field(ge=1, le=INT32_MAX)
+    height: int = Field(ge=1, le=INT32_MAX)
+
+    @model_validator(mode="after")
+    def _inside(self, info: ValidationInfo):
+        screen = _screen(info)
+        if screen and (self.x + self.width > screen[0] or self.y + self.height > screen[1]):
+            raise PydanticCustomError(
+                "out_of_screen", "region extends past the screen ({w}x{h})", {"w": screen[0], "h": screen[1]}
+            )
+        return self
+
+
+class ScreenshotRequest(Strict):
+    region: Region | None = None
+
+
+class NoParams(Strict):
+    """Actions without parameters (read_clipboard, get_mouse_position)."""
+
+
+PARAMS = {
+    "click_mouse": ClickMouseRequest,
+    "move_mouse": MoveMouseRequest,
+    "type_text": TypeTextRequest,
+    "press_key": PressKeyRequest,
+    "scroll": ScrollRequest,
+    "drag_mouse": DragMouseRequest,
+    "set_cursor": SetCursorRequest,
+    "sleep": SleepAction,
+    "write_clipboard": WriteClipboardRequest,
+    "read_clipboard": NoParams,
+    "screenshot": ScreenshotRequest,
+    "get_mouse_position": NoParams,
+}
+DATA_RETURNING = {"read_clipboard", "screenshot", "get_mouse_position"}
+ActionType = Literal[tuple(PARAMS)]
+
+
+class ComputerAction(Strict):
+    """One action: `type` names it and the field of the same name holds its parameters."""
+
+    type: ActionType
+    click_mouse: ClickMouseRequest | None = None
+    move_mouse: MoveMouseRequest | None = None
+    type_text: TypeTextRequest | None = None
+    press_key: PressKeyRequest | None = None
+    scroll: ScrollRequest | None = None
+    drag_mouse: DragMouseRequest | None = None
+    set_cursor: SetCursorRequest | None = None
+    sleep: SleepAction | None = None
+    write_clipboard: WriteClipboardRequest | None = None
+    read_clipboard: NoParams | None = None
+    screenshot: ScreenshotRequest | None = None
+    get_mouse_position: NoParams | None = None
+
+    @model_validator(mode="after")
+    def _one_matching_field(self):
+        given = self.model_fields_set - {"type"}
+        others = given - {self.type}
+        if others:
+            raise PydanticCustomError(
+                "field_mismatch", "field {others} does not match type {type}", {"others": ", ".join(sorted(others)), "type": self.type}
+            )
+        if self.type not in given:
+            if PARAMS[self.type] is not NoParams and self.type != "screenshot":
+                raise PydanticCustomError("missing_params", "type {type} needs a {type} field", {"type": self.type})
+            setattr(self, self.type, PARAMS[self.type]())
+        return self
+
+    @property
+    def params(self) -> BaseModel:
+        return getattr(self, self.type)
+
+
+class BatchRequest(Strict):
+    actions: list[ComputerAction] = Field(min_length=1, max_length=MAX_ACTIONS)
+
+    @field_validator("actions")
+    @classmethod
+    def _data_last(cls, actions: list[ComputerAction]) -> list[ComputerAction]:
+        for index, action in enumerate(actions[:-1]):
+            if action.type in DATA_RETURNING:
+                raise PydanticCustomError(
+                    "data_action_not_last",
+                    "{type} returns data and may only be the last action",
+                    {"type": action.type, "at": index},  # 'at' extends the error's JSON path
+                )
+        return actions

@@ -1,0 +1,60 @@
+"""A private Xvfb for `xhands serve` when no display is given; stopped on exit."""
+
+import os
+import shutil
+import subprocess
+
+
+class XvfbError(RuntimeError):
+    pass
+
+
+class Xvfb:
+    def __init__(self, screen: str = "1920x1080x24"):
+        self.screen = screen
+        self.process: subprocess.Popen | None = None
+        self.display: str | None = None
+
+    def start(self, timeout: float = 10.0) -> str:
+        """Start Xvfb on a free display number (Xvfb picks it and writes it to -displayfd)."""
+        binary = shutil.which("Xvfb")
+        if not binary:
+            raise XvfbError("Xvfb is not installed (Debian package xvfb); run `make serve` or give --display")
+        read_fd, write_fd = os.pipe()
+        self.process = subprocess.Popen(
+            [binary, "-displayfd", str(write_fd), "-screen", "0", self.screen, "-nolisten", "tcp", "-noreset"],
+            pass_fds=(write_fd,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a Ctrl+C meant for us must not kill it before we release keys
+        )
+        os.close(write_fd)
+        try:
+            number = self._read_display_number(read_fd, timeout)
+        finally:
+            os.close(read_fd)
+        self.display = f":{number}"
+        return self.display
+
+    def _read_display_number(self, fd: int, timeout: float) -> str:
+        import select
+
+        data = b""
+        while not data.endswith(b"\n"):
+            ready, _, _ = select.select([fd], [], [], timeout)
+            chunk = os.read(fd, 16) if ready else b""
+            if not chunk:
+                self.stop()
+                raise XvfbError("Xvfb did not start")
+            data += chunk
+        return data.decode().strip()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
