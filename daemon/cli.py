@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--display", default=os.environ.get("DISPLAY") or None, help="attach to this display (default $DISPLAY; none: start a private Xvfb)")
     serve.add_argument("--screen", default="1920x1080x24", help="size of a private Xvfb, WxHxD")
     serve.add_argument("--token", default=os.environ.get("XHANDS_TOKEN") or None, help="bearer token [XHANDS_TOKEN]")
+    serve.add_argument("--max-body", type=int, default=Settings.max_body, help="largest request body in bytes")
+    serve.add_argument("--max-queue", type=int, default=Settings.max_queue, help="requests waiting before 429")
+    serve.add_argument("--batch-timeout", type=float, default=Settings.batch_timeout_s, help="seconds a request may run")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--log-format", choices=["text", "json"], default="text")
     return parser
@@ -60,7 +63,10 @@ async def serve(args) -> None:
         display = xvfb.start()
         log.info("started a private Xvfb on %s (%s)", display, args.screen)
     desktop = Desktop(display)
-    app = create_app(desktop, Settings(token=args.token))
+    app = create_app(
+        desktop,
+        Settings(token=args.token, max_body=args.max_body, max_queue=args.max_queue, batch_timeout_s=args.batch_timeout),
+    )
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     try:
         await runner.setup()

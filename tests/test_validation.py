@@ -1,0 +1,108 @@
+"""Bad input is a 400 in the Error shape and runs nothing; runtime failures name the failing action."""
+
+import pytest
+
+from tests.conftest import Daemon, action, batch
+
+CLICK = action("click_mouse", x=10, y=10)
+
+
+def assert_error(response, status, code, target=None):
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["code"] == code and body["message"]
+    if target is not None:
+        assert target in [detail.get("target") for detail in body["details"]], body
+
+
+BAD_BATCHES = [
+    ([CLICK, action("click_mouse", x=99999, y=10)], "actions[1].click_mouse.x"),
+    ([CLICK, action("click_mouse", x=-1, y=10)], "actions[1].click_mouse.x"),
+    ([CLICK, action("move_mouse", x=10, y=5000)], "actions[1].move_mouse.y"),
+    ([CLICK, action("press_key", keys=["NoSuchKey"])], "actions[1].press_key.keys[0]"),
+    ([CLICK, action("press_key", keys=["Ctrl+"])], "actions[1].press_key.keys[0]"),
+    ([CLICK, action("press_key", keys=["a"], hold_keys=["Hyperspace"])], "actions[1].press_key.hold_keys[0]"),
+    ([CLICK, action("drag_mouse", path=[])], "actions[1].drag_mouse.path"),
+    ([CLICK, action("drag_mouse", path=[[1, 1], [2, 99999]])], "actions[1].drag_mouse.path[1][1]"),
+    ([CLICK, {"type": "screenshot"}, CLICK], "actions[1]"),
+    ([CLICK, {"type": "get_mouse_position"}, CLICK], "actions[1]"),
+    ([CLICK, action("scroll", x=5, y=5)], "actions[1].scroll"),
+    ([CLICK, {"type": "click_mouse", "move_mouse": {"x": 1, "y": 1}}], "actions[1]"),
+    ([CLICK, {"type": "teleport"}], "actions[1].type"),
+    ([CLICK, action("click_mouse", x="10", y=10)], "actions[1].click_mouse.x"),
+    ([CLICK, action("click_mouse", x=True, y=10)], "actions[1].click_mouse.x"),
+    ([CLICK, action("click_mouse", x=10, y=10, extra=1)], "actions[1].click_mouse.extra"),
+    ([CLICK, action("move_mouse", x=10, y=10, smooth=1)], "actions[1].move_mouse.smooth"),
+    ([CLICK, action("sleep", duration_ms=-5)], "actions[1].sleep.duration_ms"),
+    ([CLICK, action("click_mouse", x=10, y=2**40)], "actions[1].click_mouse.y"),
+    ([CLICK] * 101, "actions"),
+]
+
+
+@pytest.mark.parametrize("actions, target", BAD_BATCHES)
+def test_bad_batches_run_nothing(client, recorder, actions, target):
+    assert_error(client.post("/computer/batch", json={"actions": actions}), 400, "bad_request", target)
+    assert_error(client.post("/browsers/any-id/computer/batch", json={"actions": actions}), 400, "bad_request", target)
+    recorder.wait_idle(quiet=0.2)
+    assert not [e for e in recorder.snapshot() if e.kind.startswith(("button", "key"))]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"{", b"[]", b'{"actions": []}', b'{"actions": "x"}', b"\xff\xfe", b'{"actions":[{"type":"type_text","type_text":{"text":"\\ud800"}}]}'],
+)
+def test_malformed_bodies(client, body):
+    assert_error(client.post("/computer/batch", content=body), 400, "bad_request")
+
+
+def test_single_route_errors_name_the_field(client):
+    assert_error(client.post("/computer/click_mouse", json={"x": 1}), 400, "bad_request", "y")
+    assert_error(client.post("/computer/scroll", json={"x": 1, "y": 1, "delta_y": 0}), 400, "bad_request")
+    assert_error(client.post("/computer/type", json={"text": 5}), 400, "bad_request", "text")
+
+
+def test_unknown_route_and_big_body_use_the_error_shape(client):
+    assert_error(client.post("/computer/nope"), 404, "not_found")
+    assert_error(client.get("/computer/batch"), 405, "method_not_allowed")
+    huge = b'{"actions":[{"type":"type_text","type_text":{"text":"' + b"a" * (2 * 1024 * 1024) + b'"}}]}'
+    assert_error(client.post("/computer/batch", content=huge), 413, "payload_too_large")
+
+
+def test_runtime_failure_stops_the_batch_and_names_the_action(xvfb, recorder):
+    """With no clipboard helper on PATH, write_clipboard fails at run time; later actions never run."""
+    daemon = Daemon(env={"PATH": "/nonexistent"})
+    try:
+        import httpx
+
+        actions = [CLICK, action("write_clipboard", text="x"), action("click_mouse", x=20, y=20)]
+        response = httpx.post(f"{daemon.url}/computer/batch", json={"actions": actions}, timeout=10)
+        assert_error(response, 500, "internal_error", "actions[1]")
+        assert response.json()["inner_error"]["code"] == "clipboard_failed"
+        recorder.wait_idle(quiet=0.3)
+        assert recorder.buttons() == [1]
+    finally:
+        daemon.stop()
+
+
+def test_routes_exist_under_both_prefixes(client):
+    for prefix in ("/computer", "/browsers/abc/computer"):
+        assert client.post(f"{prefix}/get_mouse_position").status_code == 200
+
+
+def test_openapi_lists_every_route_and_model(client):
+    document = client.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.1")
+    paths = document["paths"]
+    for op in ["batch", "click_mouse", "move_mouse", "type", "press_key", "scroll", "drag_mouse", "cursor",
+               "screenshot", "get_mouse_position", "clipboard/read", "clipboard/write"]:
+        assert f"/computer/{op}" in paths
+    schemas = document["components"]["schemas"]
+    assert schemas["ClickMouseRequest"]["properties"]["button"]["enum"] == ["left", "right", "middle", "back", "forward"]
+    assert schemas["BatchRequest"]["properties"]["actions"]["maxItems"] == 100
+
+
+def test_health_and_metrics(client, xvfb):
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["screen"] == {"width": xvfb.width, "height": xvfb.height}
+    metrics = client.get("/metrics").text
+    assert "xhands_requests_total" in metrics and "xhands_display_up 1.0" in metrics
