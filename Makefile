@@ -6,5 +6,7 @@ setup:
 serve: setup
 	.venv/bin/xhands serve $(ARGS)
 
+# The browser suite (tests/chromium) needs a real Chromium, and fonts to render CJK and emoji.
+test: export XHANDS_OPTIONAL_DEBS ?= chromium fonts-wqy-microhei fonts-noto-color-emoji
 test: setup
 	.venv/bin/python -m pytest $(ARGS)

@@ -7,16 +7,32 @@ cd "$(dirname "$0")/.."
 DEB_PACKAGES=(xvfb xauth xclip x11-utils)
 # Extra Debian packages (e.g. chromium for the browser tests) come from $XHANDS_EXTRA_DEBS.
 read -r -a EXTRA <<< "${XHANDS_EXTRA_DEBS:-}"
+# Wanted but not required: `make test` asks for the browser here; if it cannot be
+# installed, the browser suite skips (or fails, under XHANDS_REQUIRE_CHROMIUM=1).
+read -r -a OPTIONAL <<< "${XHANDS_OPTIONAL_DEBS:-}"
 
-missing=()
-for pkg in "${DEB_PACKAGES[@]}" "${EXTRA[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+apt_updated=""
+missing_debs() {
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+    done
+}
+apt_install() {
+    [ -n "$apt_updated" ] || { $SUDO apt-get update -q && apt_updated=1; } || return 1
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "$@"
+}
+
+mapfile -t missing < <(missing_debs "${DEB_PACKAGES[@]}" "${EXTRA[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+    apt_install "${missing[@]}"
+fi
+mapfile -t missing < <(missing_debs "${OPTIONAL[@]}")
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing optional Debian packages: ${missing[*]}"
+    apt_install "${missing[@]}" || echo "setup: WARNING: could not install ${missing[*]}; the tests that need them will skip" >&2
 fi
 
 PYTHON="${PYTHON:-python3}"
