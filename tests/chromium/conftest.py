@@ -132,6 +132,12 @@ class Page:
         box = self.rect(element_id)
         return round(box["left"] + fx * box["width"]), round(box["top"] + fy * box["height"])
 
+    def char_at(self, element_id: str, index: int, fx: float = 0.5) -> tuple[int, int]:
+        """A screen point on character `index` of the element's text, at fraction fx of its width."""
+        box = self.js(f"window.__charRect({element_id!r}, {index})")
+        return (round(box["left"] + fx * box["width"] + self.offset[0]),
+                round(box["top"] + 0.5 * box["height"] + self.offset[1]))
+
     def to_client(self, x: int, y: int) -> tuple[int, int]:
         return x - self.offset[0], y - self.offset[1]
 
