@@ -137,12 +137,12 @@ async def sleep(desktop: Desktop, p: m.SleepAction) -> dict:
 
 
 async def write_clipboard_action(desktop: Desktop, p: m.WriteClipboardRequest) -> dict:
-    await asyncio.to_thread(write_clipboard, desktop.display_name, p.text)
+    await asyncio.to_thread(write_clipboard, desktop.display_name, p.text, desktop.clipboard_timeout_s)
     return {}
 
 
 async def read_clipboard_action(desktop: Desktop, p: m.NoParams) -> dict:
-    return {"text": await asyncio.to_thread(read_clipboard, desktop.display_name)}
+    return {"text": await asyncio.to_thread(read_clipboard, desktop.display_name, desktop.clipboard_timeout_s)}
 
 
 async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:
