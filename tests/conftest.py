@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import httpx
@@ -25,14 +26,21 @@ class Daemon:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "daemon", "serve", "--port", str(self.port), "--display", os.environ["DISPLAY"], *args]
-        self.process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stderr=subprocess.PIPE, text=True)
+        # Logs go to a file: a pipe nobody reads would block a chatty daemon.
+        self.log_file = tempfile.NamedTemporaryFile("w+", prefix="xhands-", suffix=".log")
+        self.process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stderr=self.log_file)
         self._wait_ready()
+
+    @property
+    def logs(self) -> str:
+        with open(self.log_file.name) as logs:
+            return logs.read()
 
     def _wait_ready(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"daemon exited: {self.process.stderr.read()}")
+                raise RuntimeError(f"daemon exited: {self.logs}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return
@@ -46,7 +54,7 @@ class Daemon:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        self.process.stderr.close()
+            self.process.wait()
 
 
 @pytest.fixture(scope="session")
