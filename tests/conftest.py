@@ -57,6 +57,34 @@ class Daemon:
             self.process.wait()
 
 
+def helper_processes() -> dict[int, str]:
+    """pid -> DISPLAY of every Xvfb and xclip process."""
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                program = os.path.basename(cmdline.read().split(b"\0")[0]).decode()
+            if program in ("Xvfb", "xclip"):
+                with open(f"/proc/{pid}/environ", "rb") as environ:
+                    env = dict(item.split(b"=", 1) for item in environ.read().split(b"\0") if b"=" in item)
+                found[int(pid)] = f"{program} {env.get(b'DISPLAY', b'').decode()}"
+        except OSError:
+            continue  # it ended while we looked
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_orphans(xvfb):
+    """After the suite, no Xvfb or clipboard helper we started survives, except xclip processes still
+    serving the test display's clipboard: they end with that display."""
+    before = set(helper_processes())
+    yield
+    time.sleep(0.5)
+    left = {pid: what for pid, what in helper_processes().items() if pid not in before}
+    orphans = {pid: what for pid, what in left.items() if what != f"xclip {os.environ['DISPLAY']}"}
+    assert not orphans, f"orphaned helper processes: {orphans}"
+
+
 @pytest.fixture(scope="session")
 def daemon(xvfb):
     instance = Daemon()

@@ -14,7 +14,7 @@ import pytest
 from Xlib import display as xdisplay
 
 from daemon.xvfb import Xvfb
-from tests.conftest import Daemon, action, batch, free_port
+from tests.conftest import Daemon, action, batch, free_port, helper_processes
 from tests.test_keyboard import keymap_rows
 
 
@@ -95,7 +95,13 @@ def test_display_killed_and_restarted(tmp_path):
     try:
         client = httpx.Client(base_url=daemon.url, timeout=10)
         assert client.post("/computer/click_mouse", json={"x": 5, "y": 5}).status_code == 200
-        server.stop()
+        drag = action("drag_mouse", path=[[10, 10], [600, 400]], duration_ms=3000, hold_keys=["shift"])
+        thread, outcome = post_in_background(f"{daemon.url}/computer/batch", {"actions": [drag]})
+        time.sleep(0.5)
+        server.stop()  # the X server dies mid-drag, with Shift and the button down
+        thread.join(10)
+        assert outcome[0].status_code == 503, outcome[0].text
+        assert outcome[0].json()["details"][0]["target"] == "actions[0]"
         assert client.get("/health").status_code == 503
         for route, body in [("click_mouse", {"x": 5, "y": 5}), ("screenshot", {}), ("type", {"text": "x"})]:
             response = client.post(f"/computer/{route}", json=body)
@@ -109,9 +115,40 @@ def test_display_killed_and_restarted(tmp_path):
         assert client.post("/computer/click_mouse", json={"x": 7, "y": 7}).status_code == 200
         assert client.post("/computer/get_mouse_position").json() == {"x": 7, "y": 7}
         assert client.post("/computer/screenshot").content.startswith(b"\x89PNG")
+        assert nothing_pressed(name)
     finally:
         daemon.stop()
         server.stop()
+
+
+def parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat_file:
+        return int(stat_file.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_sigterm_stops_an_owned_xvfb(tmp_path):
+    """Without a display the daemon starts its own Xvfb; SIGTERM stops both within 2 s."""
+    env = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daemon", "serve", "--port", str(port), "--screen", "640x480x24"],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = ""
+        while "listening" not in line:
+            line = process.stderr.readline()
+            assert line, "daemon exited early"
+        xvfb_pids = [pid for pid, what in helper_processes().items() if what.startswith("Xvfb") and parent(pid) == process.pid]
+        assert httpx.post(f"http://127.0.0.1:{port}/computer/click_mouse", json={"x": 3, "y": 3}).status_code == 200
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=5)
+        assert time.monotonic() - started < 2.0
+        assert xvfb_pids and not any(os.path.exists(f"/proc/{pid}") for pid in xvfb_pids)
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_hung_clipboard_helper_times_out_and_does_not_stall(tmp_path, xvfb):
