@@ -104,6 +104,8 @@ class TypeTextRequest(Strict):
         description=f"Text to type; any Unicode, \\n as Return, \\t as Tab; at most {MAX_TEXT:,} characters by default"
     )
     delay: int = Field(0, ge=0, le=10_000, description="Delay in milliseconds between keystrokes")
+    smooth: bool = Field(False, description="Extension: type like a person (word bursts, varied delays, pauses after sentences)")
+    typo_chance: float = Field(0.0, ge=0.0, le=0.10, allow_inf_nan=False, description="Extension, with smooth: chance of a corrected typo per letter")
 
 
 class PressKeyRequest(Strict):
