@@ -153,7 +153,8 @@ def test_sigterm_stops_an_owned_xvfb(tmp_path):
 
 def test_hung_clipboard_helper_times_out_and_does_not_stall(tmp_path, xvfb):
     fake = tmp_path / "xclip"
-    fake.write_text("#!/bin/sh\nsleep 60\n")
+    marker = f"sleep {random.randint(50, 99)}.{random.randint(1000, 9999)}"  # unique among the machine's processes
+    fake.write_text(f"#!/bin/sh\n{marker}\n")
     fake.chmod(0o755)
     daemon = Daemon("--clipboard-timeout", "0.5", env={"PATH": f"{tmp_path}:{os.environ['PATH']}"})
     try:
@@ -164,7 +165,7 @@ def test_hung_clipboard_helper_times_out_and_does_not_stall(tmp_path, xvfb):
         assert httpx.post(f"{daemon.url}/computer/click_mouse", json={"x": 5, "y": 5}, timeout=5).status_code == 200
     finally:
         daemon.stop()
-    assert "sleep 60" not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert marker not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
 
 
 def test_full_queue_answers_429_with_retry_after(xvfb):
