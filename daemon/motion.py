@@ -9,11 +9,21 @@ from bezier import MotionPlan, plan_drag, plan_move, straight_steps
 
 
 def play(pointer, points: np.ndarray, offsets_s: np.ndarray) -> Iterator[float]:
-    """Move through the points, each at its own offset from now; repeated pixels are not re-sent."""
+    """Move through the points, each at its own offset from now; repeated pixels are not re-sent.
+
+    An eased move covers its last pixel in sub-pixel steps: rounded, the points reach the
+    destination some 4-6 % of the duration early and then repeat it, so an application would
+    see the motion end early. The pointer stays on the pixel before instead and lands on the
+    destination at the final offset.
+    """
+    points = points.tolist()
+    arrival = len(points) - 1
+    while arrival > 0 and points[arrival - 1] == points[-1]:
+        arrival -= 1  # points[arrival:-1] are early arrivals at the destination
     start = time.monotonic()
     last = None
-    for point, offset in zip(points.tolist(), offsets_s.tolist()):
-        if point == last:
+    for index, (point, offset) in enumerate(zip(points, offsets_s.tolist())):
+        if point == last or arrival <= index < len(points) - 1:
             continue
         yield start + offset
         pointer.move(*point)
