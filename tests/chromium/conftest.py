@@ -156,9 +156,20 @@ def calibrate(page: Page, client) -> tuple[int, int]:
     raise AssertionError("the page never saw the pointer move: is the Chromium window on this display?")
 
 
+def keep_screenshot(name: str, png: bytes) -> None:
+    """Leave a screenshot where a person can look at it, when XHANDS_SCREENSHOTS names a folder."""
+    folder = os.environ.get("XHANDS_SCREENSHOTS")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        Path(folder, f"{name}.png").write_bytes(png)
+
+
 @pytest.fixture
-def page(browser, page_server, client):
-    """The test page freshly loaded, with keyboard focus on the window and an empty event log."""
+def page(request, browser, page_server, client):
+    """The test page freshly loaded, with keyboard focus on the window and an empty event log.
+
+    With XHANDS_SCREENSHOTS=<folder>, the screen as each test left it is saved there (through the daemon).
+    """
     page = Page(browser, f"{page_server}/page.html")
     page.load()
     page.offset = calibrate(page, client)
@@ -169,3 +180,5 @@ def page(browser, page_server, client):
     page.clear()
     yield page
     batch(client, action("set_cursor", hidden=False))
+    if os.environ.get("XHANDS_SCREENSHOTS"):
+        keep_screenshot(request.node.name, client.post("/computer/screenshot").content)
