@@ -1,12 +1,16 @@
 """The X side as one object: a connection and the devices that live on it."""
 
+import logging
 from contextlib import contextmanager
 
 from .capture import ScreenGrabber
 from .cursor import Cursor
 from .display import DisplayUnavailable, XConnection
 from .keyboard import Keyboard
+from .observe import InputObserver
 from .pointer import Pointer
+
+log = logging.getLogger(__name__)
 
 
 class Desktop:
@@ -18,10 +22,16 @@ class Desktop:
         self.connection = XConnection(display_name)
         self.connection.on_connect.append(self._attach)
         self.grabber = ScreenGrabber(display_name)
+        self.observer: InputObserver | None = None
 
     def _attach(self, display) -> None:
         display.xfixes_query_version()  # XFixes requires this before any other request
-        self._keyboard = Keyboard(display)
+        self._close_observer()
+        try:
+            self.observer = InputObserver(self.display_name, display.display.info.resource_id_base)
+        except Exception as exc:  # no RECORD: typing falls back to timed waits
+            log.warning("typing uses timed waits only: cannot watch clients through RECORD (%s)", exc)
+        self._keyboard = Keyboard(display, self.observer)
         self._pointer = Pointer(display)
         self._cursor = Cursor(display)
 
@@ -63,7 +73,13 @@ class Desktop:
         except DisplayUnavailable:
             pass  # the server took the pressed state with it
 
+    def _close_observer(self) -> None:
+        if self.observer is not None:
+            self.observer.close()
+            self.observer = None
+
     def close(self) -> None:
         self.release_all()
         self.grabber.close()
+        self._close_observer()
         self.connection.close()

@@ -5,6 +5,9 @@ a keymap change) are generators yielding monotonic deadlines; the caller
 sleeps until each one without blocking anything else. Waits follow
 ../shared/notes/typing.md: before rebinding, let clients process the presses
 already sent (1 ms each); after rebinding, give them 10 ms to fetch the map.
+When an InputObserver shows that the focused client reports the presses it
+handles (Chromium does), both waits instead last until the client is seen to
+have caught up: on a busy machine the timed guesses are too short.
 """
 
 import time
@@ -15,9 +18,14 @@ from Xlib.ext import xtest
 
 from .keymap import Keymap
 from .keys import char_to_keysym
+from .observe import focused_window
 
 PER_PRESS_S = 0.001
 AFTER_REBIND_S = 0.010
+POLL_S = 0.001
+# An observed wait that lasts this long means the application stopped reporting (it hung, or
+# the presses went elsewhere): the keyboard then falls back to its timed wait.
+OBSERVED_LIMIT_S = 3.0
 SHIFT = XK.XK_Shift_L
 
 
@@ -39,13 +47,15 @@ def split_groups(keysyms: list[int], is_mapped, limit: int) -> list[list[int]]:
 
 
 class Keyboard:
-    def __init__(self, display):
+    def __init__(self, display, observer=None):
         self.display = display
         self.keymap = Keymap(display)
         self.pressed: list[int] = []  # keycodes down, in press order
         self._presses_since_rebind = 0
         self._last_press_at = 0.0
         self._shifted_for: set[int] = set()  # keysyms for which we pressed Shift ourselves
+        self.observer = observer  # an InputObserver, or None for timed waits only
+        self._watched = None  # the focused client, while its progress can be observed
 
     # -- single keycodes ---------------------------------------------------
     def _down(self, keycode: int) -> None:
@@ -72,21 +82,75 @@ class Keyboard:
     def _settled_at(self) -> float:
         return self._last_press_at + self._presses_since_rebind * PER_PRESS_S
 
+    # -- observed waits (input/observe.py): as long as it takes, not a guess ----
+    def _synced(self, deadline: float) -> Iterator[float]:
+        """Send a marker and wait until the observer has seen it, and so everything we sent before.
+
+        The server hands out RECORD data only when it flushes output to some client; the marker's
+        reply makes it do so."""
+        observer = self.observer
+        observer.mark(self.display)
+        while not observer.caught_up_with_marks():
+            if time.monotonic() > deadline or not observer.alive:
+                return False
+            yield time.monotonic() + POLL_S
+        return True
+
+    def _observe(self, condition) -> Iterator[float]:
+        """Poll until the condition holds of an up-to-date observer; False if not within OBSERVED_LIMIT_S."""
+        deadline = time.monotonic() + OBSERVED_LIMIT_S
+        while (yield from self._synced(deadline)):
+            if condition():
+                return True
+            if time.monotonic() > deadline:
+                return False
+            yield time.monotonic() + POLL_S
+        return False
+
+    def _watched_client(self) -> Iterator[float]:
+        """The focused client, if it is seen reporting the presses it handles; else None."""
+        observer = self.observer
+        if observer is None or not observer.alive:
+            return None
+        window = focused_window(self.display)
+        if window is None:
+            return None
+        client = observer.client_of(window)
+        if not observer.reports(client):
+            yield from self._synced(time.monotonic() + OBSERVED_LIMIT_S)
+        return client if observer.reports(client) else None
+
+    def _caught_up(self) -> Iterator[float]:
+        """Wait until the focused client has handled every press sent so far."""
+        self._watched = yield from self._watched_client()
+        if self._watched is not None:
+            if (yield from self._observe(lambda: self.observer.handled_last_press(self._watched))):
+                return
+            self._watched = None
+        yield self._settled_at()
+
+    def _map_seen(self) -> Iterator[float]:
+        """After a rebind, wait until a client has fetched the new keymap."""
+        if self._watched is not None and self.observer.alive:
+            if (yield from self._observe(lambda: self.observer.fetched_since_change)):
+                return
+        yield time.monotonic() + AFTER_REBIND_S
+
     def make_typeable(self, keysyms: Iterable[int]) -> Iterator[float]:
         """Bind whatever keysyms are missing, waiting before and after the rebind."""
         needed = set(keysyms)
         if all(self.keymap.locate(keysym) for keysym in needed):
             return
         self.display.flush()
-        yield self._settled_at()
+        yield from self._caught_up()
         self.keymap.bind(needed)
         self._presses_since_rebind = 0
-        yield time.monotonic() + AFTER_REBIND_S
+        yield from self._map_seen()
 
     def restore_keymap(self) -> Iterator[float]:
         if self.keymap.lent:
             self.display.flush()
-            yield self._settled_at()
+            yield from self._caught_up()
             self.keymap.restore()
             self._presses_since_rebind = 0
 
