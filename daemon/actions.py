@@ -45,6 +45,7 @@ async def holding(desktop: Desktop, hold_keys: list[str]):
     finally:
         keyboard.release(keysyms)
         desktop.flush()
+    await follow(keyboard.restore_keymap(), desktop.flush)  # see press_key
 
 
 async def click_mouse(desktop: Desktop, p: m.ClickMouseRequest) -> dict:
@@ -99,6 +100,9 @@ async def press_key(desktop: Desktop, p: m.PressKeyRequest) -> dict:
             finally:
                 keyboard.release(keysyms)
                 desktop.flush()
+    # Give lent keycodes back only once the application has read the presses made with them
+    # (the worker's release_all would restore them at once, and a late reader gets NoSymbol).
+    await follow(keyboard.restore_keymap(), desktop.flush)
     return {}
 
 
