@@ -29,7 +29,7 @@ CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-st
 def find_chromium() -> str | None:
     explicit = os.environ.get("XHANDS_CHROMIUM")
     if explicit:
-        return explicit
+        return explicit if os.access(explicit, os.X_OK) else None
     for name in CANDIDATES:
         path = shutil.which(name)
         if path:

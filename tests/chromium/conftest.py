@@ -4,6 +4,11 @@ The browser is started once for this package (and stopped before the rest of
 the suite runs, so it never competes with the other tests' windows for
 focus). Each test gets the page freshly loaded, a known screen-to-page offset,
 keyboard focus on the window, and an empty event log.
+
+Environment:
+  XHANDS_CHROMIUM=/path        the browser to run (default: chromium, chromium-browser, google-chrome on PATH)
+  XHANDS_REQUIRE_CHROMIUM=1    no browser is an error, not a skip (.ci/run sets it)
+  XHANDS_SCREENSHOTS=<folder>  save the screen as each test left it, to look at
 """
 
 import functools
@@ -176,7 +181,7 @@ def page(request, browser, page_server, client):
     # A user's click on an empty spot gives the window the keyboard focus (there is no window manager).
     x, y = page.at("grid", 0.5, 1.0)
     batch(client, action("click_mouse", x=x, y=y + 80))
-    page.wait_for("document.hasFocus()")
+    page.wait_for("document.hasFocus() && window.__events.some(e => e.type === 'click')")
     page.clear()
     yield page
     batch(client, action("set_cursor", hidden=False))
