@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import httpx
@@ -25,14 +26,16 @@ class Daemon:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "daemon", "serve", "--port", str(self.port), "--display", os.environ["DISPLAY"], *args]
-        self.process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stderr=subprocess.PIPE, text=True)
+        # The log goes to a file: a pipe nobody reads would block the daemon once it filled up.
+        self.log = tempfile.TemporaryFile("w+")
+        self.process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stderr=self.log, text=True)
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"daemon exited: {self.process.stderr.read()}")
+                raise RuntimeError(f"daemon exited: {self.stderr()}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return
@@ -46,7 +49,11 @@ class Daemon:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        self.process.stderr.close()
+        self.log.close()
+
+    def stderr(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
 
 
 @pytest.fixture(scope="session")
