@@ -99,7 +99,11 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(getattr(args, "log_level", "warning"), getattr(args, "log_format", "text"))
     if args.command == "serve":
-        inherited = systemd.listen_fds()
+        try:
+            inherited = systemd.listen_fds()
+        except systemd.ActivationError as exc:
+            log.error("%s", exc)
+            return 2
         exposed = [systemd.describe(s) for s in inherited if s.family != socket.AF_UNIX and not is_loopback(s.getsockname()[0])]
         if not inherited and not args.unix_socket and not is_loopback(args.host):
             exposed.append(args.host)
