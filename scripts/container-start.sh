@@ -29,8 +29,8 @@ roles=("$@")
 has() { [[ " ${roles[*]} " == *" $1 "* ]]; }
 say() { echo "container-start: $*" >&2; }
 
-socket_path="/tmp/.X11-unix/X${DISPLAY#:}"
-socket_path="${socket_path%%.*}"
+display_number="${DISPLAY#:}"
+socket_path="/tmp/.X11-unix/X${display_number%%.*}"
 pids=()  # in start order; stopped in reverse
 
 wait_for_display() {
