@@ -10,7 +10,8 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from input import BUTTONS, Desktop, encode_png, parse_combo, read_clipboard, wheel_clicks, write_clipboard
+from bezier.keystrokes import plan_keystrokes
+from input import BUTTONS, Desktop, char_to_keysym, encode_png, parse_combo, read_clipboard, wheel_clicks, write_clipboard
 
 from . import metrics
 from . import models as m
@@ -77,7 +78,13 @@ async def move_mouse(desktop: Desktop, p: m.MoveMouseRequest) -> dict:
 
 
 async def type_text(desktop: Desktop, p: m.TypeTextRequest) -> dict:
-    await follow(desktop.keyboard.type_text(p.text, p.delay / 1000), desktop.flush)
+    keyboard = desktop.keyboard
+    if p.smooth:
+        strokes = plan_keystrokes(p.text, p.typo_chance)
+        steps = keyboard.type_keysyms([char_to_keysym(char) for char, _ in strokes], [gap for _, gap in strokes])
+    else:
+        steps = keyboard.type_text(p.text, p.delay / 1000)
+    await follow(steps, desktop.flush)
     return {}
 
 
@@ -138,12 +145,12 @@ async def sleep(desktop: Desktop, p: m.SleepAction) -> dict:
 
 
 async def write_clipboard_action(desktop: Desktop, p: m.WriteClipboardRequest) -> dict:
-    await asyncio.to_thread(write_clipboard, desktop.display_name, p.text)
+    await asyncio.to_thread(write_clipboard, desktop.display_name, p.text, desktop.clipboard_timeout_s)
     return {}
 
 
 async def read_clipboard_action(desktop: Desktop, p: m.NoParams) -> dict:
-    return {"text": await asyncio.to_thread(read_clipboard, desktop.display_name)}
+    return {"text": await asyncio.to_thread(read_clipboard, desktop.display_name, desktop.clipboard_timeout_s)}
 
 
 async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:

@@ -36,6 +36,10 @@ def failure(index: int | None, exc: BaseException) -> ApiError:
     return ApiError(status, where + message, [detail], inner=detail)
 
 
+def shutting_down() -> ApiError:
+    return ApiError(503, "the daemon is shutting down; the action was aborted and everything released")
+
+
 class Worker:
     def __init__(self, desktop: Desktop, max_queue: int, batch_timeout_s: float):
         self.desktop = desktop
@@ -47,9 +51,15 @@ class Worker:
         self._task = asyncio.create_task(self._run(), name="xhands-worker")
 
     async def stop(self) -> None:
+        """Abort the running action, fail the queued ones, release everything the daemon pressed."""
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        while not self.queue.empty():
+            _, future = self.queue.get_nowait()
+            if not future.done():
+                future.set_exception(shutting_down())
         self.desktop.release_all()
 
     async def submit(self, job: Callable[[], Awaitable]):
@@ -69,7 +79,8 @@ class Worker:
             try:
                 result = await job()
             except asyncio.CancelledError:
-                future.cancel()
+                if not future.done():
+                    future.set_exception(shutting_down())
                 raise
             except BaseException as exc:  # handed to the waiting request, never kills the worker
                 if not future.done():

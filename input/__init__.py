@@ -4,7 +4,7 @@ from .capture import Frame, encode_png
 from .clipboard import ClipboardError, read_clipboard, write_clipboard
 from .desktop import Desktop
 from .display import DisplayUnavailable
-from .keys import UnknownKey, parse_combo
+from .keys import UnknownKey, char_to_keysym, parse_combo
 from .pointer import BUTTONS, wheel_clicks
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "DisplayUnavailable",
     "Frame",
     "UnknownKey",
+    "char_to_keysym",
     "encode_png",
     "parse_combo",
     "read_clipboard",
