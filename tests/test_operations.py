@@ -100,7 +100,7 @@ def test_request_id_reaches_logs_written_by_the_worker(server):
                                    {"type": "move_mouse", "move_mouse": {"x": 3, "y": 3}}]}).encode()
     url = urlsplit(server.url)
     with socket.create_connection((url.hostname, url.port)) as sock:
-        sock.sendall(b"POST /computer/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        sock.sendall(b"POST /computer/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      b"X-Request-Id: leaves-early\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
         time.sleep(0.1)  # gone while the batch sleeps
     deadline = time.monotonic() + 5
