@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import inspect
 import json
 import os
 import select
@@ -238,34 +239,48 @@ def _route(build: Callable[P, dict], path: str, read: Callable[[Reply], T]) -> C
         return Call("POST", f"{PREFIX}/{path}", action.get(action["type"], {}), read)
 
     call.__doc__ = f"POST {PREFIX}/{path}"
+    call.__name__ = build.__name__
+    call.__signature__ = inspect.signature(build).replace(return_annotation=inspect.Signature.empty)  # type: ignore[attr-defined]
     return call
 
 
+def _method(method, make):
+    """Give a client method the call's signature (with self) and doc, for help() and editors."""
+    signature = inspect.signature(make)
+    self_ = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    method.__signature__ = signature.replace(parameters=[self_, *signature.parameters.values()],
+                                             return_annotation=inspect.Signature.empty)
+    method.__doc__ = make.__doc__
+    method.__name__ = make.__name__.strip("_").removesuffix("_call")
+    return method
+
+
 def _batch_call(actions: Sequence[dict]) -> Call[list[BatchResult]]:
+    """POST /computer/batch: the actions (see `Action`) in order; one result per action."""
     return Call("POST", f"{PREFIX}/batch", {"actions": list(actions)}, _batch)
 
 
 def _health_call() -> Call[Health]:
+    """GET /health; a display that is down is Health(ok=False), not an error."""
     return Call("GET", "/health", None, _health, accept=(200, 503))
 
 
 def _metrics_call() -> Call[str]:
+    """GET /metrics: the Prometheus text."""
     return Call("GET", "/metrics", None, lambda reply: reply.body.decode())
 
 
-_CALLS = {
-    "click_mouse": _route(Action.click_mouse, "click_mouse", _nothing),
-    "move_mouse": _route(Action.move_mouse, "move_mouse", _nothing),
-    "type_text": _route(Action.type_text, "type", _nothing),
-    "press_key": _route(Action.press_key, "press_key", _nothing),
-    "scroll": _route(Action.scroll, "scroll", _nothing),
-    "drag_mouse": _route(Action.drag_mouse, "drag_mouse", _nothing),
-    "set_cursor": _route(Action.set_cursor, "cursor", _nothing),
-    "screenshot": _route(Action.screenshot, "screenshot", _png),
-    "get_mouse_position": _route(Action.get_mouse_position, "get_mouse_position", _position),
-    "read_clipboard": _route(Action.read_clipboard, "clipboard/read", _text),
-    "write_clipboard": _route(Action.write_clipboard, "clipboard/write", _nothing),
-}
+_click_mouse = _route(Action.click_mouse, "click_mouse", _nothing)
+_move_mouse = _route(Action.move_mouse, "move_mouse", _nothing)
+_type_text = _route(Action.type_text, "type", _nothing)
+_press_key = _route(Action.press_key, "press_key", _nothing)
+_scroll = _route(Action.scroll, "scroll", _nothing)
+_drag_mouse = _route(Action.drag_mouse, "drag_mouse", _nothing)
+_set_cursor = _route(Action.set_cursor, "cursor", _nothing)
+_screenshot = _route(Action.screenshot, "screenshot", _png)
+_get_mouse_position = _route(Action.get_mouse_position, "get_mouse_position", _position)
+_read_clipboard = _route(Action.read_clipboard, "clipboard/read", _text)
+_write_clipboard = _route(Action.write_clipboard, "clipboard/write", _nothing)
 
 
 def _error(reply: Reply) -> ApiError:
@@ -319,16 +334,14 @@ def _sync(make: Callable[P, Call[T]]) -> Callable[Concatenate[Client, P], T]:
     def method(self: Client, *args: P.args, **kwargs: P.kwargs) -> T:
         return self._send(make(*args, **kwargs))
 
-    method.__doc__ = make.__doc__
-    return method
+    return _method(method, make)
 
 
 def _async(make: Callable[P, Call[T]]) -> Callable[Concatenate[AsyncClient, P], Awaitable[T]]:
     async def method(self: AsyncClient, *args: P.args, **kwargs: P.kwargs) -> T:
         return await self._send(make(*args, **kwargs))
 
-    method.__doc__ = make.__doc__
-    return method
+    return _method(method, make)
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -347,17 +360,17 @@ class Client(_Base):
 
     _conn: http.client.HTTPConnection | None = None
 
-    click_mouse = _sync(_CALLS["click_mouse"])
-    move_mouse = _sync(_CALLS["move_mouse"])
-    type_text = _sync(_CALLS["type_text"])
-    press_key = _sync(_CALLS["press_key"])
-    scroll = _sync(_CALLS["scroll"])
-    drag_mouse = _sync(_CALLS["drag_mouse"])
-    set_cursor = _sync(_CALLS["set_cursor"])
-    screenshot = _sync(_CALLS["screenshot"])
-    get_mouse_position = _sync(_CALLS["get_mouse_position"])
-    read_clipboard = _sync(_CALLS["read_clipboard"])
-    write_clipboard = _sync(_CALLS["write_clipboard"])
+    click_mouse = _sync(_click_mouse)
+    move_mouse = _sync(_move_mouse)
+    type_text = _sync(_type_text)
+    press_key = _sync(_press_key)
+    scroll = _sync(_scroll)
+    drag_mouse = _sync(_drag_mouse)
+    set_cursor = _sync(_set_cursor)
+    screenshot = _sync(_screenshot)
+    get_mouse_position = _sync(_get_mouse_position)
+    read_clipboard = _sync(_read_clipboard)
+    write_clipboard = _sync(_write_clipboard)
     batch = _sync(_batch_call)
     health = _sync(_health_call)
     metrics = _sync(_metrics_call)
@@ -411,17 +424,17 @@ class AsyncClient(_Base):
 
     _session = None
 
-    click_mouse = _async(_CALLS["click_mouse"])
-    move_mouse = _async(_CALLS["move_mouse"])
-    type_text = _async(_CALLS["type_text"])
-    press_key = _async(_CALLS["press_key"])
-    scroll = _async(_CALLS["scroll"])
-    drag_mouse = _async(_CALLS["drag_mouse"])
-    set_cursor = _async(_CALLS["set_cursor"])
-    screenshot = _async(_CALLS["screenshot"])
-    get_mouse_position = _async(_CALLS["get_mouse_position"])
-    read_clipboard = _async(_CALLS["read_clipboard"])
-    write_clipboard = _async(_CALLS["write_clipboard"])
+    click_mouse = _async(_click_mouse)
+    move_mouse = _async(_move_mouse)
+    type_text = _async(_type_text)
+    press_key = _async(_press_key)
+    scroll = _async(_scroll)
+    drag_mouse = _async(_drag_mouse)
+    set_cursor = _async(_set_cursor)
+    screenshot = _async(_screenshot)
+    get_mouse_position = _async(_get_mouse_position)
+    read_clipboard = _async(_read_clipboard)
+    write_clipboard = _async(_write_clipboard)
     batch = _async(_batch_call)
     health = _async(_health_call)
     metrics = _async(_metrics_call)

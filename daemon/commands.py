@@ -165,7 +165,7 @@ def _drag(client: Client, args):
     if len(args.coords) < 4 or len(args.coords) % 2:
         print("xhands: drag needs pairs of coordinates, at least two points", file=sys.stderr)
         return 2
-    path = list(zip(args.coords[::2], args.coords[1::2]))
+    path = list(zip(args.coords[::2], args.coords[1::2], strict=True))
     client.drag_mouse(path, button=args.button, smooth=args.smooth, hold_keys=args.hold)
 
 

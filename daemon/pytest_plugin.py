@@ -21,6 +21,7 @@ XHANDS_TOKEN), e.g. in a container, instead of starting one.
 """
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -63,7 +64,7 @@ def xhands_server(pytestconfig):
 
 
 @pytest.fixture
-def xhands(xhands_server) -> Client:
+def xhands(xhands_server) -> Iterator[Client]:
     with xhands_server.client() as client:
         yield client
 

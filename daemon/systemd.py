@@ -15,7 +15,7 @@ import argparse
 import fcntl
 import os
 import socket
-import sys
+from typing import NoReturn
 
 LISTEN_FDS_START = 3
 
@@ -67,7 +67,7 @@ def notify(state: str) -> bool:
         return False
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> NoReturn:
     parser = argparse.ArgumentParser(prog="python -m daemon.systemd", description="Run COMMAND with listening socket(s) passed as in systemd socket activation.")
     parser.add_argument("--fd", type=int, action="append", required=True, help="a listening socket to pass (repeatable)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -85,4 +85,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -34,8 +34,8 @@ class LocalServer:
         self.token = token
         self.args = tuple(args)
         self.display = display
-        self.url: str | None = None
-        self.log_path = log_path
+        self.url = ""  # known once started
+        self.log_path = log_path or ""
         self.xvfb: Xvfb | None = None
         self.process: subprocess.Popen | None = None
 
@@ -66,10 +66,12 @@ class LocalServer:
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        process = self.process
+        assert process is not None
         with Client(self.url, timeout=2) as client:
             while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise ServerError(f"xhands exited with status {self.process.returncode}:\n{self.log()}")
+                if process.poll() is not None:
+                    raise ServerError(f"xhands exited with status {process.returncode}:\n{self.log()}")
                 try:
                     if client.health().ok:
                         return
@@ -88,7 +90,7 @@ class LocalServer:
         try:
             with open(self.log_path, encoding="utf-8", errors="replace") as log:
                 return log.read()
-        except (OSError, TypeError):
+        except OSError:
             return ""
 
     def stop(self, timeout: float = 10.0) -> int | None:
