@@ -19,7 +19,8 @@ COPY bezier/ bezier/
 # The same set-up as `make serve`: Debian packages, then .venv with the project (no test extras).
 RUN --mount=type=cache,target=/var/lib/apt/lists,sharing=locked --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/root/.cache/pip XHANDS_EXTRA_DEBS="chromium fonts-liberation fonts-noto-color-emoji tini" XHANDS_EXTRAS="" scripts/setup.sh
 
-RUN useradd --create-home --uid 1000 --user-group --shell /usr/sbin/nologin browser
+RUN useradd --create-home --uid 1000 --user-group --shell /usr/sbin/nologin browser \
+    && install -d -m 1777 /tmp/.X11-unix
 USER browser
 
 ENV PATH=/opt/xhands/.venv/bin:$PATH \
