@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bezier.keystrokes import plan_keystrokes
 from input import BUTTONS, Desktop, char_to_keysym, encode_png, parse_combo, read_clipboard, wheel_clicks, write_clipboard
 
+from . import metrics
 from . import models as m
 from .motion import drag_smooth, drag_straight, glide
 from .timing import follow, sleep_until
@@ -183,3 +184,4 @@ ACTIONS = {
     "get_mouse_position": get_mouse_position,
 }
 assert ACTIONS.keys() == m.PARAMS.keys()
+ACTIONS = {name: metrics.timed(name, run) for name, run in ACTIONS.items()}  # latency and outcome by type

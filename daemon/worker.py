@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from input import ClipboardError, Desktop, DisplayUnavailable
 
+from . import logs
 from .actions import ACTIONS
 from .errors import ApiError
 from .models import ComputerAction
@@ -65,7 +66,7 @@ class Worker:
         """Queue a job and wait for its result; a full queue is answered at once."""
         future = asyncio.get_running_loop().create_future()
         try:
-            self.queue.put_nowait((job, future))
+            self.queue.put_nowait((logs.bind_request_id(job), future))
         except asyncio.QueueFull:
             raise QueueFull() from None
         return await future
