@@ -10,7 +10,7 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from input import BUTTONS, Desktop, encode_png, parse_combo, read_clipboard, wheel_clicks, write_clipboard
+from input import BUTTONS, IMAGE_TYPES, Desktop, encode_image, fit_size, parse_combo, read_clipboard, wheel_clicks, write_clipboard
 
 from . import models as m
 from .motion import drag_smooth, drag_straight, glide
@@ -146,10 +146,20 @@ async def read_clipboard_action(desktop: Desktop, p: m.NoParams) -> dict:
 
 
 async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:
-    width, height = desktop.screen_size
-    region = p.region or m.Region(x=0, y=0, width=width, height=height)
-    frame = desktop.grabber.grab(region.x, region.y, region.width, region.height)
-    return Image("image/png", await asyncio.to_thread(encode_png, frame))
+    """Grab on the worker (input sent before it is on screen), encode off the event loop."""
+    if p.region:
+        x, y, width, height = p.region.x, p.region.y, p.region.width, p.region.height
+    else:
+        (width, height), x, y = desktop.screen_size, 0, 0
+    if p.include_cursor:
+        cursor = desktop.cursor.image()  # a round trip: the server has handled all our input before the grab
+    else:
+        cursor = None
+        desktop.sync()
+    frame = desktop.grabber.grab(x, y, width, height)
+    size = fit_size(width, height, p.scale_to.width, p.scale_to.height) if p.scale_to else None
+    data = await asyncio.to_thread(encode_image, frame, p.format, p.quality, size, cursor, (x, y))
+    return Image(IMAGE_TYPES[p.format], data)
 
 
 async def get_mouse_position(desktop: Desktop, p: m.NoParams) -> dict:

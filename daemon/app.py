@@ -30,7 +30,7 @@ class Route:
     """A single-action route: which action it runs and how its result is answered."""
 
     action: str
-    reply: str  # "empty", "ok", "json" or "png"
+    reply: str  # "empty", "ok", "json" or "image"
 
 
 ROUTES = {
@@ -41,7 +41,7 @@ ROUTES = {
     "scroll": Route("scroll", "empty"),
     "drag_mouse": Route("drag_mouse", "empty"),
     "cursor": Route("set_cursor", "ok"),
-    "screenshot": Route("screenshot", "png"),
+    "screenshot": Route("screenshot", "image"),
     "get_mouse_position": Route("get_mouse_position", "json"),
     "clipboard/read": Route("read_clipboard", "json"),
     "clipboard/write": Route("write_clipboard", "empty"),
@@ -140,7 +140,7 @@ def single(route: Route):
             for detail in error.details:
                 detail.pop("target", None)  # a single-action route has no action index
             raise
-        if route.reply == "png":
+        if route.reply == "image":
             return web.Response(body=result.data, content_type=result.mime_type)
         if route.reply == "json":
             return web.json_response(result)

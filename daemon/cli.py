@@ -13,6 +13,7 @@ from aiohttp import web
 
 from input import Desktop
 
+from . import memory
 from .app import Settings, create_app
 from .xvfb import Xvfb
 
@@ -56,6 +57,7 @@ def setup_logging(level: str, fmt: str) -> None:
 
 
 async def serve(args) -> None:
+    memory.tune()
     xvfb = None
     display = args.display
     if not display:

@@ -6,11 +6,15 @@ from collections.abc import Awaitable, Callable
 
 from input import ClipboardError, Desktop, DisplayUnavailable
 
+from . import memory
 from .actions import ACTIONS
 from .errors import ApiError
 from .models import ComputerAction
 
 log = logging.getLogger(__name__)
+
+# After this long without work, free memory goes back to the system (see memory.py).
+IDLE_TRIM_S = 20.0
 
 
 class QueueFull(ApiError):
@@ -61,8 +65,15 @@ class Worker:
         return await future
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        idle_trim = None
         while True:
+            if self.queue.empty():
+                idle_trim = loop.call_later(IDLE_TRIM_S, memory.trim)
             job, future = await self.queue.get()
+            if idle_trim is not None:
+                idle_trim.cancel()
+                idle_trim = None
             if future.cancelled():
                 continue
             try:

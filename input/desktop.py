@@ -53,6 +53,11 @@ class Desktop:
         with self.connection.guard() as display:
             display.flush()
 
+    def sync(self) -> None:
+        """Send what is queued and wait until the server has handled it (one round trip)."""
+        with self.connection.guard() as display:
+            display.sync()
+
     def release_all(self) -> None:
         """Release every key and button this daemon pressed and give back lent keycodes."""
         try:
