@@ -40,42 +40,88 @@ def failure(index: int | None, exc: BaseException) -> ApiError:
 
 
 class Worker:
+    """Runs jobs one at a time in arrival order.
+
+    A job that arrives while nothing runs or waits is run at once in the
+    caller's task (no queue hop, no extra event-loop turns: this is the
+    single-action fast path); otherwise it waits in the bounded FIFO queue for
+    the worker task. Either way at most one job touches the display at a time.
+    """
+
     def __init__(self, desktop: Desktop, max_queue: int, batch_timeout_s: float):
         self.desktop = desktop
         self.batch_timeout_s = batch_timeout_s
         self.queue: asyncio.Queue = asyncio.Queue(max_queue)
         self._task: asyncio.Task | None = None
+        self._busy = False  # a job is running (inline or on the worker task)
+        self._waiting = 0  # jobs queued and not yet started
+        self._idle = asyncio.Event()
+        self._inline: asyncio.Task | None = None
+        self._idle_trim: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="xhands-worker")
+        self._schedule_trim()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        tasks = [task for task in (self._task, self._inline) if task and task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._idle_trim:
+            self._idle_trim.cancel()
         self.desktop.release_all()
 
     async def submit(self, job: Callable[[], Awaitable]):
-        """Queue a job and wait for its result; a full queue is answered at once."""
+        """Run a job now if the display is free and nobody waits; else queue it (a full queue is answered at once)."""
+        if not self._busy and self._waiting == 0:
+            self._begin()
+            self._inline = asyncio.current_task()
+            try:
+                return await job()
+            finally:
+                self._inline = None
+                self._end()
         future = asyncio.get_running_loop().create_future()
         try:
             self.queue.put_nowait((job, future))
         except asyncio.QueueFull:
             raise QueueFull() from None
+        self._waiting += 1
         return await future
 
+    def _begin(self) -> None:
+        self._busy = True
+        self._idle.clear()
+        if self._idle_trim is not None:
+            self._idle_trim.cancel()
+            self._idle_trim = None
+
+    def _end(self) -> None:
+        self._busy = False
+        self._idle.set()
+        if self._waiting == 0:
+            self._schedule_trim()
+
+    def _schedule_trim(self) -> None:
+        if self._idle_trim is None:
+            self._idle_trim = asyncio.get_running_loop().call_later(IDLE_TRIM_S, self._trim)
+
+    def _trim(self) -> None:
+        self._idle_trim = None
+        memory.trim()
+
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        idle_trim = None
         while True:
-            if self.queue.empty():
-                idle_trim = loop.call_later(IDLE_TRIM_S, memory.trim)
             job, future = await self.queue.get()
-            if idle_trim is not None:
-                idle_trim.cancel()
-                idle_trim = None
+            while self._busy:  # an inline job that started before this one was queued
+                await self._idle.wait()
+            self._waiting -= 1
             if future.cancelled():
+                if self._waiting == 0 and not self._busy:
+                    self._schedule_trim()
                 continue
+            self._begin()
             try:
                 result = await job()
             except asyncio.CancelledError:
@@ -87,6 +133,8 @@ class Worker:
             else:
                 if not future.done():
                     future.set_result(result)
+            finally:
+                self._end()
 
     async def run_actions(self, actions: list[ComputerAction], client_gone: Callable[[], bool] = lambda: False) -> list:
         """Run validated actions in order through the queue; stops at the first failure or when the client leaves."""
