@@ -10,7 +10,19 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from input import BUTTONS, IMAGE_TYPES, Desktop, encode_image, fit_size, parse_combo, read_clipboard, wheel_clicks, write_clipboard
+from bezier.keystrokes import plan_keystrokes
+from input import (
+    BUTTONS,
+    IMAGE_TYPES,
+    Desktop,
+    char_to_keysym,
+    encode_image,
+    fit_size,
+    parse_combo,
+    read_clipboard,
+    wheel_clicks,
+    write_clipboard,
+)
 
 from . import models as m
 from .motion import drag_smooth, drag_straight, glide
@@ -76,7 +88,13 @@ async def move_mouse(desktop: Desktop, p: m.MoveMouseRequest) -> dict:
 
 
 async def type_text(desktop: Desktop, p: m.TypeTextRequest) -> dict:
-    await follow(desktop.keyboard.type_text(p.text, p.delay / 1000), desktop.flush)
+    keyboard = desktop.keyboard
+    if p.smooth:
+        strokes = plan_keystrokes(p.text, p.typo_chance)
+        steps = keyboard.type_keysyms([char_to_keysym(char) for char, _ in strokes], [gap for _, gap in strokes])
+    else:
+        steps = keyboard.type_text(p.text, p.delay / 1000)
+    await follow(steps, desktop.flush)
     return {}
 
 
@@ -137,12 +155,12 @@ async def sleep(desktop: Desktop, p: m.SleepAction) -> dict:
 
 
 async def write_clipboard_action(desktop: Desktop, p: m.WriteClipboardRequest) -> dict:
-    await asyncio.to_thread(write_clipboard, desktop.display_name, p.text)
+    await asyncio.to_thread(write_clipboard, desktop.display_name, p.text, desktop.clipboard_timeout_s)
     return {}
 
 
 async def read_clipboard_action(desktop: Desktop, p: m.NoParams) -> dict:
-    return {"text": await asyncio.to_thread(read_clipboard, desktop.display_name)}
+    return {"text": await asyncio.to_thread(read_clipboard, desktop.display_name, desktop.clipboard_timeout_s)}
 
 
 async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:

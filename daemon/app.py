@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from input import Desktop
+from input import Desktop, DisplayUnavailable
 
 from . import metrics
 from . import models as m
@@ -48,12 +48,20 @@ ROUTES = {
 }
 
 
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 @dataclass
 class Settings:
     token: str | None = None
     max_body: int = 1024 * 1024
     max_queue: int = 64
     batch_timeout_s: float = 120.0
+    max_text: int = m.MAX_TEXT
+    max_path: int = m.MAX_PATH
+    # Host header names accepted without a token, besides loopback names and the address we listen on.
+    allowed_hosts: frozenset[str] = frozenset()
+    check_host: bool = True
 
 
 def error_response(error: ApiError) -> web.Response:
@@ -93,8 +101,32 @@ def auth_middleware(token: str):
     return check_token
 
 
-def validation_context(desktop: Desktop) -> dict:
-    return {"screen": desktop.screen_size}
+def host_name(host_header: str) -> str:
+    """'127.0.0.1:10001' -> '127.0.0.1', '[::1]:80' -> '::1'."""
+    if host_header.startswith("["):
+        return host_header[1:].split("]", 1)[0]
+    return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
+
+
+def host_middleware(allowed: frozenset[str]):
+    """Refuse requests whose Host is not ours: a page in the controlled browser could otherwise
+    reach the daemon through DNS rebinding on localhost. (With a token, the page cannot forge it.)"""
+
+    @web.middleware
+    async def check_host(request: web.Request, handler):
+        if host_name(request.headers.get("Host", "")).lower() not in allowed:
+            raise ApiError(403, "Host header not allowed; add it with --allow-host")
+        return await handler(request)
+
+    return check_host
+
+
+def validation_context(request: web.Request) -> dict:
+    settings: Settings = request.app["settings"]
+    return {
+        "screen": request.app["desktop"].screen_size,
+        "limits": {"max_text": settings.max_text, "max_path": settings.max_path},
+    }
 
 
 async def parse(request: web.Request, model: type[BaseModel]) -> BaseModel:
@@ -103,8 +135,8 @@ async def parse(request: web.Request, model: type[BaseModel]) -> BaseModel:
         body = b"{}"  # routes without parameters are called with no body at all
     try:
         with request.app["desktop"].guarded():
-            context = validation_context(request.app["desktop"])
-    except Exception as exc:
+            context = validation_context(request)
+    except DisplayUnavailable as exc:
         raise ApiError(503, str(exc)) from None
     try:
         return model.model_validate_json(body, context=context)
@@ -170,7 +202,7 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 async def metrics_route(request: web.Request) -> web.Response:
-    body, content_type = metrics.exposition(request.app["worker"].queue.qsize())
+    body, content_type = metrics.exposition(request.app["worker"].waiting)
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
@@ -178,7 +210,10 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     middlewares = [error_middleware]
     if settings.token:
         middlewares.append(auth_middleware(settings.token))
+    elif settings.check_host:
+        middlewares.append(host_middleware(LOOPBACK_NAMES | settings.allowed_hosts))
     app = web.Application(client_max_size=settings.max_body, middlewares=middlewares)
+    app["settings"] = settings
     app["desktop"] = desktop
     app["worker"] = Worker(desktop, settings.max_queue, settings.batch_timeout_s)
     app["openapi"] = openapi_document(ROUTES, PREFIXES[0])
@@ -195,8 +230,11 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
 
     async def stop_worker(app):
         await app["worker"].stop()
+
+    async def close_display(app):
         desktop.close()
 
     app.on_startup.append(start_worker)
     app.on_shutdown.append(stop_worker)
+    app.on_cleanup.append(close_display)
     return app

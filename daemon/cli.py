@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-body", type=int, default=Settings.max_body, help="largest request body in bytes")
     serve.add_argument("--max-queue", type=int, default=Settings.max_queue, help="requests waiting before 429")
     serve.add_argument("--batch-timeout", type=float, default=Settings.batch_timeout_s, help="seconds a request may run")
+    serve.add_argument("--clipboard-timeout", type=float, default=3.0, help="seconds before a hung clipboard helper is killed")
+    serve.add_argument("--max-text", type=int, default=Settings.max_text, help="longest type_text / clipboard text")
+    serve.add_argument("--max-path", type=int, default=Settings.max_path, help="most drag_mouse path points")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME", help="accept this Host header without a token (repeatable)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--log-format", choices=["text", "json"], default="text")
     return parser
@@ -64,12 +68,22 @@ async def serve(args) -> None:
         xvfb = Xvfb(args.screen)
         display = xvfb.start()
         log.info("started a private Xvfb on %s (%s)", display, args.screen)
-    desktop = Desktop(display)
+    desktop = Desktop(display, clipboard_timeout_s=args.clipboard_timeout)
     app = create_app(
         desktop,
-        Settings(token=args.token, max_body=args.max_body, max_queue=args.max_queue, batch_timeout_s=args.batch_timeout),
+        Settings(
+            token=args.token,
+            max_body=args.max_body,
+            max_queue=args.max_queue,
+            batch_timeout_s=args.batch_timeout,
+            max_text=args.max_text,
+            max_path=args.max_path,
+            allowed_hosts=frozenset(name.lower() for name in [*args.allow_host, args.host]),
+            check_host=not args.unix_socket,  # a Unix socket is out of a web page's reach
+        ),
     )
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # Requests get 1 s to answer after SIGTERM: the running action is aborted, not awaited.
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     try:
         await runner.setup()
         site = web.UnixSite(runner, args.unix_socket) if args.unix_socket else web.TCPSite(runner, args.host, args.port)

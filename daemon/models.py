@@ -33,6 +33,20 @@ def _screen(info: ValidationInfo) -> tuple[int, int] | None:
     return (info.context or {}).get("screen")
 
 
+def _within_limit(name: str, default: int, what: str):
+    """A length limit the daemon's configuration may change (context["limits"][name])."""
+
+    def check(value, info: ValidationInfo):
+        limit = (info.context or {}).get("limits", {}).get(name, default)
+        if len(value) > limit:
+            raise PydanticCustomError(
+                "too_long", "{what} has {length} items, more than the limit of {limit}", {"what": what, "length": len(value), "limit": limit}
+            )
+        return value
+
+    return AfterValidator(check)
+
+
 def _on_screen(axis: int, name: str):
     def check(value: int, info: ValidationInfo) -> int:
         screen = _screen(info)
@@ -86,8 +100,12 @@ class MoveMouseRequest(Strict):
 
 
 class TypeTextRequest(Strict):
-    text: str = Field(max_length=MAX_TEXT, description="Text to type; any Unicode, \\n as Return, \\t as Tab")
+    text: Annotated[str, _within_limit("max_text", MAX_TEXT, "text")] = Field(
+        description=f"Text to type; any Unicode, \\n as Return, \\t as Tab; at most {MAX_TEXT:,} characters by default"
+    )
     delay: int = Field(0, ge=0, le=10_000, description="Delay in milliseconds between keystrokes")
+    smooth: bool = Field(False, description="Extension: type like a person (word bursts, varied delays, pauses after sentences)")
+    typo_chance: float = Field(0.0, ge=0.0, le=0.10, allow_inf_nan=False, description="Extension, with smooth: chance of a corrected typo per letter")
 
 
 class PressKeyRequest(Strict):
@@ -114,7 +132,9 @@ Point = Annotated[tuple[ScreenX, ScreenY], Field(description="[x, y]")]
 
 
 class DragMouseRequest(Strict):
-    path: list[Point] = Field(min_length=2, max_length=MAX_PATH)
+    path: Annotated[list[Point], _within_limit("max_path", MAX_PATH, "path")] = Field(
+        min_length=2, description=f"[x, y] points to drag through; at most {MAX_PATH:,} by default"
+    )
     button: Literal["left", "middle", "right"] = "left"
     delay: int = Field(0, ge=0, le=30_000, description="ms between button down and the first move")
     steps_per_segment: int = Field(10, ge=1, le=1000)
@@ -133,7 +153,7 @@ class SleepAction(Strict):
 
 
 class WriteClipboardRequest(Strict):
-    text: str = Field(max_length=MAX_TEXT)
+    text: Annotated[str, _within_limit("max_text", MAX_TEXT, "text")]
 
 
 class Region(Strict):

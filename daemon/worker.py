@@ -39,6 +39,10 @@ def failure(index: int | None, exc: BaseException) -> ApiError:
     return ApiError(status, where + message, [detail], inner=detail)
 
 
+def shutting_down() -> ApiError:
+    return ApiError(503, "the daemon is shutting down; the action was aborted and everything released")
+
+
 class Worker:
     """Runs jobs one at a time in arrival order.
 
@@ -51,23 +55,32 @@ class Worker:
     def __init__(self, desktop: Desktop, max_queue: int, batch_timeout_s: float):
         self.desktop = desktop
         self.batch_timeout_s = batch_timeout_s
-        self.queue: asyncio.Queue = asyncio.Queue(max_queue)
+        self.max_queue = max_queue
+        self.queue: asyncio.Queue = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self._busy = False  # a job is running (inline or on the worker task)
         self._waiting = 0  # jobs queued and not yet started
         self._idle = asyncio.Event()
         self._inline: asyncio.Task | None = None
         self._idle_trim: asyncio.TimerHandle | None = None
+        self._stopping = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="xhands-worker")
         self._schedule_trim()
 
     async def stop(self) -> None:
+        """Abort the running action, fail the queued ones, release everything the daemon pressed."""
+        self._stopping = True
         tasks = [task for task in (self._task, self._inline) if task and task is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._task = None
+        while not self.queue.empty():
+            _, future = self.queue.get_nowait()
+            if not future.done():
+                future.set_exception(shutting_down())
         if self._idle_trim:
             self._idle_trim.cancel()
         self.desktop.release_all()
@@ -79,16 +92,25 @@ class Worker:
             self._inline = asyncio.current_task()
             try:
                 return await job()
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
+                asyncio.current_task().uncancel()  # answer this request like a queued one: 503, not a dropped connection
+                raise shutting_down() from None
             finally:
                 self._inline = None
                 self._end()
+        if self._waiting >= self.max_queue:  # counts a job the worker task holds while an inline one finishes
+            raise QueueFull()
         future = asyncio.get_running_loop().create_future()
-        try:
-            self.queue.put_nowait((job, future))
-        except asyncio.QueueFull:
-            raise QueueFull() from None
+        self.queue.put_nowait((job, future))
         self._waiting += 1
         return await future
+
+    @property
+    def waiting(self) -> int:
+        """Jobs accepted and not yet started."""
+        return self._waiting
 
     def _begin(self) -> None:
         self._busy = True
@@ -125,7 +147,8 @@ class Worker:
             try:
                 result = await job()
             except asyncio.CancelledError:
-                future.cancel()
+                if not future.done():
+                    future.set_exception(shutting_down())
                 raise
             except BaseException as exc:  # handed to the waiting request, never kills the worker
                 if not future.done():

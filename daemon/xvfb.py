@@ -10,19 +10,20 @@ class XvfbError(RuntimeError):
 
 
 class Xvfb:
-    def __init__(self, screen: str = "1920x1080x24"):
+    def __init__(self, screen: str = "1920x1080x24", display: str | None = None):
         self.screen = screen
         self.process: subprocess.Popen | None = None
-        self.display: str | None = None
+        self.display = display
 
     def start(self, timeout: float = 10.0) -> str:
-        """Start Xvfb on a free display number (Xvfb picks it and writes it to -displayfd)."""
+        """Start Xvfb on its display, or on a free number (Xvfb picks it and writes it to -displayfd)."""
         binary = shutil.which("Xvfb")
         if not binary:
             raise XvfbError("Xvfb is not installed (Debian package xvfb); run `make serve` or give --display")
         read_fd, write_fd = os.pipe()
         self.process = subprocess.Popen(
-            [binary, "-displayfd", str(write_fd), "-screen", "0", self.screen, "-nolisten", "tcp", "-noreset"],
+            [binary, *([self.display] if self.display else []), "-displayfd", str(write_fd),
+             "-screen", "0", self.screen, "-nolisten", "tcp", "-noreset"],
             pass_fds=(write_fd,),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

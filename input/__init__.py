@@ -7,7 +7,7 @@ from .capture import encode_png
 from .clipboard import ClipboardError, read_clipboard, write_clipboard
 from .desktop import Desktop
 from .display import DisplayUnavailable
-from .keys import UnknownKey, parse_combo
+from .keys import UnknownKey, char_to_keysym, parse_combo
 from .pointer import BUTTONS, wheel_clicks
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Frame",
     "IMAGE_TYPES",
     "UnknownKey",
+    "char_to_keysym",
     "encode_image",
     "encode_png",
     "fit_size",

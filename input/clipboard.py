@@ -6,6 +6,7 @@ action queue. Calling xclip directly lets a timeout kill it.
 """
 
 import os
+import signal
 import subprocess
 
 DEFAULT_TIMEOUT_S = 3.0
@@ -15,33 +16,37 @@ class ClipboardError(RuntimeError):
     """The clipboard helper is missing, failed, or did not answer in time."""
 
 
-def _run(display_name: str, args: list[str], timeout: float, text: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DISPLAY": display_name}
+def _run(display_name: str, args: list[str], timeout: float, text: str | None = None) -> tuple[int, bytes]:
+    """Run xclip; on timeout kill its whole process group, so nothing it started lingers."""
     try:
-        return subprocess.run(
+        process = subprocess.Popen(
             ["xclip", "-selection", "clipboard", *args],
-            input=None if text is None else text.encode("utf-8"),
+            stdin=subprocess.PIPE if text is not None else subprocess.DEVNULL,
             # xclip -i forks a child that keeps serving the selection; it must not hold our pipes open.
             stdout=subprocess.PIPE if text is None else subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env=env,
-            timeout=timeout,
-            check=False,
+            env={**os.environ, "DISPLAY": display_name},
+            start_new_session=True,
         )
     except FileNotFoundError:
         raise ClipboardError("xclip is not installed") from None
+    try:
+        output, _ = process.communicate(None if text is None else text.encode("utf-8"), timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
         raise ClipboardError(f"xclip did not answer within {timeout:g} s") from None
+    return process.returncode, output or b""
 
 
 def read_clipboard(display_name: str, timeout: float = DEFAULT_TIMEOUT_S) -> str:
-    result = _run(display_name, ["-o", "-t", "UTF8_STRING"], timeout)
-    if result.returncode != 0:
+    status, output = _run(display_name, ["-o", "-t", "UTF8_STRING"], timeout)
+    if status != 0:
         return ""  # nobody owns the clipboard, or it holds no text: an empty clipboard
-    return result.stdout.decode("utf-8", errors="replace")
+    return output.decode("utf-8", errors="replace")
 
 
 def write_clipboard(display_name: str, text: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
-    result = _run(display_name, ["-i"], timeout, text=text)
-    if result.returncode != 0:
-        raise ClipboardError(f"xclip exited with status {result.returncode}")
+    status, _ = _run(display_name, ["-i"], timeout, text=text)
+    if status != 0:
+        raise ClipboardError(f"xclip exited with status {status}")

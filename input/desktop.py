@@ -12,8 +12,9 @@ from .pointer import Pointer
 class Desktop:
     """Keyboard, pointer, cursor and screen of one display; rebuilt whenever the connection is."""
 
-    def __init__(self, display_name: str):
+    def __init__(self, display_name: str, clipboard_timeout_s: float = 3.0):
         self.display_name = display_name
+        self.clipboard_timeout_s = clipboard_timeout_s
         self.connection = XConnection(display_name)
         self.connection.on_connect.append(self._attach)
         self.grabber = ScreenGrabber(display_name)

@@ -1,6 +1,7 @@
 """The one long-lived X connection, and what happens when the X server goes away."""
 
 import logging
+import os
 from contextlib import contextmanager
 
 from Xlib import display as xdisplay
@@ -12,9 +13,32 @@ log = logging.getLogger(__name__)
 CONNECTION_ERRORS = (
     xerror.ConnectionClosedError,
     xerror.DisplayError,
+    xerror.XauthError,
     ConnectionError,
     OSError,
 )
+
+
+def open_display(name: str) -> xdisplay.Display:
+    """Open a display; with no Xauthority file at all, connect without credentials.
+
+    python-xlib refuses to connect when ~/.Xauthority is missing, although a
+    server started without -auth (Xvfb's default) needs none.
+    """
+    try:
+        return xdisplay.Display(name)
+    except xerror.XauthError:
+        if os.path.exists(os.environ.get("XAUTHORITY", os.path.expanduser("~/.Xauthority"))):
+            raise
+        saved = os.environ.get("XAUTHORITY")
+        os.environ["XAUTHORITY"] = os.devnull
+        try:
+            return xdisplay.Display(name)
+        finally:
+            if saved is None:
+                del os.environ["XAUTHORITY"]
+            else:
+                os.environ["XAUTHORITY"] = saved
 
 
 class DisplayUnavailable(RuntimeError):
@@ -37,7 +61,7 @@ class XConnection:
 
     def _connect(self) -> None:
         try:
-            conn = xdisplay.Display(self.name)
+            conn = open_display(self.name)
         except CONNECTION_ERRORS as exc:
             raise DisplayUnavailable(f"cannot open display {self.name}: {exc}") from None
         for extension in ("XTEST", "XFIXES"):

@@ -8,7 +8,7 @@ already sent (1 ms each); after rebinding, give them 10 ms to fetch the map.
 """
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from Xlib import X, XK
 from Xlib.ext import xtest
@@ -119,21 +119,24 @@ class Keyboard:
         for keysym in reversed(keysyms):
             self.keysym_up(keysym)
 
-    def type_keysyms(self, keysyms: list[int], delay_s: float) -> Iterator[float]:
-        """Tap each keysym in order, `delay_s` apart, rebinding spare keycodes group by group."""
+    def type_keysyms(self, keysyms: list[int], gaps_s: Sequence[float] | None = None) -> Iterator[float]:
+        """Tap each keysym in order, waiting gaps_s[i] before key i, rebinding spare keycodes group by group."""
         is_mapped = self.keymap.locations.__contains__
+        gaps = iter(gaps_s or ())
         next_at = time.monotonic()
         for group in split_groups(keysyms, is_mapped, self.keymap.capacity):
             yield from self.make_typeable(group)
             next_at = max(next_at, time.monotonic())  # a rebind wait is not made up for by a burst
             for keysym in group:
-                if delay_s:
+                gap = next(gaps, 0.0)
+                if gap:
                     self.display.flush()
+                    next_at += gap
                     yield next_at
-                    next_at += delay_s
                 self.keysym_down(keysym)
                 self.keysym_up(keysym)
         yield from self.restore_keymap()
 
     def type_text(self, text: str, delay_s: float = 0.0) -> Iterator[float]:
-        return self.type_keysyms([char_to_keysym(char) for char in text], delay_s)
+        """Type text with `delay_s` between keystrokes."""
+        return self.type_keysyms([char_to_keysym(char) for char in text], [0.0] + [delay_s] * (len(text) - 1))

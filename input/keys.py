@@ -59,7 +59,7 @@ ALIASES = {
     "printscreen": "Print",
 }
 
-SPECIAL_CHARS = {"\n": XK.XK_Return, "\r": XK.XK_Return, "\t": XK.XK_Tab}
+SPECIAL_CHARS = {"\n": XK.XK_Return, "\r": XK.XK_Return, "\t": XK.XK_Tab, "\b": XK.XK_BackSpace}
 
 
 class UnknownKey(ValueError):

@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import httpx
@@ -25,14 +26,21 @@ class Daemon:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "daemon", "serve", "--port", str(self.port), "--display", os.environ["DISPLAY"], *args]
-        self.process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stderr=subprocess.PIPE, text=True)
+        # Logs go to a file: a pipe nobody reads would block a chatty daemon.
+        self.log_file = tempfile.NamedTemporaryFile("w+", prefix="xhands-", suffix=".log")
+        self.process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stderr=self.log_file)
         self._wait_ready()
+
+    @property
+    def logs(self) -> str:
+        with open(self.log_file.name) as logs:
+            return logs.read()
 
     def _wait_ready(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"daemon exited: {self.process.stderr.read()}")
+                raise RuntimeError(f"daemon exited: {self.logs}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return
@@ -46,7 +54,35 @@ class Daemon:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        self.process.stderr.close()
+            self.process.wait()
+
+
+def helper_processes() -> dict[int, str]:
+    """pid -> DISPLAY of every Xvfb and xclip process."""
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                program = os.path.basename(cmdline.read().split(b"\0")[0]).decode()
+            if program in ("Xvfb", "xclip"):
+                with open(f"/proc/{pid}/environ", "rb") as environ:
+                    env = dict(item.split(b"=", 1) for item in environ.read().split(b"\0") if b"=" in item)
+                found[int(pid)] = f"{program} {env.get(b'DISPLAY', b'').decode()}"
+        except OSError:
+            continue  # it ended while we looked
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_orphans(xvfb):
+    """After the suite, no Xvfb or clipboard helper we started survives, except xclip processes still
+    serving the test display's clipboard: they end with that display."""
+    before = set(helper_processes())
+    yield
+    time.sleep(0.5)
+    left = {pid: what for pid, what in helper_processes().items() if pid not in before}
+    orphans = {pid: what for pid, what in left.items() if what != f"xclip {os.environ['DISPLAY']}"}
+    assert not orphans, f"orphaned helper processes: {orphans}"
 
 
 @pytest.fixture(scope="session")

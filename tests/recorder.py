@@ -13,9 +13,12 @@ event is looked at. A client can only ever learn the map *as it is when its
 GetKeyboardMapping request is served*; if another client rebinds a keycode,
 presses it and rebinds it again before that request is served, the press can
 only be resolved with the later binding -- exactly what a real application
-would see too. The recorder detects that case precisely (the later
-MappingNotify is already queued behind the key event when the refresh reply
-arrives) and marks such events ``stale=True``.
+would see too. The recorder detects when that can have happened (a later
+MappingNotify for the same keycode is already queued behind the key event when
+the refresh reply arrives) and marks such events ``stale=True``: their keysym
+*may* come from a later binding (a notify does not always change the keysyms,
+e.g. XTest's device switch re-sends the whole map, so it is a hint for dumps,
+not a verdict).
 
     with Recorder() as rec:
         subprocess.run(["xdotool", "type", "hi"])
@@ -25,6 +28,7 @@ arrives) and marks such events ``stale=True``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
 import select
@@ -74,7 +78,7 @@ class Event:
     t: float  # time.monotonic() when the recorder thread read it
     count: int | None = None  # 'mapping': number of keycodes changed
     request: int | None = None  # 'mapping': X.MappingModifier/MappingKeyboard/MappingPointer
-    stale: bool = False  # key events: the map was rebound again before it could be fetched
+    stale: bool = False  # key events: keycode re-mapped again before the map could be fetched
     synthetic: bool = False  # came from SendEvent (many real clients ignore those), not the server
 
     def __str__(self) -> str:
@@ -99,7 +103,7 @@ class Event:
         if self.server_ms:
             parts.append(f"srv={self.server_ms}")
         if self.stale:
-            parts.append("STALE")
+            parts.append("MAYBE-STALE")
         if self.synthetic:
             parts.append("SYNTHETIC")
         return " ".join(parts)
@@ -249,7 +253,7 @@ class Recorder:
         self.x, self.y = x, y
         r, g, b = (colour >> 16) & 0xFF, (colour >> 8) & 0xFF, colour & 0xFF
         pixel = screen.default_colormap.alloc_color(r * 257, g * 257, b * 257).pixel
-        self.pixel = pixel
+        self.background_pixel = pixel
         self.window = screen.root.create_window(
             x, y, self.width, self.height, 0, screen.root_depth,
             X.InputOutput, X.CopyFromParent,
@@ -373,7 +377,7 @@ class Recorder:
         if self._error is not None:
             raise AssertionError(f"recorder thread died: {self._error!r}") from self._error
 
-    def sync(self, timeout: float = 5.0) -> list[Event]:
+    def sync(self) -> list[Event]:
         """Round trip to the server, then wait until every event it had sent us
         before the reply is recorded. Returns a snapshot."""
         self._check()
@@ -414,6 +418,22 @@ class Recorder:
                     f"events kept arriving for {timeout:g}s (wanted {quiet:g}s of quiet); "
                     f"{len(snap)} events recorded:\n{format_events(snap)}")
             time.sleep(min(0.01, max(0.0, quiet - (now - last))))
+
+    @contextlib.contextmanager
+    def locked(self):
+        """Hold the display lock and yield the Display: the only safe way to make
+        your own requests on it (python-xlib is not thread-safe; the reader thread
+        uses the connection continuously). Events that arrive meanwhile are recorded
+        as soon as the lock is released."""
+        self._check()
+        with self._xlock:
+            yield self.display
+
+    def pixel(self, x: int, y: int) -> int:
+        """0xRRGGBB of the screen at root coordinates (x, y) (24/32-bit TrueColor)."""
+        with self.locked() as d:
+            img = d.screen().root.get_image(x, y, 1, 1, X.ZPixmap, 0xFFFFFFFF)
+        return int.from_bytes(img.data[:4], "little") & 0xFFFFFF
 
     def focus(self) -> None:
         """Raise the window and give it the input focus again."""

@@ -7,7 +7,7 @@ from Xlib import XK
 from Xlib import display as xdisplay
 
 from tests.conftest import Daemon, action, batch
-from tests.recorder import keysym_name
+from tests.recorder import keysym_name, keysym_to_text
 
 TEXT = 'héllo wörld — ñ 日本語 😀 ∑ "quotes" <tags> \n tabs\t'
 
@@ -102,3 +102,17 @@ def test_hold_keys_released_after_an_error(xvfb, recorder):
         assert not any(xdisplay.Display(os.environ["DISPLAY"]).query_keymap())
     finally:
         daemon.stop()
+
+
+def test_smooth_typing_with_typos_ends_with_exactly_the_text(client, recorder):
+    text = "Hello there. Typing like a person, with a slip or two."
+    batch(client, action("type_text", text=text, smooth=True, typo_chance=0.1))
+    typed: list[str] = []
+    for event in recorder.wait_idle(quiet=0.5):
+        if event.kind == "key_press" and keysym_name(event.keysym) == "BackSpace":
+            typed.pop()
+        elif event.kind == "key_press" and keysym_to_text(event.keysym):
+            typed.append(keysym_to_text(event.keysym))
+    assert "".join(typed) == text
+    presses = recorder.of_kind("key_press")
+    assert presses[-1].server_ms - presses[0].server_ms > 40 * len(text) * 0.5, "smooth typing is not instant"

@@ -1,0 +1,261 @@
+"""Nothing stuck, nothing lost: early endings release everything; display and helper faults are survivable."""
+
+import os
+import random
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+from Xlib import display as xdisplay
+
+from daemon.xvfb import Xvfb
+from tests.conftest import Daemon, action, batch, free_port, helper_processes
+from tests.test_keyboard import keymap_rows
+
+
+def nothing_pressed(display_name=None) -> bool:
+    """No key down in the server's keymap and no button in the pointer's mask."""
+    conn = xdisplay.Display(display_name or os.environ["DISPLAY"])
+    try:
+        keys_down = any(conn.query_keymap())
+        buttons = conn.screen().root.query_pointer().mask & 0x1F00
+        return not keys_down and not buttons
+    finally:
+        conn.close()
+
+
+def post_in_background(url, body, timeout=10.0):
+    """Send a request from a thread; returns the thread and a list that receives the response or error."""
+    outcome = []
+
+    def send():
+        try:
+            outcome.append(httpx.post(url, json=body, timeout=timeout))
+        except httpx.HTTPError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=send, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+@pytest.mark.parametrize(
+    "long_action",
+    [
+        action("drag_mouse", path=[[100, 100], [400, 400], [700, 300]], duration_ms=3000, hold_keys=["ctrl"]),
+        action("press_key", keys=["Shift+Cyrillic_ya"], duration=3000),
+        action("type_text", text="日本語のテキスト" * 40, delay=20),
+    ],
+    ids=["drag", "key-duration", "unicode-typing"],
+)
+def test_sigterm_mid_action_releases_everything_and_exits_fast(xvfb, recorder, long_action):
+    before = keymap_rows()
+    daemon = Daemon()
+    thread, outcome = post_in_background(f"{daemon.url}/computer/batch", {"actions": [long_action]})
+    recorder.wait_for(lambda evs: any(e.kind in ("key_press", "button_press") for e in evs))
+    time.sleep(0.2)
+    started = time.monotonic()
+    daemon.process.send_signal(signal.SIGTERM)
+    daemon.process.wait(timeout=5)
+    assert time.monotonic() - started < 2.0
+    thread.join(5)
+    assert isinstance(outcome[0], httpx.Response) and outcome[0].status_code == 503, outcome
+    assert nothing_pressed()
+    assert keymap_rows() == before, "spare keycodes were left bound"
+
+
+def test_client_disconnect_stops_the_batch_after_the_current_action(daemon, recorder):
+    actions = [
+        action("press_key", keys=["a"], hold_keys=["shift"], duration=400),
+        action("sleep", duration_ms=300),
+        action("click_mouse", x=50, y=50),
+    ]
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{daemon.url}/computer/batch", json={"actions": actions}, timeout=0.15)
+    # The next request queues behind the stopped batch and proves the daemon moved on.
+    assert httpx.post(f"{daemon.url}/computer/get_mouse_position", timeout=5).status_code == 200
+    recorder.wait_idle(quiet=0.4)
+    assert recorder.buttons() == [], "actions after the disconnect ran"
+    assert len(recorder.of_kind("key_release")) == 2
+    assert nothing_pressed()
+
+
+def test_display_killed_and_restarted(tmp_path):
+    """/health turns 503 and actions get display_unavailable; the daemon reconnects when the display returns."""
+    # A number of our own: a freed low number is soon taken by the next Xvfb started with -displayfd.
+    name = f":{random.randint(400, 900)}"
+    server = Xvfb("640x480x24", display=name)
+    server.start()
+    daemon = Daemon("--display", name)
+    try:
+        client = httpx.Client(base_url=daemon.url, timeout=10)
+        assert client.post("/computer/click_mouse", json={"x": 5, "y": 5}).status_code == 200
+        drag = action("drag_mouse", path=[[10, 10], [600, 400]], duration_ms=3000, hold_keys=["shift"])
+        thread, outcome = post_in_background(f"{daemon.url}/computer/batch", {"actions": [drag]})
+        time.sleep(0.5)
+        server.stop()  # the X server dies mid-drag, with Shift and the button down
+        thread.join(10)
+        assert outcome[0].status_code == 503, outcome[0].text
+        assert outcome[0].json()["details"][0]["target"] == "actions[0]"
+        assert client.get("/health").status_code == 503
+        for route, body in [("click_mouse", {"x": 5, "y": 5}), ("screenshot", {}), ("type", {"text": "x"})]:
+            response = client.post(f"/computer/{route}", json=body)
+            assert response.status_code == 503 and response.json()["code"] == "display_unavailable", response.text
+        server = Xvfb("640x480x24", display=name)
+        server.start()
+        deadline = time.monotonic() + 5
+        while client.get("/health").status_code != 200:
+            assert time.monotonic() < deadline, "the daemon did not reconnect"
+            time.sleep(0.1)
+        assert client.post("/computer/click_mouse", json={"x": 7, "y": 7}).status_code == 200
+        assert client.post("/computer/get_mouse_position").json() == {"x": 7, "y": 7}
+        assert client.post("/computer/screenshot").content.startswith(b"\x89PNG")
+        assert nothing_pressed(name)
+    finally:
+        daemon.stop()
+        server.stop()
+
+
+def parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat_file:
+        return int(stat_file.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_sigterm_stops_an_owned_xvfb(tmp_path):
+    """Without a display the daemon starts its own Xvfb; SIGTERM stops both within 2 s."""
+    env = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daemon", "serve", "--port", str(port), "--screen", "640x480x24"],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = ""
+        while "listening" not in line:
+            line = process.stderr.readline()
+            assert line, "daemon exited early"
+        xvfb_pids = [pid for pid, what in helper_processes().items() if what.startswith("Xvfb") and parent(pid) == process.pid]
+        assert httpx.post(f"http://127.0.0.1:{port}/computer/click_mouse", json={"x": 3, "y": 3}).status_code == 200
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=5)
+        assert time.monotonic() - started < 2.0
+        assert xvfb_pids and not any(os.path.exists(f"/proc/{pid}") for pid in xvfb_pids)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_hung_clipboard_helper_times_out_and_does_not_stall(tmp_path, xvfb):
+    fake = tmp_path / "xclip"
+    marker = f"sleep {random.randint(50, 99)}.{random.randint(1000, 9999)}"  # unique among the machine's processes
+    fake.write_text(f"#!/bin/sh\n{marker}\n")
+    fake.chmod(0o755)
+    daemon = Daemon("--clipboard-timeout", "0.5", env={"PATH": f"{tmp_path}:{os.environ['PATH']}"})
+    try:
+        started = time.monotonic()
+        response = httpx.post(f"{daemon.url}/computer/clipboard/write", json={"text": "x"}, timeout=10)
+        assert response.status_code == 500 and "did not answer" in response.json()["message"]
+        assert time.monotonic() - started < 3
+        assert httpx.post(f"{daemon.url}/computer/click_mouse", json={"x": 5, "y": 5}, timeout=5).status_code == 200
+    finally:
+        daemon.stop()
+    assert marker not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+
+
+def test_full_queue_answers_429_with_retry_after(xvfb):
+    daemon = Daemon("--max-queue", "1")
+    try:
+        body = {"actions": [action("sleep", duration_ms=800)]}
+        first, _ = post_in_background(f"{daemon.url}/computer/batch", body)
+        time.sleep(0.2)  # the worker is now busy with the first
+        second, _ = post_in_background(f"{daemon.url}/computer/batch", body)
+        time.sleep(0.2)  # the second waits in the queue
+        response = httpx.post(f"{daemon.url}/computer/batch", json=body, timeout=5)
+        assert response.status_code == 429 and response.json()["code"] == "too_many_requests"
+        assert int(response.headers["Retry-After"]) >= 1
+        first.join(5)
+        second.join(5)
+    finally:
+        daemon.stop()
+
+
+def test_limits_are_configurable(xvfb):
+    daemon = Daemon("--max-text", "10", "--max-path", "3", "--max-body", "2000")
+    try:
+        client = httpx.Client(base_url=daemon.url, timeout=5)
+        assert client.post("/computer/type", json={"text": "x" * 11}).json()["details"][0]["target"] == "text"
+        assert client.post("/computer/drag_mouse", json={"path": [[1, 1]] * 4}).status_code == 400
+        assert client.post("/computer/type", json={"text": "y" * 3000}).status_code == 413
+    finally:
+        daemon.stop()
+
+
+def test_token_is_required_except_on_health(xvfb):
+    daemon = Daemon("--token", "s3cret-token")
+    try:
+        url = f"{daemon.url}/computer/get_mouse_position"
+        assert httpx.post(url).status_code == 401
+        assert httpx.post(url, headers={"Authorization": "Bearer wrong"}).json()["code"] == "unauthorized"
+        assert httpx.post(url, headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+        assert httpx.get(f"{daemon.url}/health").status_code == 200
+    finally:
+        daemon.stop()
+
+
+def test_refuses_public_address_without_token(xvfb):
+    result = subprocess.run(
+        [sys.executable, "-m", "daemon", "serve", "--host", "0.0.0.0", "--port", str(free_port())],
+        capture_output=True, text=True, timeout=10,
+    )
+    assert result.returncode == 2 and "token" in result.stderr
+
+
+def test_host_header_guards_against_dns_rebinding(daemon):
+    url = f"{daemon.url}/computer/get_mouse_position"
+    assert httpx.post(url, headers={"Host": "evil.example:10001"}).status_code == 403
+    assert httpx.post(url, headers={"Host": "localhost:10001"}).status_code == 200
+    response = httpx.options(url, headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_unix_socket_is_private(tmp_path, xvfb):
+    path = tmp_path / "xhands.sock"
+    process = subprocess.Popen([sys.executable, "-m", "daemon", "serve", "--unix-socket", str(path)], stderr=subprocess.DEVNULL)
+    try:
+        transport = httpx.HTTPTransport(uds=str(path))
+        deadline = time.monotonic() + 10
+        while not path.exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        with httpx.Client(transport=transport, base_url="http://xhands") as client:
+            assert client.post("/computer/get_mouse_position").status_code == 200
+    finally:
+        process.terminate()
+        process.wait(5)
+
+
+def test_secrets_and_typed_text_never_reach_the_logs(xvfb, recorder):
+    daemon = Daemon("--token", "tok-do-not-log", "--log-level", "debug", "--log-format", "json")
+    headers = {"Authorization": "Bearer tok-do-not-log"}
+    httpx.post(f"{daemon.url}/computer/type", json={"text": "pa55word-secret"}, headers=headers, timeout=10)
+    httpx.post(f"{daemon.url}/computer/clipboard/write", json={"text": "clip-secret"}, headers=headers, timeout=10)
+    httpx.post(f"{daemon.url}/computer/type", json={"text": 5, "x": "pa55word-secret"}, headers=headers, timeout=10)
+    daemon.stop()
+    logs = daemon.logs
+    assert "listening" in logs
+    assert "tok-do-not-log" not in logs and "pa55word-secret" not in logs and "clip-secret" not in logs
+
+
+def test_works_without_an_xauthority_file(tmp_path, xvfb):
+    daemon = Daemon(env={"HOME": str(tmp_path), "XAUTHORITY": str(tmp_path / "missing")})
+    try:
+        assert httpx.get(f"{daemon.url}/health").status_code == 200
+    finally:
+        daemon.stop()
