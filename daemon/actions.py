@@ -10,7 +10,6 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from bezier.keystrokes import plan_keystrokes
 from input import (
     BUTTONS,
     IMAGE_TYPES,
@@ -25,8 +24,33 @@ from input import (
 )
 
 from . import models as m
-from .motion import drag_smooth, drag_straight, glide
 from .timing import follow, sleep_until
+
+
+def _motion():
+    """daemon.motion and bezier/ need numpy (~11 MB of RSS): loaded on first use, or by warm_up()."""
+    from . import motion
+
+    return motion
+
+
+def _warm() -> None:
+    motion = _motion()
+    from bezier import plan_move
+    from bezier.keystrokes import plan_keystrokes
+
+    plan_move((0, 0), (100, 100), 100, bounds=(200, 200))  # numpy's first calls are slow too
+    plan_keystrokes("warm up", 0.0)
+    del motion
+
+
+async def warm_up() -> None:
+    """Load the motion code off the event loop, so the first smooth move is on time (~150 ms of imports)."""
+    try:
+        await asyncio.to_thread(_warm)
+    except Exception:  # only a head start; the real use will import and report for itself
+        pass
+
 
 # Gap between the clicks of num_clicks: far inside any double-click interval, yet distinct events.
 CLICK_GAP_S = 0.015
@@ -62,7 +86,7 @@ async def click_mouse(desktop: Desktop, p: m.ClickMouseRequest) -> dict:
     async with holding(desktop, p.hold_keys):
         pointer = desktop.pointer
         if p.smooth:
-            await follow(glide(pointer, (p.x, p.y), None, desktop.screen_size), desktop.flush)
+            await follow(_motion().glide(pointer, (p.x, p.y), None, desktop.screen_size), desktop.flush)
         else:
             pointer.move(p.x, p.y)
         button = BUTTONS[p.button]
@@ -80,7 +104,7 @@ async def click_mouse(desktop: Desktop, p: m.ClickMouseRequest) -> dict:
 async def move_mouse(desktop: Desktop, p: m.MoveMouseRequest) -> dict:
     async with holding(desktop, p.hold_keys):
         if p.smooth:
-            await follow(glide(desktop.pointer, (p.x, p.y), p.duration_ms, desktop.screen_size), desktop.flush)
+            await follow(_motion().glide(desktop.pointer, (p.x, p.y), p.duration_ms, desktop.screen_size), desktop.flush)
         else:
             desktop.pointer.move(p.x, p.y)
             desktop.flush()
@@ -90,6 +114,8 @@ async def move_mouse(desktop: Desktop, p: m.MoveMouseRequest) -> dict:
 async def type_text(desktop: Desktop, p: m.TypeTextRequest) -> dict:
     keyboard = desktop.keyboard
     if p.smooth:
+        from bezier.keystrokes import plan_keystrokes
+
         strokes = plan_keystrokes(p.text, p.typo_chance)
         steps = keyboard.type_keysyms([char_to_keysym(char) for char, _ in strokes], [gap for _, gap in strokes])
     else:
@@ -134,9 +160,9 @@ async def drag_mouse(desktop: Desktop, p: m.DragMouseRequest) -> dict:
             desktop.flush()
             await asyncio.sleep(p.delay / 1000)
             if p.smooth:
-                steps = drag_smooth(pointer, p.path, p.duration_ms, desktop.screen_size)
+                steps = _motion().drag_smooth(pointer, p.path, p.duration_ms, desktop.screen_size)
             else:
-                steps = drag_straight(pointer, p.path, p.steps_per_segment, p.step_delay_ms / 1000)
+                steps = _motion().drag_straight(pointer, p.path, p.steps_per_segment, p.step_delay_ms / 1000)
             await follow(steps, desktop.flush)
         finally:
             pointer.up(button)

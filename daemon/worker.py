@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from input import ClipboardError, Desktop, DisplayUnavailable
 
 from . import memory
-from .actions import ACTIONS
+from .actions import ACTIONS, warm_up
 from .errors import ApiError
 from .models import ComputerAction
 
@@ -64,6 +64,7 @@ class Worker:
         self._inline: asyncio.Task | None = None
         self._idle_trim: asyncio.TimerHandle | None = None
         self._stopping = False
+        self._warm_up: asyncio.Task | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="xhands-worker")
@@ -113,6 +114,8 @@ class Worker:
         return self._waiting
 
     def _begin(self) -> None:
+        if self._warm_up is None:  # the daemon is in use: load what smooth motion needs, in the background
+            self._warm_up = asyncio.get_running_loop().create_task(warm_up(), name="xhands-warm-up")
         self._busy = True
         self._idle.clear()
         if self._idle_trim is not None:

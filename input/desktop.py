@@ -6,6 +6,7 @@ from .capture import ScreenGrabber
 from .cursor import Cursor
 from .display import DisplayUnavailable, XConnection
 from .keyboard import Keyboard
+from .observe import InputObserver
 from .pointer import Pointer
 
 
@@ -21,8 +22,12 @@ class Desktop:
 
     def _attach(self, display) -> None:
         display.xfixes_query_version()  # XFixes requires this before any other request
-        self._keyboard = Keyboard(display)
+        old = getattr(self, "_keyboard", None)
+        if old is not None:
+            old.close()
+        self._keyboard = Keyboard(display, observer_factory=lambda: InputObserver(self.display_name))
         self._pointer = Pointer(display)
+        self._keyboard.other_presses = lambda: self._pointer.presses_sent  # apps count button presses as activity too
         self._cursor = Cursor(display)
 
     @property
@@ -70,5 +75,8 @@ class Desktop:
 
     def close(self) -> None:
         self.release_all()
+        keyboard = getattr(self, "_keyboard", None)
+        if keyboard is not None:
+            keyboard.close()
         self.grabber.close()
         self.connection.close()
