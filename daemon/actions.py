@@ -7,7 +7,7 @@ encoding leave the event loop.
 
 import asyncio
 import time
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 
 from input import (
@@ -66,10 +66,18 @@ def _combo_keysyms(combos: list[str]) -> list[int]:
     return [keysym for combo in combos for keysym in parse_combo(combo)]
 
 
-@asynccontextmanager
-async def holding(desktop: Desktop, hold_keys: list[str]):
+_NOTHING_HELD = nullcontext()
+
+
+def holding(desktop: Desktop, hold_keys: list[str]):
     """Hold these keys around the body; always released, whatever ends it."""
-    keysyms = _combo_keysyms(hold_keys)
+    if not hold_keys:
+        return _NOTHING_HELD  # the common case costs no generator
+    return _holding(desktop, _combo_keysyms(hold_keys))
+
+
+@asynccontextmanager
+async def _holding(desktop: Desktop, keysyms: list[int]):
     if not keysyms:
         yield
         return

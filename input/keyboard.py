@@ -94,6 +94,8 @@ class Keyboard:
 
     def release_all(self) -> None:
         """Release every key this daemon holds, newest first, and give back lent keycodes."""
+        if not self.pressed and not self.keymap.lent:
+            return  # nothing to undo (the common case after every action): no flush either
         for keycode in reversed(self.pressed):
             xtest.fake_input(self.display, X.KeyRelease, keycode)
         self.pressed.clear()
