@@ -1,4 +1,4 @@
-.PHONY: setup serve test
+.PHONY: setup serve test bench
 
 setup:
 	scripts/setup.sh
@@ -8,3 +8,10 @@ serve: setup
 
 test: setup
 	.venv/bin/python -m pytest $(ARGS)
+
+# Side-by-side benchmarks (not part of `make test`): Chromium, xdotool, ffmpeg and scrot for the baselines.
+# pyautogui goes in without its dependencies: its python3-xlib would overwrite python-xlib's files.
+bench:
+	XHANDS_EXTRA_DEBS="chromium xdotool ffmpeg scrot" XHANDS_EXTRAS=bench scripts/setup.sh
+	.venv/bin/pip install -q --no-deps "pyautogui==0.9.54"
+	.venv/bin/python -m benchmarks $(ARGS)

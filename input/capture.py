@@ -6,8 +6,8 @@ well-kept ones measured on this machine (../shared/notes/screenshots.md):
 fpng for PNG (about 5 ms for 1080p where Pillow's writer needs 40+ ms, all of
 it in row filtering), simplejpeg for JPEG (reads mss's BGRX directly), and
 Pillow's libwebp binding at method 0 for WebP. Downscaling is an area average
-(Pillow's BOX filter), split into horizontal bands resized on separate threads:
-Pillow releases the GIL while it resamples.
+(Pillow's BOX filter), on machines with 4+ cores split into horizontal bands
+resized on separate threads (Pillow releases the GIL while it resamples).
 """
 
 import os
@@ -103,7 +103,10 @@ def draw_cursor(image: Image.Image, cursor: CursorImage, origin: tuple[int, int]
 def _pool() -> ThreadPoolExecutor:
     global _resize_pool
     if _resize_pool is None:
-        _resize_pool = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="xhands-resize")
+        # Half the cores at most: the X server, the application and the event loop need the rest (on 2 cores
+        # banding measured slower than one thread, with Chromium and the daemon busy on the other core).
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        _resize_pool = ThreadPoolExecutor(max_workers=max(1, min(4, cores // 2)), thread_name_prefix="xhands-resize")
     return _resize_pool
 
 

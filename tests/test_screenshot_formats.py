@@ -148,3 +148,30 @@ def test_openapi_documents_the_screenshot_options(client):
     assert schema["additionalProperties"] is False
     content = document["paths"]["/computer/screenshot"]["post"]["responses"]["200"]["content"]
     assert {"image/png", "image/jpeg", "image/webp"} <= set(content)
+
+
+def test_banded_downscale_is_seamless(monkeypatch):
+    """On machines with 4+ cores the downscale runs in bands; they must join exactly."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import input.capture as capture
+
+    source = Image.effect_noise((1920, 1080), 80).convert("RGBX")
+    monkeypatch.setattr(capture, "_resize_pool", ThreadPoolExecutor(max_workers=3))
+    try:
+        for size in [(1280, 720), (1024, 576), (640, 360)]:
+            banded = capture.downscale(source, size)
+            assert banded.size == size
+            assert ImageChops.difference(banded, source.resize(size, Image.Resampling.BOX)).getbbox() is None
+    finally:
+        capture._resize_pool.shutdown()
+
+
+def test_fit_size():
+    from input.capture import fit_size
+
+    assert fit_size(1920, 1080, 1280, 800) == (1280, 720)
+    assert fit_size(1920, 1080, 1024, 768) == (1024, 576)
+    assert fit_size(1920, 1080, None, 540) == (960, 540)
+    assert fit_size(1920, 1080, 4000, None) == (1920, 1080)
+    assert fit_size(10, 1000, 1, 1) == (1, 1)
