@@ -73,6 +73,27 @@ def timed(fn, n: int, warmup: int = 2, pause_s: float = 0.0) -> list[float]:
     return samples
 
 
+def interleaved(tools: dict, rounds: int, pause_s: float = 0.0) -> dict[str, list[float]]:
+    """Time several tools round-robin, so a load spike from other processes hits them alike.
+
+    tools: name -> (fn(index), samples per round, warm-up calls). Returns name -> samples in ms.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in tools}
+    for name, (fn, _, warmup) in tools.items():
+        for index in range(warmup):
+            fn(index)
+            time.sleep(pause_s)
+    for _ in range(rounds):
+        for name, (fn, per_round, _) in tools.items():
+            for _ in range(per_round):
+                index = len(samples[name])
+                start = time.perf_counter()
+                fn(index)
+                samples[name].append((time.perf_counter() - start) * 1000)
+                time.sleep(pause_s)
+    return samples
+
+
 # -- a keep-alive HTTP client with as little overhead as the standard library allows --
 class Client:
     def __init__(self, port: int):
@@ -164,11 +185,11 @@ class Bench:
             "key combo": lambda i: self.pyautogui.key(KEY_COMBO),
         }
         for name in ours:
-            result = {
-                "xhands": summary(timed(ours[name], self.n(600, 150), warmup=20, pause_s=ACTION_PAUSE_S)),
-                "reference": summary(timed(ref[name], self.n(60, 15), pause_s=ACTION_PAUSE_S)),
-                "pyautogui": summary(timed(gui[name], self.n(300, 50), warmup=5, pause_s=ACTION_PAUSE_S)),
-            }
+            samples = interleaved(
+                {"xhands": (ours[name], 10, 20), "reference": (ref[name], 1, 2), "pyautogui": (gui[name], 5, 5)},
+                rounds=self.n(60, 15), pause_s=ACTION_PAUSE_S,
+            )
+            result = {tool: summary(values) for tool, values in samples.items()}
             self.raw[f"action_{name}"] = result
             r = ratio(result["reference"], result["xhands"])
             met = result["xhands"]["p50_ms"] <= 1.5 and (r or 0) >= 10
@@ -312,16 +333,13 @@ class Bench:
                 def pil(i):
                     sizes["mss_pillow"] = len(self.mss_pillow.screenshot(fmt_name, ffmpeg_size))
 
-                result = {
-                    "xhands": summary(timed(ours, self.n(25, 5), warmup=3)),
-                    "reference": summary(timed(ref, self.n(6, 2), warmup=1)),
-                    "mss_pillow": summary(timed(pil, self.n(6, 2), warmup=1)),
-                }
+                tools = {"xhands": (ours, 4, 3), "reference": (ref, 1, 1), "mss_pillow": (pil, 1, 1)}
                 if fmt_name == "png" and size is None and self.pyautogui.can_screenshot:
                     def gui(i):
                         sizes["pyautogui"] = len(self.pyautogui.screenshot_png())
 
-                    result["pyautogui"] = summary(timed(gui, self.n(6, 2), warmup=1))
+                    tools["pyautogui"] = (gui, 1, 1)
+                result = {tool: summary(values) for tool, values in interleaved(tools, rounds=self.n(6, 2)).items()}
                 result["bytes"] = sizes
                 self.raw["screenshots"][f"{fmt_name} {size_name}"] = result
                 r = ratio(result["reference"], result["xhands"])
@@ -472,6 +490,55 @@ class Bench:
                  target="idle ≤ 60 MB, flat", met=rss_idle_kb <= 60 * 1024 and growth <= 1024)
 
 
+class OtherLoad:
+    """How much CPU processes outside this benchmark used while it ran (the machine is shared)."""
+
+    def __init__(self, stage: Stage):
+        self.stage = stage
+        self.ticks = os.sysconf("SC_CLK_TCK")
+
+    def _ours(self) -> set[int]:
+        roots = {os.getpid(), self.stage.daemon.process.pid, self.stage.chromium.process.pid, self.stage.empty.process.pid}
+        if self.stage.xvfb.process:
+            roots.add(self.stage.xvfb.process.pid)
+        parents: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    pass
+        ours, grew = set(roots), True
+        while grew:
+            grew = False
+            for pid, parent in parents.items():
+                if parent in ours and pid not in ours:
+                    ours.add(pid)
+                    grew = True
+        return ours
+
+    def snapshot(self) -> tuple[float, float, float, float]:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+        busy = sum(fields[:3]) + sum(fields[5:8])  # user nice system irq softirq steal
+        ours = 0
+        for pid in self._ours():
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    values = stat.read().rsplit(")", 1)[1].split()
+                ours += sum(int(v) for v in values[11:15])  # utime stime cutime cstime
+            except (OSError, IndexError, ValueError):
+                pass
+        return time.monotonic(), busy / self.ticks, ours / self.ticks, fields[7] / self.ticks
+
+    def share(self, before, after) -> dict:
+        """Average number of cores used by other processes, and stolen by the hypervisor, between two snapshots."""
+        wall = after[0] - before[0]
+        others = max(0.0, (after[1] - before[1]) - (after[2] - before[2]) - (after[3] - before[3]))
+        return {"other_cores": round(others / wall, 2), "steal_cores": round((after[3] - before[3]) / wall, 2)}
+
+
 def machine_info() -> dict:
     cpu = "unknown"
     try:
@@ -519,6 +586,9 @@ def render_markdown(meta: dict, rows: list[dict]) -> str:
         f"{meta['machine']['memory_gb']} GB, {meta['machine']['os']}, Linux {meta['machine']['kernel']}, Python {meta['machine']['python']}.",
         f"Load average before / after: {meta['load_before']} / {meta['load_after']} "
         "(the machine is shared: other test suites may have been running).",
+        "CPU used by processes outside the benchmark, in cores, per phase: "
+        + ", ".join(f"{name} {v['other_cores']}" + (f" (+{v['steal_cores']} stolen)" if v["steal_cores"] else "")
+                    for name, v in meta["other_load"].items()) + ".",
         f"Versions: {meta['versions']}. Run time {meta['duration_s']:.0f} s{' (--quick)' if meta['quick'] else ''}.",
         "",
         "| measure | xhands | reference: xdotool / ffmpeg per action | pyautogui | mss + Pillow defaults | ratio | target | |",
@@ -552,18 +622,23 @@ def main(argv=None) -> int:
         rss_idle = stage.daemon.rss_kb()
         bench = Bench(stage, args.quick)
         steps = [bench.http_floor, bench.single_actions, bench.batch, bench.typing, bench.screenshots, bench.smooth_moves]
-        for step in steps:
-            print(f"bench: {step.__name__} ...", flush=True)
+        load = OtherLoad(stage)
+        other_load = {}
+        for step in [*steps, lambda: bench.concurrency_and_memory(rss_idle)]:
+            name = getattr(step, "__name__", "")
+            name = "concurrency_and_memory" if name == "<lambda>" else name
+            print(f"bench: {name} ...", flush=True)
+            before = load.snapshot()
             step()
-        print("bench: concurrency_and_memory ...", flush=True)
-        bench.concurrency_and_memory(rss_idle)
+            other_load[name] = load.share(before, load.snapshot())
+        bench.raw["other_load"] = other_load
         versions = {"chromium": stage.chromium.version, **bench.reference.versions(), "pyautogui": bench.pyautogui.version,
                     "capture": bench.mss_pillow.version}
         bench.mss_pillow.close()
     meta = {
         "started": started.strftime("%Y-%m-%d %H:%M UTC"), "machine": machine_info(), "load_before": load_before,
         "load_after": " ".join(f"{v:.2f}" for v in os.getloadavg()), "versions": versions,
-        "duration_s": time.monotonic() - t0, "quick": args.quick,
+        "duration_s": time.monotonic() - t0, "quick": args.quick, "other_load": other_load,
     }
     commentary_file = HERE / "COMMENTARY.md"
     if commentary_file.exists():
