@@ -596,7 +596,8 @@ def render_markdown(meta: dict, rows: list[dict]) -> str:
         "| measure | xhands | reference: xdotool / ffmpeg per action | pyautogui | mss + Pillow defaults | ratio | target | |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for row in rows:
+    floor_first = sorted(rows, key=lambda row: not row["measure"].startswith("empty aiohttp"))
+    for row in floor_first:
         mark = "" if row["met"] is None else ("✅ met" if row["met"] else "❌ missed")
         cells = [row["measure"], row["xhands"], row["reference"], row["pyautogui"], row["mss_pillow"], row["ratio"], row["target"], mark]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
@@ -610,7 +611,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer samples, for trying things out")
     parser.add_argument("--no-write", action="store_true", help="print only; write no files")
+    parser.add_argument("--render", metavar="RESULTS_JSON", help="only rewrite RESULTS.md from a saved run (e.g. after editing COMMENTARY.md)")
     args = parser.parse_args(argv)
+    if args.render:
+        saved = json.loads(Path(args.render).read_text())
+        meta = saved["meta"]
+        commentary_file = HERE / "COMMENTARY.md"
+        meta["commentary"] = commentary_file.read_text() if commentary_file.exists() else None
+        (HERE / "RESULTS.md").write_text(render_markdown(meta, saved["rows"]))
+        print(f"bench: rewrote benchmarks/RESULTS.md from {args.render}")
+        return 0
     for tool in ("xdotool", "ffmpeg", "Xvfb"):
         if not tool_available(tool):
             print(f"bench: {tool} is missing; run `make bench` (it installs it)", file=sys.stderr)
