@@ -23,6 +23,7 @@ from input import (
     write_clipboard,
 )
 
+from . import metrics
 from . import models as m
 from .timing import follow, sleep_until
 
@@ -234,3 +235,4 @@ ACTIONS = {
     "get_mouse_position": get_mouse_position,
 }
 assert ACTIONS.keys() == m.PARAMS.keys()
+ACTIONS = {name: metrics.timed(name, run) for name, run in ACTIONS.items()}  # latency and outcome by type

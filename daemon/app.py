@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from input import Desktop, DisplayUnavailable
 
-from . import metrics
+from . import logs, metrics
 from . import models as m
 from .actions import Image
 from .errors import ApiError, from_validation
@@ -202,12 +202,13 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 async def metrics_route(request: web.Request) -> web.Response:
-    body, content_type = metrics.exposition(request.app["worker"].waiting)
+    alive = request.app["desktop"].connection.is_alive()
+    body, content_type = metrics.exposition(request.app["worker"].waiting, alive)
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 def create_app(desktop: Desktop, settings: Settings) -> web.Application:
-    middlewares = [error_middleware]
+    middlewares = [logs.request_id_middleware, error_middleware]
     if settings.token:
         middlewares.append(auth_middleware(settings.token))
     elif settings.check_host:

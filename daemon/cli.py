@@ -6,14 +6,15 @@ import ipaddress
 import logging
 import os
 import signal
-import sys
+import socket
 from importlib.metadata import version
 
 from aiohttp import web
 
 from input import Desktop
 
-from . import memory
+from . import logs, memory, systemd
+from .commands import add_commands
 from .app import Settings, create_app
 from .xvfb import Xvfb
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-host", action="append", default=[], metavar="NAME", help="accept this Host header without a token (repeatable)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--log-format", choices=["text", "json"], default="text")
+    add_commands(commands)  # the client, `check` and the other tools beside `serve`
     return parser
 
 
@@ -53,14 +55,10 @@ def is_loopback(host: str) -> bool:
 
 
 def setup_logging(level: str, fmt: str) -> None:
-    if fmt == "json":
-        format_ = '{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}'
-    else:
-        format_ = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    logging.basicConfig(level=level.upper(), format=format_, stream=sys.stderr)
+    logs.setup(level, fmt)
 
 
-async def serve(args) -> None:
+async def serve(args, inherited=()) -> None:
     memory.tune()
     xvfb = None
     display = args.display
@@ -86,17 +84,26 @@ async def serve(args) -> None:
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     try:
         await runner.setup()
-        site = web.UnixSite(runner, args.unix_socket) if args.unix_socket else web.TCPSite(runner, args.host, args.port)
-        await site.start()
-        if args.unix_socket:
+        if inherited:  # socket activation: listen where the service manager says, not on our own
+            sites = [web.SockSite(runner, sock) for sock in inherited]
+        elif args.unix_socket:
+            sites = [web.UnixSite(runner, args.unix_socket)]
+        else:
+            sites = [web.TCPSite(runner, args.host, args.port)]
+        for site in sites:
+            await site.start()
+        if args.unix_socket and not inherited:
             os.chmod(args.unix_socket, 0o600)
-        log.info("xhands listening on %s, display %s", args.unix_socket or f"http://{args.host}:{args.port}", display)
+        where = ", ".join(systemd.describe(s) for s in inherited) or args.unix_socket or f"http://{args.host}:{args.port}"
+        log.info("xhands listening on %s, display %s", where, display)
+        systemd.notify(f"READY=1\nSTATUS=listening on {where}, display {display}")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         log.info("shutting down")
+        systemd.notify("STOPPING=1")
     finally:
         await runner.cleanup()
         if xvfb:
@@ -105,10 +112,19 @@ async def serve(args) -> None:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.log_level, args.log_format)
+    setup_logging(getattr(args, "log_level", "warning"), getattr(args, "log_format", "text"))
     if args.command == "serve":
-        if not args.unix_socket and not is_loopback(args.host) and not args.token:
-            log.error("refusing to listen on %s without a token (--token or XHANDS_TOKEN)", args.host)
+        try:
+            inherited = systemd.listen_fds()
+        except systemd.ActivationError as exc:
+            log.error("%s", exc)
             return 2
-        asyncio.run(serve(args))
-    return 0
+        exposed = [systemd.describe(s) for s in inherited if s.family != socket.AF_UNIX and not is_loopback(s.getsockname()[0])]
+        if not inherited and not args.unix_socket and not is_loopback(args.host):
+            exposed.append(args.host)
+        if exposed and not args.token:
+            log.error("refusing to listen on %s without a token (--token or XHANDS_TOKEN)", ", ".join(exposed))
+            return 2
+        asyncio.run(serve(args, inherited))
+        return 0
+    return args.run(args)

@@ -1,6 +1,10 @@
-"""Prometheus metrics: requests by route and status, latency, queue depth, display up."""
+"""Prometheus metrics: requests by route and status, request and action latency, queue depth, display up."""
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import functools
+import time
+from importlib.metadata import PackageNotFoundError, version
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 REGISTRY = CollectorRegistry()
@@ -12,8 +16,22 @@ LATENCY = Histogram(
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120),
     registry=REGISTRY,
 )
+ACTION_LATENCY = Histogram(
+    "xhands_action_seconds",
+    "Time one action took to run on the display, by action type",
+    ["type"],
+    buckets=(0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=REGISTRY,
+)
+ACTIONS = Counter("xhands_actions", "Actions run, by type and outcome (ok, error, cancelled)", ["type", "outcome"], registry=REGISTRY)
 QUEUE_DEPTH = Gauge("xhands_queue_depth", "Requests waiting for the worker", registry=REGISTRY)
 DISPLAY_UP = Gauge("xhands_display_up", "1 when the X display answers", registry=REGISTRY)
+BUILD = Info("xhands_build", "xhands version", registry=REGISTRY)
+
+try:
+    BUILD.info({"version": version("xhands")})
+except PackageNotFoundError:  # running from a source tree that was never installed
+    BUILD.info({"version": "unknown"})
 
 
 def observe_request(route: str, status: int, seconds: float) -> None:
@@ -21,6 +39,32 @@ def observe_request(route: str, status: int, seconds: float) -> None:
     LATENCY.labels(route).observe(seconds)
 
 
-def exposition(queue_depth: int) -> tuple[bytes, str]:
+def timed(action_type: str, run):
+    """Wrap an action function so its run time and outcome are recorded under its type."""
+    latency = ACTION_LATENCY.labels(action_type)  # series exist, at zero, before the first call
+    outcomes = {outcome: ACTIONS.labels(action_type, outcome) for outcome in ("ok", "error", "cancelled")}
+
+    @functools.wraps(run)
+    async def timed_run(desktop, params):
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            result = await run(desktop, params)
+            outcome = "ok"
+            return result
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                outcome = "cancelled"
+            raise
+        finally:
+            latency.observe(time.perf_counter() - started)
+            outcomes[outcome].inc()
+
+    return timed_run
+
+
+def exposition(queue_depth: int, display_up: bool | None = None) -> tuple[bytes, str]:
     QUEUE_DEPTH.set(queue_depth)
+    if display_up is not None:
+        DISPLAY_UP.set(1 if display_up else 0)
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from input import ClipboardError, Desktop, DisplayUnavailable
 
-from . import memory
+from . import logs, memory
 from .actions import ACTIONS, warm_up
 from .errors import ApiError
 from .models import ComputerAction
@@ -104,7 +104,7 @@ class Worker:
         if self._waiting >= self.max_queue:  # counts a job the worker task holds while an inline one finishes
             raise QueueFull()
         future = asyncio.get_running_loop().create_future()
-        self.queue.put_nowait((job, future))
+        self.queue.put_nowait((logs.bind_request_id(job), future))
         self._waiting += 1
         return await future
 

@@ -8,6 +8,7 @@ action queue. Calling xclip directly lets a timeout kill it.
 import os
 import signal
 import subprocess
+import time
 
 DEFAULT_TIMEOUT_S = 3.0
 
@@ -47,6 +48,16 @@ def read_clipboard(display_name: str, timeout: float = DEFAULT_TIMEOUT_S) -> str
 
 
 def write_clipboard(display_name: str, text: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    """Set the clipboard and return once it serves the new text.
+
+    xclip exits while its forked child takes over the selection; under load a
+    read right after could still get the old owner's text, so read back until it matches.
+    """
+    deadline = time.monotonic() + timeout
     status, _ = _run(display_name, ["-i"], timeout, text=text)
     if status != 0:
         raise ClipboardError(f"xclip exited with status {status}")
+    while read_clipboard(display_name, max(deadline - time.monotonic(), 0.1)) != text:
+        if time.monotonic() > deadline:
+            raise ClipboardError(f"the clipboard did not take the new text within {timeout:g} s")
+        time.sleep(0.005)

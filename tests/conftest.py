@@ -57,8 +57,14 @@ class Daemon:
             self.process.wait()
 
 
-def helper_processes() -> dict[int, str]:
-    """pid -> DISPLAY of every Xvfb and xclip process."""
+# Every process this session starts inherits the marker, so the orphan check counts only ours
+# on a machine where others start Xvfb and xclip too.
+SESSION_MARKER = f"XHANDS_TEST_SESSION={os.getpid()}-{time.time_ns()}"
+os.environ["XHANDS_TEST_SESSION"] = SESSION_MARKER.split("=", 1)[1]
+
+
+def helper_processes(ours_only: bool = False) -> dict[int, str]:
+    """pid -> "program DISPLAY" of every Xvfb and xclip process (with ours_only, those of this test session)."""
     found = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -66,7 +72,10 @@ def helper_processes() -> dict[int, str]:
                 program = os.path.basename(cmdline.read().split(b"\0")[0]).decode()
             if program in ("Xvfb", "xclip"):
                 with open(f"/proc/{pid}/environ", "rb") as environ:
-                    env = dict(item.split(b"=", 1) for item in environ.read().split(b"\0") if b"=" in item)
+                    raw = environ.read()
+                if ours_only and SESSION_MARKER.encode() not in raw.split(b"\0"):
+                    continue
+                env = dict(item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
                 found[int(pid)] = f"{program} {env.get(b'DISPLAY', b'').decode()}"
         except OSError:
             continue  # it ended while we looked
@@ -77,10 +86,10 @@ def helper_processes() -> dict[int, str]:
 def no_orphans(xvfb):
     """After the suite, no Xvfb or clipboard helper we started survives, except xclip processes still
     serving the test display's clipboard: they end with that display."""
-    before = set(helper_processes())
+    before = set(helper_processes(ours_only=True))
     yield
     time.sleep(0.5)
-    left = {pid: what for pid, what in helper_processes().items() if pid not in before}
+    left = {pid: what for pid, what in helper_processes(ours_only=True).items() if pid not in before}
     orphans = {pid: what for pid, what in left.items() if what != f"xclip {os.environ['DISPLAY']}"}
     assert not orphans, f"orphaned helper processes: {orphans}"
 

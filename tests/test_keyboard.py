@@ -84,13 +84,14 @@ def test_duration_holds_the_key(client, recorder):
 
 def test_hold_keys_released_after_an_error(xvfb, recorder):
     """A request that times out while keys are held still releases them (real error path, not validation)."""
+    before = keymap_rows()
     daemon = Daemon("--batch-timeout", "0.3")
     try:
         import httpx
 
         response = httpx.post(
             f"{daemon.url}/computer/batch",
-            json={"actions": [action("press_key", keys=["z"], hold_keys=["shift"], duration=2000)]},
+            json={"actions": [action("press_key", keys=["Cyrillic_ya"], hold_keys=["shift"], duration=2000)]},
             timeout=10,
         )
         assert response.status_code == 500
@@ -100,6 +101,7 @@ def test_hold_keys_released_after_an_error(xvfb, recorder):
         released = [e.keycode for e in recorder.snapshot() if e.kind == "key_release"]
         assert sorted(pressed) == sorted(released)
         assert not any(xdisplay.Display(os.environ["DISPLAY"]).query_keymap())
+        assert keymap_rows() == before, "the spare keycode lent to Cyrillic_ya is still bound"
     finally:
         daemon.stop()
 

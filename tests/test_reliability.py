@@ -1,8 +1,10 @@
 """Nothing stuck, nothing lost: early endings release everything; display and helper faults are survivable."""
 
+import json
 import os
 import random
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -75,9 +77,14 @@ def test_client_disconnect_stops_the_batch_after_the_current_action(daemon, reco
         action("sleep", duration_ms=300),
         action("click_mouse", x=50, y=50),
     ]
-    with pytest.raises(httpx.ReadTimeout):
-        httpx.post(f"{daemon.url}/computer/batch", json={"actions": actions}, timeout=0.15)
-    # The next request queues behind the stopped batch and proves the daemon moved on.
+    body = json.dumps({"actions": actions}).encode()
+    with socket.create_connection(("127.0.0.1", daemon.port)) as conn:
+        conn.sendall(
+            b"POST /computer/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+        )
+        recorder.wait_for(lambda evs: any(e.kind == "key_press" for e in evs))  # the first action is running
+    # The connection is closed mid-action. The next request queues behind the stopped batch.
     assert httpx.post(f"{daemon.url}/computer/get_mouse_position", timeout=5).status_code == 200
     recorder.wait_idle(quiet=0.4)
     assert recorder.buttons() == [], "actions after the disconnect ran"

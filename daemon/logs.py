@@ -1,0 +1,120 @@
+"""Logs: plain text or one JSON object per line, each tagged with the request being served.
+
+Every request gets an id: the caller's `X-Request-Id` when it is a sane token,
+else a fresh one. It is echoed in the response's `X-Request-Id`, carried by a
+context variable into everything logged while the request is handled
+(including the worker running its actions), and written in one access-log
+line per request.
+"""
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from datetime import datetime, timezone
+
+from aiohttp import web
+
+HEADER = "X-Request-Id"
+_SANE_ID = re.compile(r"[A-Za-z0-9._:/+=@-]{1,128}")
+
+request_id: ContextVar[str | None] = ContextVar("xhands_request_id", default=None)
+access_log = logging.getLogger("xhands.access")
+QUIET_PATHS = {"/health", "/metrics"}
+
+# Attributes every LogRecord has; anything else was passed in `extra` and is logged as a field.
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+
+
+def _fields(record: logging.LogRecord) -> dict:
+    return {key: value for key, value in record.__dict__.items() if key not in _STANDARD}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        rid = request_id.get()
+        if rid:
+            entry["request_id"] = rid
+        entry.update(_fields(record))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        rid = request_id.get()
+        return super().format(record) + (f" [{rid}]" if rid else "")
+
+
+def setup(level: str = "info", fmt: str = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def bind_request_id(job: Callable[[], Awaitable]) -> Callable[[], Awaitable]:
+    """Carry the current request id into a job that another task (the worker) will run."""
+    rid = request_id.get()
+
+    async def with_request_id():
+        token = request_id.set(rid)
+        try:
+            return await job()
+        finally:
+            request_id.reset(token)
+
+    return with_request_id
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler):
+    """Outermost middleware: name the request, echo the id, write the access-log line."""
+    given = request.headers.get(HEADER, "")
+    rid = given if _SANE_ID.fullmatch(given) else uuid.uuid4().hex
+    token = request_id.set(rid)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers[HEADER] = rid
+        return response
+    except web.HTTPException as exc:  # redirects and the like that the error middleware lets through
+        status = exc.status
+        exc.headers[HEADER] = rid
+        raise
+    finally:
+        duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        quiet = request.path in QUIET_PATHS and status < 400  # probes and scrapes every few seconds
+        access_log.log(
+            logging.DEBUG if quiet else logging.INFO,
+            "%s %s %d %.1f ms",
+            request.method,
+            request.path,
+            status,
+            duration_ms,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "duration_ms": duration_ms,
+                "remote": request.remote,
+            },
+        )
+        request_id.reset(token)

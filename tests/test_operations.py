@@ -1,0 +1,171 @@
+"""Operations: /metrics, JSON logs with request ids, `xhands --version`, `xhands check`."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from daemon.client import Action, ApiError
+from daemon.testing import LocalServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def server():
+    with LocalServer("1024x768x24") as local:
+        yield local
+
+
+def xhands(*args: str, env: dict | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "daemon", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def samples(text: str) -> dict[str, float]:
+    """Prometheus text format -> {'name{labels}': value}."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            out[key] = float(value)
+    return out
+
+
+def test_metrics_count_requests_time_actions_and_show_the_display(server):
+    with server.client() as client:
+        client.batch([Action.move_mouse(5, 5, smooth=False), Action.sleep(30), Action.get_mouse_position()])
+        client.click_mouse(10, 10)
+        with pytest.raises(ApiError):
+            client.press_key("NoSuchKey")
+        text = client.metrics()
+    metrics = samples(text)
+    assert metrics['xhands_requests_total{route="/computer/batch",status="200"}'] >= 1
+    assert metrics['xhands_requests_total{route="/computer/press_key",status="400"}'] >= 1
+    assert metrics['xhands_action_seconds_count{type="sleep"}'] == 1
+    assert metrics['xhands_action_seconds_sum{type="sleep"}'] >= 0.03
+    assert metrics['xhands_action_seconds_count{type="click_mouse"}'] == 1
+    assert metrics['xhands_actions_total{outcome="ok",type="move_mouse"}'] == 1
+    assert 'xhands_action_seconds_bucket{le="0.001",type="click_mouse"}' in metrics
+    assert metrics['xhands_action_seconds_count{type="drag_mouse"}'] == 0, "every action type is there from the start"
+    assert metrics["xhands_queue_depth"] == 0
+    assert metrics["xhands_display_up"] == 1
+    assert metrics[f'xhands_build_info{{version="{version("xhands")}"}}'] == 1
+    assert "# TYPE xhands_action_seconds histogram" in text
+
+
+def log_entries(server) -> list[dict]:
+    return [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+
+
+def test_request_id_is_echoed_and_logged(server):
+    with server.client() as client:
+        client.move_mouse(1, 1, smooth=False)  # a request with no id gets one
+        conn = client._connection()
+        conn.request("POST", "/computer/get_mouse_position", headers={"X-Request-Id": "agent-42.step-7"})
+        response = conn.getresponse()
+        response.read()
+        assert response.getheader("X-Request-Id") == "agent-42.step-7"
+        conn.request("POST", "/computer/press_key", body=b'{"keys":["Nope"]}', headers={"X-Request-Id": "bad key"})
+        response = conn.getresponse()
+        response.read()
+        generated = response.getheader("X-Request-Id")
+        assert response.status == 400 and re.fullmatch(r"[0-9a-f]{32}", generated), "an unsafe id is replaced"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        entries = log_entries(server)
+        access = {e.get("request_id"): e for e in entries if e["logger"] == "xhands.access"}
+        if "agent-42.step-7" in access and generated in access:
+            break
+        time.sleep(0.05)
+    entry = access["agent-42.step-7"]
+    assert entry["method"] == "POST" and entry["path"] == "/computer/get_mouse_position" and entry["status"] == 200
+    assert entry["duration_ms"] >= 0 and entry["level"] == "info" and entry["time"].endswith("Z")
+    assert access[generated]["status"] == 400
+    assert all({"time", "level", "logger", "message"} <= e.keys() for e in entries), "every line is one JSON object"
+
+
+def test_request_id_reaches_logs_written_by_the_worker(server):
+    """The worker runs actions in its own task; what it logs still carries the request's id."""
+    import socket
+    from urllib.parse import urlsplit
+
+    body = json.dumps({"actions": [{"type": "sleep", "sleep": {"duration_ms": 300}},
+                                   {"type": "move_mouse", "move_mouse": {"x": 3, "y": 3}}]}).encode()
+    url = urlsplit(server.url)
+    with socket.create_connection((url.hostname, url.port)) as sock:
+        sock.sendall(b"POST /computer/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"X-Request-Id: leaves-early\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        time.sleep(0.1)  # gone while the batch sleeps
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        worker_lines = [e for e in log_entries(server) if e.get("request_id") == "leaves-early" and e["logger"] == "daemon.worker"]
+        if worker_lines:
+            break
+        time.sleep(0.05)
+    assert worker_lines, "the worker's note that the client left carries the request id"
+
+
+def test_version():
+    result = xhands("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"xhands {version('xhands')}"
+
+
+def test_check_passes_on_a_working_display():
+    result = xhands("check", "--display", os.environ["DISPLAY"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for name in ("display", "XTest", "XFixes", "clipboard", "capture"):
+        assert any(line.startswith("ok") and f" {name} " in line for line in lines), f"{name}: {result.stdout}"
+    assert "All 5 checks passed" in result.stdout
+
+
+def test_check_without_a_display_checks_a_private_xvfb():
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    result = subprocess.run([sys.executable, "-m", "daemon", "check", "--screen", "800x600x24"], cwd=ROOT,
+                            capture_output=True, text=True, env=env, timeout=30)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "started a private Xvfb" in result.stdout and "800x600" in result.stdout
+
+
+def test_check_says_what_is_missing_in_plain_words(tmp_path):
+    display = start_xvfb_without_xtest()
+    try:
+        result = xhands("check", "--display", display, env={"PATH": str(tmp_path)})  # no xclip on this PATH
+    finally:
+        stop_xvfb(display)
+    assert result.returncode == 1
+    assert re.search(r"^FAIL\s+XTest\s+the X server lacks the XTEST extension", result.stdout, re.M), result.stdout
+    assert re.search(r"^FAIL\s+clipboard\s+xclip is not installed", result.stdout, re.M), result.stdout
+    assert re.search(r"^ok\s+capture", result.stdout, re.M)
+    assert "2 of 5 checks failed (XTest, clipboard)" in result.stdout
+
+    result = xhands("check", "--display", ":399")
+    assert result.returncode == 1 and "cannot open display :399" in result.stdout
+
+
+_xvfbs = {}
+
+
+def start_xvfb_without_xtest() -> str:
+    read_fd, write_fd = os.pipe()
+    process = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "640x480x24", "-nolisten", "tcp",
+                                "-extension", "XTEST"], pass_fds=(write_fd,), stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        display = ":" + pipe.readline().strip()
+    _xvfbs[display] = process
+    return display
+
+
+def stop_xvfb(display: str) -> None:
+    process = _xvfbs.pop(display)
+    process.terminate()
+    process.wait(5)

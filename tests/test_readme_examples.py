@@ -1,0 +1,160 @@
+"""The README's examples, run: each block after a `<!-- tested: NAME -->` marker is checked here.
+
+Shell and Python examples run against a private daemon (the README's
+http://127.0.0.1:10001 becomes its URL), and what they say they print is what
+they print. The deployment examples are checked against the files they name.
+"""
+
+import json
+import os
+import re
+import shlex
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from daemon.testing import LocalServer
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+MARKED = re.compile(r"<!-- tested: (\S+) -->\n```(\w*)\n(.*?)\n```", re.S)
+DEFAULT_URL = "http://127.0.0.1:10001"
+
+
+def blocks() -> dict[str, str]:
+    found = {}
+    for name, _, text in MARKED.findall(README):
+        assert name not in found, f"two README blocks are marked {name}"
+        found[name] = text
+    return found
+
+
+def block(name: str) -> str:
+    return blocks()[name]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with LocalServer("1280x800x24") as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def shell_env(server, tmp_path_factory):
+    """`xhands` on PATH is this checkout's CLI; the daemon is the private one."""
+    bin_dir = tmp_path_factory.mktemp("bin")
+    shim = bin_dir / "xhands"
+    shim.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m daemon \"$@\"\n")
+    shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT),
+            "XHANDS_URL": server.url, "XHANDS_TOKEN": ""}
+
+
+def test_every_marked_block_has_its_test():
+    assert set(blocks()) == {"docker", "systemd", "kubernetes", "log-line", "check", "python", "async", "pytest", "cli"}
+
+
+def test_cli_example(shell_env, tmp_path):
+    for line in block("cli").splitlines():
+        command, _, comment = line.partition("  # prints: ")
+        result = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=shell_env, capture_output=True, text=True,
+                                timeout=30)
+        assert result.returncode == 0, f"{command}: {result.stderr}"
+        if comment:
+            assert result.stdout.strip() == comment.strip(), command
+    from PIL import Image
+
+    assert Image.open(tmp_path / "out.png").size == (1280, 800)
+    assert Image.open(tmp_path / "part.png").size == (320, 200)
+
+
+def run_python(source: str, env: dict, cwd: Path) -> list[str]:
+    """Run the example; check every `print(...)  # expected` line printed what its comment says."""
+    result = subprocess.run([sys.executable, "-c", source], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    expected = [line.split("  # ", 1)[1].strip() for line in source.splitlines() if "print(" in line and "  # " in line]
+    assert result.stdout.splitlines() == expected
+    return expected
+
+
+def test_python_example(server, shell_env, tmp_path):
+    source = block("python")
+    assert DEFAULT_URL in source
+    assert run_python(source.replace(DEFAULT_URL, server.url), shell_env, tmp_path)
+
+
+def test_async_example(server, shell_env, tmp_path):
+    source = block("async")
+    assert run_python(source.replace(DEFAULT_URL, server.url), shell_env, tmp_path)
+
+
+def test_pytest_example(shell_env, tmp_path):
+    (tmp_path / "test_example.py").write_text(block("pytest") + "\n")
+    env = {**shell_env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "daemon.pytest_plugin", "-q", "-p", "no:cacheprovider"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
+
+
+def test_log_line_example_matches_the_real_thing(server):
+    example = json.loads(block("log-line"))
+    with server.client() as client:
+        client.click_mouse(5, 5)
+    entries = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    real = next(e for e in reversed(entries) if e["logger"] == "xhands.access" and e["path"] == "/computer/click_mouse")
+    assert set(real) == set(example)
+    assert {k: type(v) for k, v in real.items()} == {k: type(v) for k, v in example.items()}
+    assert real["message"].split()[:3] == example["message"].split()[:3]
+
+
+def test_check_example_matches_the_real_thing(server):
+    result = subprocess.run([sys.executable, "-m", "daemon", "check", "--display", server.display], cwd=ROOT,
+                            capture_output=True, text=True, timeout=30)
+    shape = lambda text: [line.split()[:2] for line in text.splitlines()[:-1]]  # noqa: E731  (status, part)
+    assert shape(result.stdout) == shape(block("check"))
+    assert result.stdout.splitlines()[-1] == block("check").splitlines()[-1]
+
+
+def test_docker_example_matches_the_dockerfile():
+    commands = block("docker").splitlines()
+    build = shlex.split(commands[0])
+    assert build[:3] == ["docker", "build", "-t"] and build[-1] == "."
+    tag = build[3]
+    run = shlex.split(commands[1])
+    assert run[:3] == ["docker", "run", "-d"] and run[-1] == tag
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    exposed = re.search(r"^EXPOSE (\d+)$", dockerfile, re.M).group(1)
+    assert f"{exposed}:{exposed}" in run
+    token = next(arg.split("=", 1)[1] for arg in run if arg.startswith("XHANDS_TOKEN="))
+    assert f"Bearer {token}" in commands[2] and f"localhost:{exposed}/computer/" in commands[2]
+    assert f"docker build -t {tag} ." in dockerfile, "the Dockerfile's own usage note says the same"
+
+
+def test_systemd_example_installs_every_unit():
+    text = block("systemd")
+    named = set(re.findall(r"(?<![\w/])systemd/[\w@.-]+", text))
+    assert named == {f"systemd/{path.name}" for path in (ROOT / "systemd").iterdir()}
+    assert "scripts/setup.sh" in text and (ROOT / "scripts" / "setup.sh").exists()
+    enabled = re.search(r"systemctl enable --now (\S+)", text).group(1)
+    assert (ROOT / "systemd" / enabled).exists()
+
+
+def test_kubernetes_example_names_the_manifest_and_its_secret():
+    text = block("kubernetes")
+    path = re.search(r"kubectl apply -f (\S+)", text).group(1)
+    docs = {doc["kind"]: doc for doc in yaml.safe_load_all((ROOT / path).read_text())}
+    secret = re.search(r"create secret generic (\S+) --from-literal=(\w+)=", text)
+    sidecar = next(c for c in docs["StatefulSet"]["spec"]["template"]["spec"]["containers"] if c["name"] == "xhands")
+    ref = next(e for e in sidecar["env"] if e["name"] == "XHANDS_TOKEN")["valueFrom"]["secretKeyRef"]
+    assert (ref["name"], ref["key"]) == secret.groups()
+
+
+def test_readme_names_no_file_that_is_missing():
+    for path in re.findall(r"`((?:systemd|scripts|examples|tests|daemon)/[\w@./-]+)`", README):
+        assert (ROOT / path).exists(), path
+
+
