@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -160,14 +161,20 @@ def batch_result(result) -> dict:
     return result
 
 
+class SingleAction(NamedTuple):
+    """What the worker needs of a ComputerAction (type and params), without building one per request."""
+
+    type: str
+    params: BaseModel
+
+
 def single(route: Route):
     params_model = m.PARAMS[route.action]
 
     async def handle(request: web.Request) -> web.Response:
         params = await parse(request, params_model)
-        action = m.ComputerAction.model_construct(type=route.action, **{route.action: params})
         try:
-            [result] = await request.app["worker"].run_actions([action], client_gone(request))
+            [result] = await request.app["worker"].run_actions([SingleAction(route.action, params)], client_gone(request))
         except ApiError as error:
             for detail in error.details:
                 detail.pop("target", None)  # a single-action route has no action index

@@ -94,6 +94,7 @@ class Keyboard:
 
     def release_all(self) -> None:
         """Release every key this daemon holds, newest first, and give back lent keycodes."""
+        self._pause_observer()
         if not self.pressed and not self.keymap.lent:
             return  # nothing to undo (the common case after every action): no flush either
         for keycode in reversed(self.pressed):
@@ -136,10 +137,16 @@ class Keyboard:
                 log.info("typing with timed waits only: %s", exc)
                 self._observer = False
         observer = self._observer
+        if observer and observer.resume():
+            self._settled = None  # presses made while not recording were not counted
         if observer and not observer.alive:
             observer.close()
             self._observer = observer = False
         return observer or None
+
+    def _pause_observer(self) -> None:
+        if self._observer:
+            self._observer.pause()
 
     def _wait_handled(self) -> Iterator[float]:
         """Until the focused client has handled every press sent so far (observed), or the timed bound."""

@@ -15,6 +15,9 @@ module observes the real thing instead:
 
 A RECORD context on a connection of its own sees these requests from all
 clients; a background thread only counts them (per client resource base).
+Recording runs only while the keyboard is typing (resume/pause): enabled all
+the time it would wake that thread for every key press and click any client
+makes, ~100 µs of CPU each on the daemon's side.
 The keyboard turns the counts into waits that end as soon as the condition
 holds, with its timed waits as the upper bound, so an application that never
 reports anything is typed into exactly as before.
@@ -71,11 +74,41 @@ class InputObserver:
             )
             self._control.sync()  # the context must exist before another connection enables it
             self._data = xdisplay.Display(display_name)
-            self._thread = threading.Thread(target=self._run, name="xhands-observer", daemon=True)
-            self._thread.start()
         except Exception:
             self.close()
             raise
+
+    # -- recording on and off -----------------------------------------------
+    @property
+    def active(self) -> bool:
+        return self._thread is not None
+
+    def resume(self, timeout: float = 1.0) -> bool:
+        """Start recording (if paused) and wait until the server records; returns whether it was paused.
+
+        Counts go on from where they were, but nothing was counted while paused.
+        """
+        if self._thread is not None:
+            return False
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="xhands-observer", daemon=True)
+        self._thread.start()
+        if not self._started.wait(timeout):
+            self.failed = True
+        return True
+
+    def pause(self) -> None:
+        if self._thread is None:
+            return
+        thread, self._thread = self._thread, None
+        try:
+            self._control.record_disable_context(self._context)
+            self._control.sync()
+        except Exception:
+            self.failed = True
+        thread.join(1.0)
+        if thread.is_alive():  # the recording connection did not see the end: do not trust it again
+            self.failed = True
 
     # -- the recording thread ---------------------------------------------
     def _run(self) -> None:
@@ -83,10 +116,14 @@ class InputObserver:
             self._data.record_enable_context(self._context, self._on_data)
         except Exception as exc:  # the display went away, or the context was freed
             log.debug("input observer stopped: %s", exc)
-        finally:
             self.failed = True
+        finally:
+            self._started.set()
 
     def _on_data(self, reply) -> None:
+        if reply.category == record.StartOfData:
+            self._started.set()
+            return
         if reply.category != record.FromClient:
             return
         data = reply.data
@@ -122,14 +159,13 @@ class InputObserver:
 
     @property
     def alive(self) -> bool:
-        return not self.failed and self._thread is not None and self._thread.is_alive()
+        """Usable: nothing has failed, and if recording, the recording thread runs."""
+        return not self.failed and (self._thread is None or self._thread.is_alive())
 
     def close(self) -> None:
         try:
-            if self._thread is not None:
-                self._control.record_disable_context(self._context)
-                self._control.sync()
-                self._thread.join(1.0)
+            self.pause()
+            if self._data is not None:
                 self._control.record_free_context(self._context)
                 self._control.sync()
         except Exception:

@@ -20,6 +20,9 @@ def wait_for(condition, timeout=5.0):
 
 def test_counts_user_time_updates_of_each_client(xvfb):
     observer = InputObserver(os.environ["DISPLAY"])
+    assert not observer.active
+    assert observer.resume() is True
+    assert observer.resume() is False  # already recording
     app = xdisplay.Display()
     other = xdisplay.Display()
     try:
@@ -36,12 +39,21 @@ def test_counts_user_time_updates_of_each_client(xvfb):
         assert wait_for(lambda: observer.presses_seen(client) == 7)
         assert wait_for(lambda: observer.presses_seen(observer.client_of(other_window.id)) == 1)
         assert observer.presses_seen(client) == 7
-        assert observer.alive
+        assert observer.alive and observer.active
+        observer.pause()  # nothing is counted while paused
+        window.change_property(user_time, Xatom.CARDINAL, 32, [99])
+        app.sync()
+        time.sleep(0.2)
+        assert observer.presses_seen(client) == 7
+        assert observer.resume() is True
+        window.change_property(user_time, Xatom.CARDINAL, 32, [100])
+        app.sync()
+        assert wait_for(lambda: observer.presses_seen(client) == 8)
     finally:
         observer.close()
         app.close()
         other.close()
-    assert not observer.alive
+    assert not observer.active
 
 
 def test_focused_window_follows_focus_and_pointer_root(xvfb):
