@@ -1,4 +1,4 @@
-.PHONY: setup serve test
+.PHONY: setup serve test bench
 
 setup:
 	scripts/setup.sh
@@ -12,3 +12,10 @@ test: export XHANDS_EXTRA_DEBS += systemd
 test: export XHANDS_OPTIONAL_DEBS ?= chromium fonts-wqy-microhei fonts-noto-color-emoji
 test: setup
 	.venv/bin/python -m pytest $(ARGS)
+
+# Side-by-side benchmarks (not part of `make test`): Chromium, xdotool, ffmpeg and scrot for the baselines.
+# pyautogui goes in without its dependencies: its python3-xlib would overwrite python-xlib's files.
+bench:
+	XHANDS_EXTRA_DEBS="chromium xdotool ffmpeg scrot" XHANDS_EXTRAS=bench scripts/setup.sh
+	.venv/bin/pip install -q --no-deps "pyautogui==0.9.54"
+	.venv/bin/python -m benchmarks $(ARGS)

@@ -7,16 +7,51 @@ encoding leave the event loop.
 
 import asyncio
 import time
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 
-from bezier.keystrokes import plan_keystrokes
-from input import BUTTONS, Desktop, char_to_keysym, encode_png, parse_combo, read_clipboard, wheel_clicks, write_clipboard
+from input import (
+    BUTTONS,
+    IMAGE_TYPES,
+    Desktop,
+    char_to_keysym,
+    encode_image,
+    fit_size,
+    parse_combo,
+    read_clipboard,
+    wheel_clicks,
+    write_clipboard,
+)
 
 from . import metrics
 from . import models as m
-from .motion import drag_smooth, drag_straight, glide
 from .timing import follow, sleep_until
+
+
+def _motion():
+    """daemon.motion and bezier/ need numpy (~11 MB of RSS): loaded on first use, or by warm_up()."""
+    from . import motion
+
+    return motion
+
+
+def _warm() -> None:
+    motion = _motion()
+    from bezier import plan_move
+    from bezier.keystrokes import plan_keystrokes
+
+    plan_move((0, 0), (100, 100), 100, bounds=(200, 200))  # numpy's first calls are slow too
+    plan_keystrokes("warm up", 0.0)
+    del motion
+
+
+async def warm_up() -> None:
+    """Load the motion code off the event loop, so the first smooth move is on time (~150 ms of imports)."""
+    try:
+        await asyncio.to_thread(_warm)
+    except Exception:  # only a head start; the real use will import and report for itself
+        pass
+
 
 # Gap between the clicks of num_clicks: far inside any double-click interval, yet distinct events.
 CLICK_GAP_S = 0.015
@@ -32,10 +67,18 @@ def _combo_keysyms(combos: list[str]) -> list[int]:
     return [keysym for combo in combos for keysym in parse_combo(combo)]
 
 
-@asynccontextmanager
-async def holding(desktop: Desktop, hold_keys: list[str]):
+_NOTHING_HELD = nullcontext()
+
+
+def holding(desktop: Desktop, hold_keys: list[str]):
     """Hold these keys around the body; always released, whatever ends it."""
-    keysyms = _combo_keysyms(hold_keys)
+    if not hold_keys:
+        return _NOTHING_HELD  # the common case costs no generator
+    return _holding(desktop, _combo_keysyms(hold_keys))
+
+
+@asynccontextmanager
+async def _holding(desktop: Desktop, keysyms: list[int]):
     if not keysyms:
         yield
         return
@@ -53,7 +96,7 @@ async def click_mouse(desktop: Desktop, p: m.ClickMouseRequest) -> dict:
     async with holding(desktop, p.hold_keys):
         pointer = desktop.pointer
         if p.smooth:
-            await follow(glide(pointer, (p.x, p.y), None, desktop.screen_size), desktop.flush)
+            await follow(_motion().glide(pointer, (p.x, p.y), None, desktop.screen_size), desktop.flush)
         else:
             pointer.move(p.x, p.y)
         button = BUTTONS[p.button]
@@ -71,7 +114,7 @@ async def click_mouse(desktop: Desktop, p: m.ClickMouseRequest) -> dict:
 async def move_mouse(desktop: Desktop, p: m.MoveMouseRequest) -> dict:
     async with holding(desktop, p.hold_keys):
         if p.smooth:
-            await follow(glide(desktop.pointer, (p.x, p.y), p.duration_ms, desktop.screen_size), desktop.flush)
+            await follow(_motion().glide(desktop.pointer, (p.x, p.y), p.duration_ms, desktop.screen_size), desktop.flush)
         else:
             desktop.pointer.move(p.x, p.y)
             desktop.flush()
@@ -81,6 +124,8 @@ async def move_mouse(desktop: Desktop, p: m.MoveMouseRequest) -> dict:
 async def type_text(desktop: Desktop, p: m.TypeTextRequest) -> dict:
     keyboard = desktop.keyboard
     if p.smooth:
+        from bezier.keystrokes import plan_keystrokes
+
         strokes = plan_keystrokes(p.text, p.typo_chance)
         steps = keyboard.type_keysyms([char_to_keysym(char) for char, _ in strokes], [gap for _, gap in strokes])
     else:
@@ -128,9 +173,9 @@ async def drag_mouse(desktop: Desktop, p: m.DragMouseRequest) -> dict:
             desktop.flush()
             await asyncio.sleep(p.delay / 1000)
             if p.smooth:
-                steps = drag_smooth(pointer, p.path, p.duration_ms, desktop.screen_size)
+                steps = _motion().drag_smooth(pointer, p.path, p.duration_ms, desktop.screen_size)
             else:
-                steps = drag_straight(pointer, p.path, p.steps_per_segment, p.step_delay_ms / 1000)
+                steps = _motion().drag_straight(pointer, p.path, p.steps_per_segment, p.step_delay_ms / 1000)
             await follow(steps, desktop.flush)
         finally:
             pointer.up(button)
@@ -158,10 +203,20 @@ async def read_clipboard_action(desktop: Desktop, p: m.NoParams) -> dict:
 
 
 async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:
-    width, height = desktop.screen_size
-    region = p.region or m.Region(x=0, y=0, width=width, height=height)
-    frame = desktop.grabber.grab(region.x, region.y, region.width, region.height)
-    return Image("image/png", await asyncio.to_thread(encode_png, frame))
+    """Grab on the worker (input sent before it is on screen), encode off the event loop."""
+    if p.region:
+        x, y, width, height = p.region.x, p.region.y, p.region.width, p.region.height
+    else:
+        (width, height), x, y = desktop.screen_size, 0, 0
+    if p.include_cursor:
+        cursor = desktop.cursor.image()  # a round trip: the server has handled all our input before the grab
+    else:
+        cursor = None
+        desktop.sync()
+    frame = desktop.grabber.grab(x, y, width, height)
+    size = fit_size(width, height, p.scale_to.width, p.scale_to.height) if p.scale_to else None
+    data = await asyncio.to_thread(encode_image, frame, p.format, p.quality, size, cursor, (x, y))
+    return Image(IMAGE_TYPES[p.format], data)
 
 
 async def get_mouse_position(desktop: Desktop, p: m.NoParams) -> dict:

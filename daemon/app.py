@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -30,7 +31,7 @@ class Route:
     """A single-action route: which action it runs and how its result is answered."""
 
     action: str
-    reply: str  # "empty", "ok", "json" or "png"
+    reply: str  # "empty", "ok", "json" or "image"
 
 
 ROUTES = {
@@ -41,7 +42,7 @@ ROUTES = {
     "scroll": Route("scroll", "empty"),
     "drag_mouse": Route("drag_mouse", "empty"),
     "cursor": Route("set_cursor", "ok"),
-    "screenshot": Route("screenshot", "png"),
+    "screenshot": Route("screenshot", "image"),
     "get_mouse_position": Route("get_mouse_position", "json"),
     "clipboard/read": Route("read_clipboard", "json"),
     "clipboard/write": Route("write_clipboard", "empty"),
@@ -160,19 +161,25 @@ def batch_result(result) -> dict:
     return result
 
 
+class SingleAction(NamedTuple):
+    """What the worker needs of a ComputerAction (type and params), without building one per request."""
+
+    type: str
+    params: BaseModel
+
+
 def single(route: Route):
     params_model = m.PARAMS[route.action]
 
     async def handle(request: web.Request) -> web.Response:
         params = await parse(request, params_model)
-        action = m.ComputerAction.model_construct(type=route.action, **{route.action: params})
         try:
-            [result] = await request.app["worker"].run_actions([action], client_gone(request))
+            [result] = await request.app["worker"].run_actions([SingleAction(route.action, params)], client_gone(request))
         except ApiError as error:
             for detail in error.details:
                 detail.pop("target", None)  # a single-action route has no action index
             raise
-        if route.reply == "png":
+        if route.reply == "image":
             return web.Response(body=result.data, content_type=result.mime_type)
         if route.reply == "json":
             return web.json_response(result)
@@ -203,7 +210,7 @@ async def openapi(request: web.Request) -> web.Response:
 
 async def metrics_route(request: web.Request) -> web.Response:
     alive = request.app["desktop"].connection.is_alive()
-    body, content_type = metrics.exposition(request.app["worker"].queue.qsize(), alive)
+    body, content_type = metrics.exposition(request.app["worker"].waiting, alive)
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 

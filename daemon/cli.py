@@ -13,7 +13,7 @@ from aiohttp import web
 
 from input import Desktop
 
-from . import logs, systemd
+from . import logs, memory, systemd
 from .commands import add_commands
 from .app import Settings, create_app
 from .xvfb import Xvfb
@@ -59,6 +59,7 @@ def setup_logging(level: str, fmt: str) -> None:
 
 
 async def serve(args, inherited=()) -> None:
+    memory.tune()
     xvfb = None
     display = args.display
     if not display:

@@ -34,9 +34,15 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     BUILD.info({"version": "unknown"})
 
 
+@functools.lru_cache(maxsize=1024)
+def _request_series(route: str, status: int):
+    return REQUESTS.labels(route, str(status)), LATENCY.labels(route)
+
+
 def observe_request(route: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(route, str(status)).inc()
-    LATENCY.labels(route).observe(seconds)
+    count, latency = _request_series(route, status)  # labels() takes a lock and builds a key every time
+    count.inc()
+    latency.observe(seconds)
 
 
 def timed(action_type: str, run):

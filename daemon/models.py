@@ -172,8 +172,38 @@ class Region(Strict):
         return self
 
 
+MAX_IMAGE_SIDE = 16_384
+
+
+class ScaleTo(Strict):
+    """Largest picture wanted; the capture is scaled down to fit inside it with its aspect ratio kept."""
+
+    width: int | None = Field(None, ge=1, le=MAX_IMAGE_SIDE, description="Maximum width in pixels")
+    height: int | None = Field(None, ge=1, le=MAX_IMAGE_SIDE, description="Maximum height in pixels")
+
+    @model_validator(mode="after")
+    def _some_size(self):
+        if self.width is None and self.height is None:
+            raise PydanticCustomError("no_size", "scale_to needs width, height or both")
+        return self
+
+
 class ScreenshotRequest(Strict):
     region: Region | None = None
+    format: Literal["png", "jpeg", "webp"] = Field("png", description="Extension: image format (png is lossless)")
+    quality: int | None = Field(
+        None, ge=1, le=100, description="Extension: jpeg/webp quality (jpeg 85, webp 80 when omitted); not for png"
+    )
+    scale_to: ScaleTo | None = Field(
+        None, description="Extension: scale the capture down to fit width x height, aspect ratio kept; never enlarged"
+    )
+    include_cursor: bool = Field(False, description="Extension: draw the pointer's current cursor image into the picture")
+
+    @model_validator(mode="after")
+    def _quality_for_lossy(self):
+        if self.quality is not None and self.format == "png":
+            raise PydanticCustomError("quality_for_png", "quality applies to jpeg and webp, not png")
+        return self
 
 
 class NoParams(Strict):

@@ -24,7 +24,10 @@ REPLIES = {
         "description": "Done",
         "content": {"application/json": {"schema": {"type": "object", "properties": {"ok": {"type": "boolean"}}}}},
     },
-    "png": {"description": "PNG image", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+    "image": {
+        "description": "The picture: PNG unless `format` asks for jpeg or webp",
+        "content": {mime: {"schema": {"type": "string", "format": "binary"}} for mime in ("image/png", "image/jpeg", "image/webp")},
+    },
 }
 JSON_REPLIES = {
     "get_mouse_position": {"x": {"type": "integer"}, "y": {"type": "integer"}},

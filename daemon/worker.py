@@ -6,12 +6,15 @@ from collections.abc import Awaitable, Callable
 
 from input import ClipboardError, Desktop, DisplayUnavailable
 
-from . import logs
-from .actions import ACTIONS
+from . import logs, memory
+from .actions import ACTIONS, warm_up
 from .errors import ApiError
 from .models import ComputerAction
 
 log = logging.getLogger(__name__)
+
+# After this long without work, free memory goes back to the system (see memory.py).
+IDLE_TRIM_S = 20.0
 
 
 class QueueFull(ApiError):
@@ -41,41 +44,109 @@ def shutting_down() -> ApiError:
 
 
 class Worker:
+    """Runs jobs one at a time in arrival order.
+
+    A job that arrives while nothing runs or waits is run at once in the
+    caller's task (no queue hop, no extra event-loop turns: this is the
+    single-action fast path); otherwise it waits in the bounded FIFO queue for
+    the worker task. Either way at most one job touches the display at a time.
+    """
+
     def __init__(self, desktop: Desktop, max_queue: int, batch_timeout_s: float):
         self.desktop = desktop
         self.batch_timeout_s = batch_timeout_s
-        self.queue: asyncio.Queue = asyncio.Queue(max_queue)
+        self.max_queue = max_queue
+        self.queue: asyncio.Queue = asyncio.Queue()
         self._task: asyncio.Task | None = None
+        self._busy = False  # a job is running (inline or on the worker task)
+        self._waiting = 0  # jobs queued and not yet started
+        self._idle = asyncio.Event()
+        self._inline: asyncio.Task | None = None
+        self._idle_trim: asyncio.TimerHandle | None = None
+        self._stopping = False
+        self._warm_up: asyncio.Task | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="xhands-worker")
+        self._schedule_trim()
 
     async def stop(self) -> None:
         """Abort the running action, fail the queued ones, release everything the daemon pressed."""
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        self._stopping = True
+        tasks = [task for task in (self._task, self._inline) if task and task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._task = None
         while not self.queue.empty():
             _, future = self.queue.get_nowait()
             if not future.done():
                 future.set_exception(shutting_down())
+        if self._idle_trim:
+            self._idle_trim.cancel()
         self.desktop.release_all()
 
     async def submit(self, job: Callable[[], Awaitable]):
-        """Queue a job and wait for its result; a full queue is answered at once."""
+        """Run a job now if the display is free and nobody waits; else queue it (a full queue is answered at once)."""
+        if not self._busy and self._waiting == 0:
+            self._begin()
+            self._inline = asyncio.current_task()
+            try:
+                return await job()
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
+                asyncio.current_task().uncancel()  # answer this request like a queued one: 503, not a dropped connection
+                raise shutting_down() from None
+            finally:
+                self._inline = None
+                self._end()
+        if self._waiting >= self.max_queue:  # counts a job the worker task holds while an inline one finishes
+            raise QueueFull()
         future = asyncio.get_running_loop().create_future()
-        try:
-            self.queue.put_nowait((logs.bind_request_id(job), future))
-        except asyncio.QueueFull:
-            raise QueueFull() from None
+        self.queue.put_nowait((logs.bind_request_id(job), future))
+        self._waiting += 1
         return await future
+
+    @property
+    def waiting(self) -> int:
+        """Jobs accepted and not yet started."""
+        return self._waiting
+
+    def _begin(self) -> None:
+        if self._warm_up is None:  # the daemon is in use: load what smooth motion needs, in the background
+            self._warm_up = asyncio.get_running_loop().create_task(warm_up(), name="xhands-warm-up")
+        self._busy = True
+        self._idle.clear()
+        if self._idle_trim is not None:
+            self._idle_trim.cancel()
+            self._idle_trim = None
+
+    def _end(self) -> None:
+        self._busy = False
+        self._idle.set()
+        if self._waiting == 0:
+            self._schedule_trim()
+
+    def _schedule_trim(self) -> None:
+        if self._idle_trim is None:
+            self._idle_trim = asyncio.get_running_loop().call_later(IDLE_TRIM_S, self._trim)
+
+    def _trim(self) -> None:
+        self._idle_trim = None
+        memory.trim()
 
     async def _run(self) -> None:
         while True:
             job, future = await self.queue.get()
+            while self._busy:  # an inline job that started before this one was queued
+                await self._idle.wait()
+            self._waiting -= 1
             if future.cancelled():
+                if self._waiting == 0 and not self._busy:
+                    self._schedule_trim()
                 continue
+            self._begin()
             try:
                 result = await job()
             except asyncio.CancelledError:
@@ -88,6 +159,8 @@ class Worker:
             else:
                 if not future.done():
                     future.set_result(result)
+            finally:
+                self._end()
 
     async def run_actions(self, actions: list[ComputerAction], client_gone: Callable[[], bool] = lambda: False) -> list:
         """Run validated actions in order through the queue; stops at the first failure or when the client leaves."""

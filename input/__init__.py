@@ -1,6 +1,9 @@
 """X11 side of xhands: one python-xlib connection driving XTest, XFixes and mss."""
 
-from .capture import Frame, encode_png
+from .capture import FORMATS as IMAGE_TYPES
+from .capture import CursorImage, Frame, fit_size
+from .capture import encode as encode_image
+from .capture import encode_png
 from .clipboard import ClipboardError, read_clipboard, write_clipboard
 from .desktop import Desktop
 from .display import DisplayUnavailable
@@ -12,10 +15,14 @@ __all__ = [
     "ClipboardError",
     "Desktop",
     "DisplayUnavailable",
+    "CursorImage",
     "Frame",
+    "IMAGE_TYPES",
     "UnknownKey",
     "char_to_keysym",
+    "encode_image",
     "encode_png",
+    "fit_size",
     "parse_combo",
     "read_clipboard",
     "wheel_clicks",

@@ -5,6 +5,8 @@ kept here and each request changes it at most once; the server shows the
 cursor again by itself when this connection closes.
 """
 
+from array import array
+
 
 class Cursor:
     def __init__(self, display):
@@ -21,3 +23,13 @@ class Cursor:
             root.xfixes_show_cursor()
         self.display.sync()
         self.hidden = hidden
+
+    def image(self):
+        """The cursor picture and where it is on the screen (one XFixes round trip); None while hidden."""
+        from .capture import CursorImage
+
+        if self.hidden:
+            return None
+        reply = self.display.xfixes_get_cursor_image(None)
+        argb = array("I", reply.cursor_image).tobytes()  # native order is little-endian on every X host we run on
+        return CursorImage(reply.x - reply.xhot, reply.y - reply.yhot, reply.width, reply.height, argb)

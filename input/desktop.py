@@ -1,6 +1,5 @@
 """The X side as one object: a connection and the devices that live on it."""
 
-import logging
 from contextlib import contextmanager
 
 from .capture import ScreenGrabber
@@ -9,8 +8,6 @@ from .display import DisplayUnavailable, XConnection
 from .keyboard import Keyboard
 from .observe import InputObserver
 from .pointer import Pointer
-
-log = logging.getLogger(__name__)
 
 
 class Desktop:
@@ -22,17 +19,15 @@ class Desktop:
         self.connection = XConnection(display_name)
         self.connection.on_connect.append(self._attach)
         self.grabber = ScreenGrabber(display_name)
-        self.observer: InputObserver | None = None
 
     def _attach(self, display) -> None:
         display.xfixes_query_version()  # XFixes requires this before any other request
-        self._close_observer()
-        try:
-            self.observer = InputObserver(self.display_name, display.display.info.resource_id_base)
-        except Exception as exc:  # no RECORD: typing falls back to timed waits
-            log.warning("typing uses timed waits only: cannot watch clients through RECORD (%s)", exc)
-        self._keyboard = Keyboard(display, self.observer)
+        old = getattr(self, "_keyboard", None)
+        if old is not None:
+            old.close()
+        self._keyboard = Keyboard(display, observer_factory=lambda: InputObserver(self.display_name))
         self._pointer = Pointer(display)
+        self._keyboard.other_presses = lambda: self._pointer.presses_sent  # apps count button presses as activity too
         self._cursor = Cursor(display)
 
     @property
@@ -64,6 +59,11 @@ class Desktop:
         with self.connection.guard() as display:
             display.flush()
 
+    def sync(self) -> None:
+        """Send what is queued and wait until the server has handled it (one round trip)."""
+        with self.connection.guard() as display:
+            display.sync()
+
     def release_all(self) -> None:
         """Release every key and button this daemon pressed and give back lent keycodes."""
         try:
@@ -73,13 +73,10 @@ class Desktop:
         except DisplayUnavailable:
             pass  # the server took the pressed state with it
 
-    def _close_observer(self) -> None:
-        if self.observer is not None:
-            self.observer.close()
-            self.observer = None
-
     def close(self) -> None:
         self.release_all()
+        keyboard = getattr(self, "_keyboard", None)
+        if keyboard is not None:
+            keyboard.close()
         self.grabber.close()
-        self._close_observer()
         self.connection.close()

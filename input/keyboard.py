@@ -5,13 +5,16 @@ a keymap change) are generators yielding monotonic deadlines; the caller
 sleeps until each one without blocking anything else. Waits follow
 ../shared/notes/typing.md: before rebinding, let clients process the presses
 already sent (1 ms each); after rebinding, give them 10 ms to fetch the map.
-When an InputObserver shows that the focused client reports the presses it
-handles (Chromium does), both waits instead last until the client is seen to
-have caught up: on a busy machine the timed guesses are too short.
+Where the X server has RECORD, an InputObserver (observe.py) shows when the
+focused application has really handled the presses and fetched the map, and
+the waits end then; the timed values stay as the bound for applications that
+report neither.
 """
 
+import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 from Xlib import X, XK
 from Xlib.ext import xtest
@@ -20,13 +23,26 @@ from .keymap import Keymap
 from .keys import char_to_keysym
 from .observe import focused_window
 
+log = logging.getLogger(__name__)
+
 PER_PRESS_S = 0.001
 AFTER_REBIND_S = 0.010
-POLL_S = 0.001
-# An observed wait that lasts this long means the application stopped reporting (it hung, or
-# the presses went elsewhere): the keyboard then falls back to its timed wait.
-OBSERVED_LIMIT_S = 3.0
 SHIFT = XK.XK_Shift_L
+# Observed waits: how often to look, and how much longer than the timed wait to trust an
+# application that has shown it reports every press but has not caught up yet.
+POLL_S = 0.0005
+SETTLE_GRACE_S = 1.0
+FETCH_GRACE_S = 0.2
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A point where the client `client` had handled every press sent: its count then, and ours."""
+
+    client: int
+    seen: int
+    sent: int
+    reports: bool  # its count has moved with our presses before
 
 
 def split_groups(keysyms: list[int], is_mapped, limit: int) -> list[list[int]]:
@@ -47,21 +63,28 @@ def split_groups(keysyms: list[int], is_mapped, limit: int) -> list[list[int]]:
 
 
 class Keyboard:
-    def __init__(self, display, observer=None):
+    def __init__(self, display, observer_factory: Callable[[], object] | None = None):
+        """`observer_factory` makes an InputObserver on first need; None (or a failing one) keeps the timed waits."""
         self.display = display
         self.keymap = Keymap(display)
         self.pressed: list[int] = []  # keycodes down, in press order
         self._presses_since_rebind = 0
         self._last_press_at = 0.0
         self._shifted_for: set[int] = set()  # keysyms for which we pressed Shift ourselves
-        self.observer = observer  # an InputObserver, or None for timed waits only
-        self._watched = None  # the focused client, while its progress can be observed
+        self.presses_sent = 0
+        # Presses of other devices that applications count as user activity too (the pointer's buttons).
+        self.other_presses: Callable[[], int] = lambda: 0
+        self._observer_factory = observer_factory
+        self._observer = None  # None: not made yet; False: unavailable
+        self._settled: Settled | None = None
+        self._map_followers: set[int] = set()  # clients seen fetching the map after our rebinds
 
     # -- single keycodes ---------------------------------------------------
     def _down(self, keycode: int) -> None:
         xtest.fake_input(self.display, X.KeyPress, keycode)
         self.pressed.append(keycode)
         self._presses_since_rebind += 1
+        self.presses_sent += 1
         self._last_press_at = time.monotonic()
 
     def _up(self, keycode: int) -> None:
@@ -71,6 +94,9 @@ class Keyboard:
 
     def release_all(self) -> None:
         """Release every key this daemon holds, newest first, and give back lent keycodes."""
+        self._pause_observer()
+        if not self.pressed and not self.keymap.lent:
+            return  # nothing to undo (the common case after every action): no flush either
         for keycode in reversed(self.pressed):
             xtest.fake_input(self.display, X.KeyRelease, keycode)
         self.pressed.clear()
@@ -82,77 +108,94 @@ class Keyboard:
     def _settled_at(self) -> float:
         return self._last_press_at + self._presses_since_rebind * PER_PRESS_S
 
-    # -- observed waits (input/observe.py): as long as it takes, not a guess ----
-    def _synced(self, deadline: float) -> Iterator[float]:
-        """Send a marker and wait until the observer has seen it, and so everything we sent before.
-
-        The server hands out RECORD data only when it flushes output to some client; the marker's
-        reply makes it do so."""
-        observer = self.observer
-        observer.mark(self.display)
-        while not observer.caught_up_with_marks():
-            if time.monotonic() > deadline or not observer.alive:
-                return False
-            yield time.monotonic() + POLL_S
-        return True
-
-    def _observe(self, condition) -> Iterator[float]:
-        """Poll until the condition holds of an up-to-date observer; False if not within OBSERVED_LIMIT_S."""
-        deadline = time.monotonic() + OBSERVED_LIMIT_S
-        while (yield from self._synced(deadline)):
-            if condition():
-                return True
-            if time.monotonic() > deadline:
-                return False
-            yield time.monotonic() + POLL_S
-        return False
-
-    def _watched_client(self) -> Iterator[float]:
-        """The focused client, if it is seen reporting the presses it handles; else None."""
-        observer = self.observer
-        if observer is None or not observer.alive:
-            return None
-        window = focused_window(self.display)
-        if window is None:
-            return None
-        client = observer.client_of(window)
-        if not observer.reports(client):
-            yield from self._synced(time.monotonic() + OBSERVED_LIMIT_S)
-        return client if observer.reports(client) else None
-
-    def _caught_up(self) -> Iterator[float]:
-        """Wait until the focused client has handled every press sent so far."""
-        self._watched = yield from self._watched_client()
-        if self._watched is not None:
-            if (yield from self._observe(lambda: self.observer.handled_last_press(self._watched))):
-                return
-            self._watched = None
-        yield self._settled_at()
-
-    def _map_seen(self) -> Iterator[float]:
-        """After a rebind, wait until a client has fetched the new keymap."""
-        if self._watched is not None and self.observer.alive:
-            if (yield from self._observe(lambda: self.observer.fetched_since_change)):
-                return
-        yield time.monotonic() + AFTER_REBIND_S
-
     def make_typeable(self, keysyms: Iterable[int]) -> Iterator[float]:
         """Bind whatever keysyms are missing, waiting before and after the rebind."""
         needed = set(keysyms)
         if all(self.keymap.locate(keysym) for keysym in needed):
             return
         self.display.flush()
-        yield from self._caught_up()
-        self.keymap.bind(needed)
+        yield from self._wait_handled()
+        observer = self._observer_ready()
+        fetched_before = observer.map_fetches() if observer else None
+        changes = self.keymap.bind(needed)
         self._presses_since_rebind = 0
-        yield from self._map_seen()
+        yield from self._wait_fetched(changes, fetched_before)
 
     def restore_keymap(self) -> Iterator[float]:
         if self.keymap.lent:
             self.display.flush()
-            yield from self._caught_up()
+            yield from self._wait_handled()
             self.keymap.restore()
             self._presses_since_rebind = 0
+
+    # -- observed waits ----------------------------------------------------
+    def _observer_ready(self):
+        if self._observer is None and self._observer_factory is not None:
+            try:
+                self._observer = self._observer_factory()
+            except Exception as exc:  # no RECORD, no XKB, ...: timed waits only
+                log.info("typing with timed waits only: %s", exc)
+                self._observer = False
+        observer = self._observer
+        if observer and observer.resume():
+            self._settled = None  # presses made while not recording were not counted
+        if observer and not observer.alive:
+            observer.close()
+            self._observer = observer = False
+        return observer or None
+
+    def _pause_observer(self) -> None:
+        if self._observer:
+            self._observer.pause()
+
+    def _wait_handled(self) -> Iterator[float]:
+        """Until the focused client has handled every press sent so far (observed), or the timed bound."""
+        timed = self._settled_at()
+        observer = self._observer_ready()
+        if observer is None:
+            yield timed
+            return
+        window = focused_window(self.display)
+        client = observer.client_of(window) if window else None
+        sent = self.presses_sent + self.other_presses()
+        settled = self._settled
+        if client is None or settled is None or settled.client != client:
+            yield timed  # its backlog is unknown: wait the timed way, then count from here
+            self._settled = Settled(client, observer.presses_seen(client), sent, False) if client else None
+            return
+        target = settled.seen + (sent - settled.sent)
+        deadline = timed + SETTLE_GRACE_S if settled.reports else timed
+        while observer.presses_seen(client) < target and time.monotonic() < deadline:
+            yield min(deadline, time.monotonic() + POLL_S)
+        seen = observer.presses_seen(client)
+        self._settled = Settled(client, seen, sent, settled.reports or seen > settled.seen)
+
+    def _wait_fetched(self, changes: int, before: dict | None) -> Iterator[float]:
+        """Until the clients that follow our rebinds have fetched the new map (observed), or the timed bound."""
+        timed = time.monotonic() + AFTER_REBIND_S
+        observer = self._observer_ready() if before is not None else None
+        if observer is None or changes == 0:
+            yield timed
+            return
+
+        def caught_up() -> set[int]:
+            now = observer.map_fetches()
+            return {client for client, count in now.items() if count - before.get(client, 0) >= changes}
+
+        followers = self._map_followers
+        if not followers:
+            yield timed  # learn who fetches the map after a change
+            self._map_followers = caught_up()
+            return
+        deadline = timed + FETCH_GRACE_S
+        while not followers <= caught_up() and time.monotonic() < deadline:
+            yield min(deadline, time.monotonic() + POLL_S)
+        self._map_followers = followers & caught_up()  # a follower that has gone quiet is learnt afresh
+
+    def close(self) -> None:
+        if self._observer:
+            self._observer.close()
+        self._observer = None
 
     # -- keysyms -----------------------------------------------------------
     def keysym_down(self, keysym: int) -> None:

@@ -37,7 +37,7 @@ fi
 
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-stamp=.venv/.xhands-installed
+stamp=".venv/.xhands-installed-${XHANDS_EXTRAS-test}"  # one per set of extras
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/pip install -q --upgrade pip
     extras="${XHANDS_EXTRAS-test}"  # XHANDS_EXTRAS="" installs no extras (the Dockerfile's image)

@@ -1,46 +1,74 @@
-"""Typing waits for an application that reports its progress (as Chromium does), however slow it is."""
+"""The RECORD-based input observer counts what other clients tell the server, per client."""
 
+import os
 import time
 
 from Xlib import X, Xatom
+from Xlib import display as xdisplay
 
-from tests.conftest import action, batch
-from tests.recorder import Recorder, format_events
-
-
-class SlowReportingRecorder(Recorder):
-    """A recorder that, like Chromium, sets _NET_WM_USER_TIME to the time of each key press it handles,
-    and takes `lag` seconds per press: a busy application with a growing backlog."""
-
-    def __init__(self, lag: float):
-        self.lag = lag
-        self._atom = None
-        super().__init__()
-        with self._xlock:
-            self._report(X.CurrentTime)
-            self.display.sync()
-
-    def _report(self, server_ms: int) -> None:
-        if self._atom is None:
-            self._atom = self.display.intern_atom("_NET_WM_USER_TIME")
-        self.window.change_property(self._atom, Xatom.CARDINAL, 32, [server_ms])
-        self.display.flush()
-
-    def _handle(self, ev):
-        super()._handle(ev)
-        if ev.type & 0x7F == X.KeyPress:
-            time.sleep(self.lag)
-            self._report(ev.time)
+from input.observe import InputObserver, focused_window
 
 
-def test_typing_into_a_slow_reporting_application_is_exact(client, xvfb):
-    # 100 characters missing from the keymap: six rebinds of the spare keycodes, each of which would
-    # turn the application's backlog of presses into the next group's characters if it came too early.
-    text = "".join(chr(0x0410 + i) for i in range(60)) + "".join(chr(0x4E00 + i) for i in range(40))
-    with SlowReportingRecorder(lag=0.004) as recorder:
-        batch(client, action("type_text", text=text))
-        events = recorder.wait_for(lambda evs: len([e for e in evs if e.kind == "key_release"]) >= len(text),
-                                   timeout=30)
-        recorder.wait_idle()
-        assert recorder.typed_text() == text, format_events(events)
-        assert not [e for e in events if e.stale]
+def wait_for(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_counts_user_time_updates_of_each_client(xvfb):
+    observer = InputObserver(os.environ["DISPLAY"])
+    assert not observer.active
+    assert observer.resume() is True
+    assert observer.resume() is False  # already recording
+    app = xdisplay.Display()
+    other = xdisplay.Display()
+    try:
+        window = app.screen().root.create_window(0, 0, 10, 10, 0, app.screen().root_depth)
+        user_time = app.intern_atom("_NET_WM_USER_TIME")
+        for stamp in range(7):
+            window.change_property(user_time, Xatom.CARDINAL, 32, [stamp])
+        window.change_property(app.intern_atom("WM_NAME"), Xatom.STRING, 8, b"not counted")
+        app.sync()
+        other_window = other.screen().root.create_window(0, 0, 10, 10, 0, other.screen().root_depth)
+        other_window.change_property(other.intern_atom("_NET_WM_USER_TIME"), Xatom.CARDINAL, 32, [1])
+        other.sync()
+        client = observer.client_of(window.id)
+        assert wait_for(lambda: observer.presses_seen(client) == 7)
+        assert wait_for(lambda: observer.presses_seen(observer.client_of(other_window.id)) == 1)
+        assert observer.presses_seen(client) == 7
+        assert observer.alive and observer.active
+        observer.pause()  # nothing is counted while paused
+        window.change_property(user_time, Xatom.CARDINAL, 32, [99])
+        app.sync()
+        time.sleep(0.2)
+        assert observer.presses_seen(client) == 7
+        assert observer.resume() is True
+        window.change_property(user_time, Xatom.CARDINAL, 32, [100])
+        app.sync()
+        assert wait_for(lambda: observer.presses_seen(client) == 8)
+    finally:
+        observer.close()
+        app.close()
+        other.close()
+    assert not observer.active
+
+
+def test_focused_window_follows_focus_and_pointer_root(xvfb):
+    conn = xdisplay.Display()
+    try:
+        root = conn.screen().root
+        window = root.create_window(0, 0, 100, 100, 0, conn.screen().root_depth, override_redirect=True)
+        window.map()
+        conn.sync()
+        window.set_input_focus(X.RevertToParent, X.CurrentTime)
+        conn.sync()
+        assert focused_window(conn) == window.id
+        conn.set_input_focus(X.PointerRoot, X.RevertToPointerRoot, X.CurrentTime)
+        conn.screen().root.warp_pointer(50, 50)
+        conn.sync()
+        assert focused_window(conn) == window.id  # the top-level under the pointer
+    finally:
+        conn.close()
