@@ -25,9 +25,9 @@ class Desktop:
         old = getattr(self, "_keyboard", None)
         if old is not None:
             old.close()
-        self._keyboard = Keyboard(display, observer_factory=lambda: InputObserver(self.display_name))
+        own = display.display.info.resource_id_base  # the keyboard's markers and keymap changes come from here
+        self._keyboard = Keyboard(display, observer_factory=lambda: InputObserver(self.display_name, own))
         self._pointer = Pointer(display)
-        self._keyboard.other_presses = lambda: self._pointer.presses_sent  # apps count button presses as activity too
         self._cursor = Cursor(display)
 
     @property

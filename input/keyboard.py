@@ -6,43 +6,32 @@ sleeps until each one without blocking anything else. Waits follow
 ../shared/notes/typing.md: before rebinding, let clients process the presses
 already sent (1 ms each); after rebinding, give them 10 ms to fetch the map.
 Where the X server has RECORD, an InputObserver (observe.py) shows when the
-focused application has really handled the presses and fetched the map, and
-the waits end then; the timed values stay as the bound for applications that
-report neither.
+focused application has really handled the presses and fetched the map: for
+an application that reports its presses (Chromium does) the waits last until
+then, however long that is on a busy machine (up to OBSERVED_LIMIT_S); the
+timed values stay for applications that report nothing.
 """
 
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
 from Xlib import X, XK
 from Xlib.ext import xtest
 
 from .keymap import Keymap
 from .keys import char_to_keysym
-from .observe import focused_window
+from .observe import focused_window, user_time
 
 log = logging.getLogger(__name__)
 
 PER_PRESS_S = 0.001
 AFTER_REBIND_S = 0.010
 SHIFT = XK.XK_Shift_L
-# Observed waits: how often to look, and how much longer than the timed wait to trust an
-# application that has shown it reports every press but has not caught up yet.
+# Observed waits: how often to look, and when to stop trusting an application that reports its
+# presses (it hung, or the presses went elsewhere) and fall back to the timed wait.
 POLL_S = 0.0005
-SETTLE_GRACE_S = 1.0
-FETCH_GRACE_S = 0.2
-
-
-@dataclass(frozen=True)
-class Settled:
-    """A point where the client `client` had handled every press sent: its count then, and ours."""
-
-    client: int
-    seen: int
-    sent: int
-    reports: bool  # its count has moved with our presses before
+OBSERVED_LIMIT_S = 3.0
 
 
 def split_groups(keysyms: list[int], is_mapped, limit: int) -> list[list[int]]:
@@ -72,12 +61,9 @@ class Keyboard:
         self._last_press_at = 0.0
         self._shifted_for: set[int] = set()  # keysyms for which we pressed Shift ourselves
         self.presses_sent = 0
-        # Presses of other devices that applications count as user activity too (the pointer's buttons).
-        self.other_presses: Callable[[], int] = lambda: 0
         self._observer_factory = observer_factory
         self._observer = None  # None: not made yet; False: unavailable
-        self._settled: Settled | None = None
-        self._map_followers: set[int] = set()  # clients seen fetching the map after our rebinds
+        self._watched: int | None = None  # the focused client, while it is seen keeping up
 
     # -- single keycodes ---------------------------------------------------
     def _down(self, keycode: int) -> None:
@@ -115,11 +101,9 @@ class Keyboard:
             return
         self.display.flush()
         yield from self._wait_handled()
-        observer = self._observer_ready()
-        fetched_before = observer.map_fetches() if observer else None
-        changes = self.keymap.bind(needed)
+        self.keymap.bind(needed)
         self._presses_since_rebind = 0
-        yield from self._wait_fetched(changes, fetched_before)
+        yield from self._wait_fetched()
 
     def restore_keymap(self) -> Iterator[float]:
         if self.keymap.lent:
@@ -137,8 +121,8 @@ class Keyboard:
                 log.info("typing with timed waits only: %s", exc)
                 self._observer = False
         observer = self._observer
-        if observer and observer.resume():
-            self._settled = None  # presses made while not recording were not counted
+        if observer:
+            observer.resume()
         if observer and not observer.alive:
             observer.close()
             self._observer = observer = False
@@ -148,49 +132,55 @@ class Keyboard:
         if self._observer:
             self._observer.pause()
 
+    def _synced(self, observer, deadline: float) -> Iterator[float]:
+        """Send a marker and wait until the observer has seen it (and so everything sent before it)."""
+        observer.mark(self.display)
+        while not observer.caught_up_with_marks():
+            if time.monotonic() > deadline or not observer.alive:
+                return False
+            yield time.monotonic() + POLL_S
+        return True
+
+    def _observe(self, observer, condition) -> Iterator[float]:
+        """Until the condition holds of an up-to-date observer; False if not within OBSERVED_LIMIT_S."""
+        deadline = time.monotonic() + OBSERVED_LIMIT_S
+        while (yield from self._synced(observer, deadline)):
+            if condition():
+                return True
+            if time.monotonic() > deadline:
+                return False
+            yield time.monotonic() + POLL_S
+        return False
+
     def _wait_handled(self) -> Iterator[float]:
-        """Until the focused client has handled every press sent so far (observed), or the timed bound."""
+        """Until the focused client has handled every press sent so far (observed), or the timed wait."""
         timed = self._settled_at()
         observer = self._observer_ready()
-        if observer is None:
-            yield timed
-            return
-        window = focused_window(self.display)
-        client = observer.client_of(window) if window else None
-        sent = self.presses_sent + self.other_presses()
-        settled = self._settled
-        if client is None or settled is None or settled.client != client:
-            yield timed  # its backlog is unknown: wait the timed way, then count from here
-            self._settled = Settled(client, observer.presses_seen(client), sent, False) if client else None
-            return
-        target = settled.seen + (sent - settled.sent)
-        deadline = timed + SETTLE_GRACE_S if settled.reports else timed
-        while observer.presses_seen(client) < target and time.monotonic() < deadline:
-            yield min(deadline, time.monotonic() + POLL_S)
-        seen = observer.presses_seen(client)
-        self._settled = Settled(client, seen, sent, settled.reports or seen > settled.seen)
+        client = None
+        if observer is not None:
+            window = focused_window(self.display)
+            client = observer.client_of(window) if window else None
+            if client is not None and not observer.reports(client):
+                # Not seen since recording began: does its window carry a user time at all?
+                value = user_time(self.display, window)
+                if value is None:
+                    client = None  # it reports nothing: the timed wait
+                else:
+                    observer.saw_user_time(client, value)
+        self._watched = client
+        if client is not None:
+            if (yield from self._observe(observer, lambda: observer.handled_last_press(client))):
+                return
+            self._watched = None
+        yield timed
 
-    def _wait_fetched(self, changes: int, before: dict | None) -> Iterator[float]:
-        """Until the clients that follow our rebinds have fetched the new map (observed), or the timed bound."""
-        timed = time.monotonic() + AFTER_REBIND_S
-        observer = self._observer_ready() if before is not None else None
-        if observer is None or changes == 0:
-            yield timed
-            return
-
-        def caught_up() -> set[int]:
-            now = observer.map_fetches()
-            return {client for client, count in now.items() if count - before.get(client, 0) >= changes}
-
-        followers = self._map_followers
-        if not followers:
-            yield timed  # learn who fetches the map after a change
-            self._map_followers = caught_up()
-            return
-        deadline = timed + FETCH_GRACE_S
-        while not followers <= caught_up() and time.monotonic() < deadline:
-            yield min(deadline, time.monotonic() + POLL_S)
-        self._map_followers = followers & caught_up()  # a follower that has gone quiet is learnt afresh
+    def _wait_fetched(self) -> Iterator[float]:
+        """After a rebind, until a client has fetched the new map (observed), or the timed wait."""
+        observer = self._observer_ready() if self._watched is not None else None
+        if observer is not None:
+            if (yield from self._observe(observer, lambda: observer.fetched_since_change)):
+                return
+        yield time.monotonic() + AFTER_REBIND_S
 
     def close(self) -> None:
         if self._observer:

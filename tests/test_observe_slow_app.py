@@ -2,7 +2,6 @@
 
 import time
 
-import pytest
 from Xlib import X, Xatom
 
 from tests.conftest import action, batch
@@ -34,11 +33,6 @@ class SlowReportingRecorder(Recorder):
             self._report(ev.time)
 
 
-@pytest.mark.xfail(reason="known limit of main's observed waits (input/keyboard.py): they are bounded by the timed "
-                          "waits until the application has been seen to keep up, so one that reports like Chromium but "
-                          "lags behind gets presses read with the next group's keysyms; the chromium branch's first "
-                          "observer (commit 19bec9d: marker round trips, press timestamps) typed this exactly",
-                   strict=False)
 def test_typing_into_a_slow_reporting_application_is_exact(client, xvfb):
     # 100 characters missing from the keymap: six rebinds of the spare keycodes, each of which would
     # turn the application's backlog of presses into the next group's characters if it came too early.
