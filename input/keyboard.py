@@ -60,7 +60,6 @@ class Keyboard:
         self._presses_since_rebind = 0
         self._last_press_at = 0.0
         self._shifted_for: set[int] = set()  # keysyms for which we pressed Shift ourselves
-        self.presses_sent = 0
         self._observer_factory = observer_factory
         self._observer = None  # None: not made yet; False: unavailable
         self._watched: int | None = None  # the focused client, while it is seen keeping up
@@ -70,7 +69,6 @@ class Keyboard:
         xtest.fake_input(self.display, X.KeyPress, keycode)
         self.pressed.append(keycode)
         self._presses_since_rebind += 1
-        self.presses_sent += 1
         self._last_press_at = time.monotonic()
 
     def _up(self, keycode: int) -> None:

@@ -21,7 +21,6 @@ class Pointer:
     def __init__(self, display):
         self.display = display
         self.pressed: list[int] = []  # buttons down, in press order
-        self.presses_sent = 0
 
     def move(self, x: int, y: int) -> None:
         xtest.fake_input(self.display, X.MotionNotify, x=int(x), y=int(y))
@@ -29,7 +28,6 @@ class Pointer:
     def down(self, button: int) -> None:
         xtest.fake_input(self.display, X.ButtonPress, button)
         self.pressed.append(button)
-        self.presses_sent += 1
 
     def up(self, button: int) -> None:
         xtest.fake_input(self.display, X.ButtonRelease, button)
