@@ -14,7 +14,7 @@ from schemathesis.core import NotSet
 
 from daemon.xvfb import Xvfb
 from tests.conftest import Daemon, action
-from tests.test_reliability import nothing_pressed
+from tests.xstate import keymap_rows, nothing_pressed
 
 EXAMPLES = int(os.environ.get("XHANDS_FUZZ_EXAMPLES", "250"))
 # Generated values reach real X actions; these caps keep each one short without making it invalid.
@@ -30,17 +30,6 @@ def fuzzed():
     yield daemon, server.display
     daemon.stop()
     server.stop()
-
-
-def keymap(display_name):
-    from Xlib import display as xdisplay
-
-    conn = xdisplay.Display(display_name)
-    try:
-        first, last = conn.display.info.min_keycode, conn.display.info.max_keycode
-        return [tuple(row) for row in conn.get_keyboard_mapping(first, last - first + 1)]
-    finally:
-        conn.close()
 
 
 def tame(value, key=None):
@@ -87,7 +76,7 @@ def send(client: httpx.Client, path: str, body) -> httpx.Response:
 
 def test_generated_and_mutated_requests(fuzzed):
     daemon, display_name = fuzzed
-    before = keymap(display_name)
+    before = keymap_rows(display_name)
     client = httpx.Client(base_url=daemon.url, timeout=30)
     schema = schemathesis.openapi.from_dict(client.get("/openapi.json").json())
     sent = 0
@@ -110,7 +99,7 @@ def test_generated_and_mutated_requests(fuzzed):
     assert sent >= 2000
     assert client.get("/health").status_code == 200 and daemon.process.poll() is None
     assert nothing_pressed(display_name)
-    assert keymap(display_name) == before
+    assert keymap_rows(display_name) == before
 
 
 NESTED = b'{"actions":' + b"[" * 100_000 + b"]" * 100_000 + b"}"

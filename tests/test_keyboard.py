@@ -1,25 +1,14 @@
 """Keyboard actions, checked against the keysyms a real X client received."""
 
-import os
 
 import pytest
 from Xlib import XK
-from Xlib import display as xdisplay
 
 from tests.conftest import Daemon, action, batch
+from tests.xstate import keymap_rows, nothing_pressed
 from tests.recorder import keysym_name, keysym_to_text
 
 TEXT = 'héllo wörld — ñ 日本語 😀 ∑ "quotes" <tags> \n tabs\t'
-
-
-def keymap_rows():
-    conn = xdisplay.Display(os.environ["DISPLAY"])
-    try:
-        first = conn.display.info.min_keycode
-        count = conn.display.info.max_keycode - first + 1
-        return [tuple(row) for row in conn.get_keyboard_mapping(first, count)]
-    finally:
-        conn.close()
 
 
 def names(recorder, kind):
@@ -100,7 +89,7 @@ def test_hold_keys_released_after_an_error(xvfb, recorder):
         pressed = [e.keycode for e in recorder.snapshot() if e.kind == "key_press"]
         released = [e.keycode for e in recorder.snapshot() if e.kind == "key_release"]
         assert sorted(pressed) == sorted(released)
-        assert not any(xdisplay.Display(os.environ["DISPLAY"]).query_keymap())
+        assert nothing_pressed()
         assert keymap_rows() == before, "the spare keycode lent to Cyrillic_ya is still bound"
     finally:
         daemon.stop()

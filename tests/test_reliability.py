@@ -13,22 +13,10 @@ import time
 
 import httpx
 import pytest
-from Xlib import display as xdisplay
 
 from daemon.xvfb import Xvfb
-from tests.conftest import Daemon, action, batch, free_port, helper_processes
-from tests.test_keyboard import keymap_rows
-
-
-def nothing_pressed(display_name=None) -> bool:
-    """No key down in the server's keymap and no button in the pointer's mask."""
-    conn = xdisplay.Display(display_name or os.environ["DISPLAY"])
-    try:
-        keys_down = any(conn.query_keymap())
-        buttons = conn.screen().root.query_pointer().mask & 0x1F00
-        return not keys_down and not buttons
-    finally:
-        conn.close()
+from tests.conftest import Daemon, action, free_port, helper_processes
+from tests.xstate import keymap_rows, nothing_pressed
 
 
 def post_in_background(url, body, timeout=10.0):

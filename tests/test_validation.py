@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import Daemon, action, batch
+from tests.conftest import Daemon, action
 
 CLICK = action("click_mouse", x=10, y=10)
 

@@ -96,7 +96,7 @@ def test_function_keys_and_return_arrive_as_keyboard_event_keys(page, client):
 
 
 def test_keys_missing_from_the_keymap_arrive_and_the_keymap_is_restored(page, client):
-    from tests.chromium.test_typing import keymap_rows
+    from tests.xstate import keymap_rows
 
     before = keymap_rows()
     focus(page, client, "in1")

@@ -1,12 +1,11 @@
 """Typing fidelity: what Chromium's textarea receives is exactly the text given, byte for byte."""
 
-import os
 import random
 
 import pytest
-from Xlib import display as xdisplay
 
 from tests.conftest import action, batch
+from tests.xstate import keymap_rows
 
 POOLS = {
     "ascii": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
@@ -38,16 +37,6 @@ def corpus(seed: int, length: int = LENGTH) -> str:
         size += len(word) + len(separator)
     text = "".join(parts)[:length]
     return text
-
-
-def keymap_rows() -> list[tuple]:
-    conn = xdisplay.Display(os.environ["DISPLAY"])
-    try:
-        first = conn.display.info.min_keycode
-        count = conn.display.info.max_keycode - first + 1
-        return [tuple(row) for row in conn.get_keyboard_mapping(first, count)]
-    finally:
-        conn.close()
 
 
 def test_corpus_covers_every_script():

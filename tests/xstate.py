@@ -1,0 +1,30 @@
+"""What the X server itself says about the keyboard: its keymap and which keys and buttons are down."""
+
+import os
+
+from Xlib import display as xdisplay
+
+
+def _open(display_name: str | None):
+    return xdisplay.Display(display_name or os.environ["DISPLAY"])
+
+
+def keymap_rows(display_name: str | None = None) -> list[tuple]:
+    conn = _open(display_name)
+    try:
+        first = conn.display.info.min_keycode
+        count = conn.display.info.max_keycode - first + 1
+        return [tuple(row) for row in conn.get_keyboard_mapping(first, count)]
+    finally:
+        conn.close()
+
+
+def nothing_pressed(display_name: str | None = None) -> bool:
+    """No key down in the server's keymap and no button in the pointer's mask."""
+    conn = _open(display_name)
+    try:
+        keys_down = any(conn.query_keymap())
+        buttons = conn.screen().root.query_pointer().mask & 0x1F00
+        return not keys_down and not buttons
+    finally:
+        conn.close()
