@@ -195,7 +195,11 @@ class Keyboard:
         self._down(location.keycode)
 
     def keysym_up(self, keysym: int) -> None:
-        self._up(self.keymap.locate(keysym).keycode)
+        """Release a keysym pressed by keysym_down; one never pressed (an action cut short before it) is skipped."""
+        location = self.keymap.locate(keysym)
+        if location is None or location.keycode not in self.pressed:
+            return
+        self._up(location.keycode)
         if keysym in self._shifted_for:
             self._shifted_for.discard(keysym)
             self._up(self.keymap.locate(SHIFT).keycode)

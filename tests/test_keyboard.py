@@ -1,5 +1,6 @@
 """Keyboard actions, checked against the keysyms a real X client received."""
 
+import os
 
 import pytest
 from Xlib import XK
@@ -107,3 +108,20 @@ def test_smooth_typing_with_typos_ends_with_exactly_the_text(client, recorder):
     assert "".join(typed) == text
     presses = recorder.of_kind("key_press")
     assert presses[-1].server_ms - presses[0].server_ms > 40 * len(text) * 0.5, "smooth typing is not instant"
+
+
+def test_releasing_keys_an_action_never_got_to_press_is_harmless(xvfb):
+    """An action cut short while binding a spare keycode releases what it holds and nothing else."""
+    from input import Desktop, parse_combo
+
+    desktop = Desktop(os.environ["DISPLAY"])
+    try:
+        keyboard = desktop.keyboard
+        shift, ya = parse_combo("Shift+Cyrillic_ya")  # Cyrillic_ya is not in the keymap, so not typeable yet
+        keyboard.keysym_down(shift)
+        desktop.flush()
+        keyboard.release([shift, ya])
+        desktop.flush()
+        assert keyboard.pressed == [] and nothing_pressed()
+    finally:
+        desktop.close()
