@@ -36,13 +36,12 @@ def _motion():
 
 
 def _warm() -> None:
-    motion = _motion()
+    _motion()
     from bezier import plan_move
     from bezier.keystrokes import plan_keystrokes
 
     plan_move((0, 0), (100, 100), 100, bounds=(200, 200))  # numpy's first calls are slow too
     plan_keystrokes("warm up", 0.0)
-    del motion
 
 
 async def warm_up() -> None:
@@ -79,9 +78,6 @@ def holding(desktop: Desktop, hold_keys: list[str]):
 
 @asynccontextmanager
 async def _holding(desktop: Desktop, keysyms: list[int]):
-    if not keysyms:
-        yield
-        return
     keyboard = desktop.keyboard
     try:
         await follow(keyboard.hold(keysyms), desktop.flush)
