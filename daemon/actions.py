@@ -96,13 +96,14 @@ async def click_mouse(desktop: Desktop, p: m.ClickMouseRequest) -> dict:
         else:
             pointer.move(p.x, p.y)
         button = BUTTONS[p.button]
-        start = time.monotonic()
-        for index in range(p.num_clicks):
-            await sleep_until(start + index * CLICK_GAP_S)
-            if p.click_type in ("down", "click"):
-                pointer.down(button)
-            if p.click_type in ("up", "click"):
-                pointer.up(button)
+        if p.click_type == "click":
+            start = time.monotonic()
+            for index in range(p.num_clicks):
+                await sleep_until(start + index * CLICK_GAP_S)
+                pointer.click(button)
+                desktop.flush()
+        else:  # down or up happens once, whatever num_clicks says (as in the reference server)
+            (pointer.down if p.click_type == "down" else pointer.up)(button)
             desktop.flush()
     return {}
 
@@ -119,33 +120,43 @@ async def move_mouse(desktop: Desktop, p: m.MoveMouseRequest) -> dict:
 
 async def type_text(desktop: Desktop, p: m.TypeTextRequest) -> dict:
     keyboard = desktop.keyboard
+    text = p.text.replace("\r\n", "\n")  # a CRLF is one line break; a lone \r is one Return too
     if p.smooth:
         from bezier.keystrokes import plan_keystrokes
 
-        strokes = plan_keystrokes(p.text, p.typo_chance)
+        strokes = plan_keystrokes(text, p.typo_chance)
         steps = keyboard.type_keysyms([char_to_keysym(char) for char, _ in strokes], [gap for _, gap in strokes])
     else:
-        steps = keyboard.type_text(p.text, p.delay / 1000)
+        steps = keyboard.type_text(text, p.delay / 1000)
     await follow(steps, desktop.flush)
     return {}
 
 
 async def press_key(desktop: Desktop, p: m.PressKeyRequest) -> dict:
-    keyboard = desktop.keyboard
+    """Without duration, tap the combos one after another; with it, press them all together, hold, release in reverse.
+    A key that hold_keys holds stays down throughout: the combos neither press nor release it again."""
+    held = set(_combo_keysyms(p.hold_keys))
+    combos = [[keysym for keysym in parse_combo(combo) if keysym not in held] for combo in p.keys]
+    if p.duration:
+        combos = [list(dict.fromkeys(keysym for combo in combos for keysym in combo))]
     async with holding(desktop, p.hold_keys):
-        for combo in p.keys:
-            keysyms = parse_combo(combo)
-            try:
-                await follow(keyboard.hold(keysyms), desktop.flush)
-                if p.duration:
-                    await asyncio.sleep(p.duration / 1000)
-            finally:
-                keyboard.release(keysyms)
-                desktop.flush()
+        for keysyms in combos:
+            await _press_together(desktop, keysyms, p.duration / 1000)
     # Give lent keycodes back only once the application has read the presses made with them
     # (the worker's release_all would restore them at once, and a late reader gets NoSymbol).
-    await follow(keyboard.restore_keymap(), desktop.flush)
+    await follow(desktop.keyboard.restore_keymap(), desktop.flush)
     return {}
+
+
+async def _press_together(desktop: Desktop, keysyms: list[int], hold_s: float) -> None:
+    keyboard = desktop.keyboard
+    try:
+        await follow(keyboard.hold(keysyms), desktop.flush)
+        if hold_s:
+            await asyncio.sleep(hold_s)
+    finally:
+        keyboard.release(keysyms)
+        desktop.flush()
 
 
 async def scroll(desktop: Desktop, p: m.ScrollRequest) -> dict:

@@ -228,22 +228,30 @@ DATA_RETURNING = {"read_clipboard", "screenshot", "get_mouse_position"}
 ActionType = Literal[tuple(PARAMS)]
 
 
+def _without_default(schema: dict) -> None:
+    schema.pop("default", None)
+
+
+# A parameters field left out is None, but null is no object and is refused; the schema shows neither.
+_ABSENT = Field(None, json_schema_extra=_without_default)
+
+
 class ComputerAction(Strict):
     """One action: `type` names it and the field of the same name holds its parameters."""
 
     type: ActionType
-    click_mouse: ClickMouseRequest | None = None
-    move_mouse: MoveMouseRequest | None = None
-    type_text: TypeTextRequest | None = None
-    press_key: PressKeyRequest | None = None
-    scroll: ScrollRequest | None = None
-    drag_mouse: DragMouseRequest | None = None
-    set_cursor: SetCursorRequest | None = None
-    sleep: SleepAction | None = None
-    write_clipboard: WriteClipboardRequest | None = None
-    read_clipboard: NoParams | None = None
-    screenshot: ScreenshotRequest | None = None
-    get_mouse_position: NoParams | None = None
+    click_mouse: ClickMouseRequest = _ABSENT
+    move_mouse: MoveMouseRequest = _ABSENT
+    type_text: TypeTextRequest = _ABSENT
+    press_key: PressKeyRequest = _ABSENT
+    scroll: ScrollRequest = _ABSENT
+    drag_mouse: DragMouseRequest = _ABSENT
+    set_cursor: SetCursorRequest = _ABSENT
+    sleep: SleepAction = _ABSENT
+    write_clipboard: WriteClipboardRequest = _ABSENT
+    read_clipboard: NoParams = _ABSENT
+    screenshot: ScreenshotRequest = _ABSENT
+    get_mouse_position: NoParams = _ABSENT
 
     @model_validator(mode="after")
     def _one_matching_field(self):

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import mss
 from PIL import Image
 
+from .display import DisplayUnavailable
+
 FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 DEFAULT_QUALITY = {"jpeg": 85, "webp": 80}
 # Below this many destination pixels a downscale is not worth splitting across threads.
@@ -48,13 +50,21 @@ class ScreenGrabber:
         self._mss = None
 
     def grab(self, left: int, top: int, width: int, height: int) -> Frame:
+        area = {"left": left, "top": top, "width": width, "height": height}
+        try:
+            return self._grab(area)
+        except Exception:  # mss's connection may be one to a display that has since gone and come back
+            self.close()
+        try:
+            return self._grab(area)
+        except Exception as exc:
+            self.close()
+            raise DisplayUnavailable(f"cannot capture display {self.display_name}: {exc}") from None
+
+    def _grab(self, area: dict) -> Frame:
         if self._mss is None:
             self._mss = mss.MSS(display=self.display_name)
-        try:
-            shot = self._mss.grab({"left": left, "top": top, "width": width, "height": height})
-        except Exception:
-            self.close()  # the display may have gone; start afresh next time
-            raise
+        shot = self._mss.grab(area)
         return Frame(shot.raw, shot.width, shot.height)  # raw is already mss's own copy of the pixels
 
     def close(self) -> None:

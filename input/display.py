@@ -109,4 +109,12 @@ class XConnection:
                 pass
             self._display = None
 
-    close = drop
+    def close(self) -> None:
+        """Close for good, after a round trip: the server has then handled every release sent before.
+        (A bare close after a flush lost a button release in some runs.)"""
+        if self._display is not None:
+            try:
+                self._display.sync()
+            except Exception:  # the server is gone, and the pressed state with it
+                pass
+        self.drop()

@@ -32,6 +32,10 @@ SHIFT = XK.XK_Shift_L
 # presses (it hung, or the presses went elsewhere) and fall back to the timed wait.
 POLL_S = 0.0005
 OBSERVED_LIMIT_S = 3.0
+# Keys typed between flushes at zero delay. python-xlib grows its send buffer by concatenation, so
+# one flush after a long text costs time quadratic in its length (100k characters: ~110 s); a
+# bounded chunk keeps it linear, and each chunk is a point where the event loop gets its turn.
+KEYS_PER_FLUSH = 256
 
 
 def split_groups(keysyms: list[int], is_mapped, limit: int) -> list[list[int]]:
@@ -223,15 +227,20 @@ class Keyboard:
         is_mapped = self.keymap.locations.__contains__
         gaps = iter(gaps_s or ())
         next_at = time.monotonic()
+        unflushed = 0
         for group in split_groups(keysyms, is_mapped, self.keymap.capacity):
             yield from self.make_typeable(group)
             next_at = max(next_at, time.monotonic())  # a rebind wait is not made up for by a burst
             for keysym in group:
                 gap = next(gaps, 0.0)
                 if gap:
-                    self.display.flush()
                     next_at += gap
                     yield next_at
+                    unflushed = 0
+                elif unflushed == KEYS_PER_FLUSH:
+                    yield time.monotonic()  # flushed and on at once, after other tasks had their turn
+                    unflushed = 0
+                unflushed += 1
                 self.keysym_down(keysym)
                 self.keysym_up(keysym)
         yield from self.restore_keymap()

@@ -4,6 +4,8 @@ Pure data and lookup; no X connection. Every name is checked here so that an
 unknown key is a 400 before anything is pressed (xdotool silently ignores it).
 """
 
+import difflib
+import re
 from functools import lru_cache
 
 import Xlib.keysymdef
@@ -77,11 +79,14 @@ def char_to_keysym(char: str) -> int:
 
 
 @lru_cache(maxsize=1)
-def _lowercase_names() -> dict[str, int]:
-    names: dict[str, int] = {}
-    for attr, value in vars(XK).items():
+def _lowercase_names() -> dict[str, str]:
+    """Every keysym name and alias, lowercased, to its canonical spelling."""
+    names: dict[str, str] = {}
+    for attr in vars(XK):
         if attr.startswith("XK_"):
-            names.setdefault(attr[3:].lower(), value)
+            names.setdefault(attr[3:].lower(), attr[3:])
+    for alias in ALIASES:
+        names.setdefault(alias, alias)
     return names
 
 
@@ -92,21 +97,42 @@ def _named_keysym(name: str) -> int:
     return keysym
 
 
+UNICODE_NAME = re.compile(r"[Uu]\+?([0-9A-Fa-f]{1,6})")
+HEX_NAME = re.compile(r"0[xX]([0-9A-Fa-f]{1,8})")
+MAX_KEYSYM = 0x1FFFFFFF  # keysyms are 29-bit values
+
+
+def _numeric_keysym(name: str) -> int:
+    """XStringToKeysym's numeric forms: U00E9 (also written U+00E9) for a character, 0x61 for a keysym value."""
+    if match := UNICODE_NAME.fullmatch(name):
+        code = int(match.group(1), 16)
+        if code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000 or code > 0x10FFFF:
+            return 0  # control characters, surrogates and beyond Unicode have no keysym
+        return char_to_keysym(chr(code))
+    if match := HEX_NAME.fullmatch(name):
+        value = int(match.group(1), 16)
+        return value if 0 < value <= MAX_KEYSYM else 0
+    return 0
+
+
+def _suggestion(name: str) -> str:
+    names = _lowercase_names()
+    close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.75)
+    return f"; did you mean {' or '.join(names[match] for match in close)}?" if close else ""
+
+
 @lru_cache(maxsize=4096)
 def keysym_for(name: str) -> int:
     """The keysym of one key name (no `+`). Raises UnknownKey."""
     if len(name) == 1:
         return char_to_keysym(name)
-    keysym = _named_keysym(name)
+    keysym = _named_keysym(name) or _numeric_keysym(name)
     if keysym:
         return keysym
-    alias = ALIASES.get(name.lower())
-    if alias:
-        return _named_keysym(alias)
-    keysym = _lowercase_names().get(name.lower())
-    if keysym:
-        return keysym
-    raise UnknownKey(f"unknown key {name!r}")
+    canonical = _lowercase_names().get(name.lower())
+    if canonical:
+        return _named_keysym(ALIASES.get(canonical, canonical))
+    raise UnknownKey(f"unknown key {name!r}{_suggestion(name)}")
 
 
 def split_combo(combo: str) -> list[str]:
