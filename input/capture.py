@@ -71,8 +71,9 @@ class ScreenGrabber:
         if self._mss is not None:
             try:
                 self._mss.close()
-            finally:
-                self._mss = None
+            except Exception:  # a connection to a display that went away reports that on close
+                pass
+            self._mss = None
 
 
 def fit_size(width: int, height: int, max_width: int | None, max_height: int | None) -> tuple[int, int]:

@@ -144,7 +144,18 @@ def split_combo(combo: str) -> list[str]:
     parts = combo.split("+")
     if any(part == "" for part in parts):
         _reject(combo)
-    return parts
+    return _join_unicode_names(parts)
+
+
+def _join_unicode_names(parts: list[str]) -> list[str]:
+    """Put `U+20AC` back together: a U followed by four to six hex digits is one key, not two."""
+    joined: list[str] = []
+    for part in parts:
+        if joined and joined[-1] in ("U", "u") and re.fullmatch(r"[0-9A-Fa-f]{4,6}", part):
+            joined[-1] += "+" + part
+        else:
+            joined.append(part)
+    return joined
 
 
 def _reject(combo: str):

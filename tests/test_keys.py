@@ -7,7 +7,7 @@ from Xlib import XK
 
 from input.keyboard import split_groups
 from input.keymap import KeyLocation, index_keymap
-from input.keys import UnknownKey, char_to_keysym, parse_combo, split_combo
+from input.keys import UnknownKey, char_to_keysym, keysym_for, parse_combo, split_combo
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,27 @@ def test_split_groups_respects_the_limit_and_keeps_order(keysyms, limit):
     groups = split_groups(keysyms, mapped.__contains__, limit)
     assert [k for group in groups for k in group] == keysyms
     assert all(len({k for k in group if k not in mapped}) <= limit for group in groups)
+
+
+@pytest.mark.parametrize(
+    "name, keysym",
+    [("U00E9", 0xE9), ("U+00E9", 0xE9), ("u+20ac", 0x10020AC), ("U1F600", 0x101F600), ("0x61", 0x61), ("0x1008FF26", 0x1008FF26)],
+)
+def test_numeric_forms_of_xstringtokeysym(name, keysym):
+    assert keysym_for(name) == keysym
+
+
+@pytest.mark.parametrize("name", ["U+0007", "U+D800", "U+110000", "0x0", "0x20000000"])
+def test_numeric_forms_outside_the_keysym_space_are_unknown(name):
+    with pytest.raises(UnknownKey):
+        keysym_for(name)
+
+
+def test_unicode_names_stay_whole_in_combos():
+    assert split_combo("ctrl+U+00E9") == ["ctrl", "U+00E9"]
+    assert split_combo("shift+u+a") == ["shift", "u", "a"]
+
+
+def test_unknown_names_suggest_close_ones():
+    with pytest.raises(UnknownKey, match="did you mean Return"):
+        keysym_for("Retrun")
