@@ -16,7 +16,8 @@ from Xlib import display as xdisplay
 from Xlib.ext import xtest
 
 from input import ClipboardError, read_clipboard, write_clipboard
-from input.capture import ScreenGrabber, encode_png
+from input.capture import ScreenGrabber
+from input.encode import encode_png
 
 from .xvfb import Xvfb, XvfbError
 

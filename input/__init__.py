@@ -1,12 +1,12 @@
 """X11 side of xhands: one python-xlib connection driving XTest, XFixes and mss."""
 
-from .capture import FORMATS as IMAGE_TYPES
-from .capture import CursorImage, Frame, fit_size
-from .capture import encode as encode_image
-from .capture import encode_png
+from .capture import CursorImage, Frame
 from .clipboard import ClipboardError, read_clipboard, write_clipboard
 from .desktop import Desktop
 from .display import DisplayUnavailable
+from .encode import FORMATS as IMAGE_TYPES
+from .encode import encode as encode_image
+from .encode import encode_png, fit_size
 from .keys import UnknownKey, char_to_keysym, parse_combo
 from .pointer import BUTTONS, wheel_clicks
 
