@@ -1,6 +1,6 @@
 """The server's keyboard map: where each keysym lives, and spare keycodes lent to missing keysyms.
 
-Facts this follows (../shared/notes/typing.md): bind each spare keycode with
+Facts measured on Xvfb with Chromium that this follows: bind each spare keycode with
 its own request (one request spanning a range rewrites the live keys between
 and corrupted the XKB map), put the keysym in every column (with column 0
 only, XKB turns an uppercase Latin-1 keysym into its lowercase letter), and

@@ -2,9 +2,8 @@
 
 Typing unmapped characters means rebinding spare keycodes, and a rebind is only
 safe once the receiving application has handled every key press sent before it,
-and typing on is only safe once it has fetched the new map
-(../shared/notes/typing.md). Timed waits have to assume the worst case; this
-module observes the real thing instead:
+and typing on is only safe once it has fetched the new map (catchup.py). Timed
+waits have to assume the worst case; this module observes the real thing:
 
 - Chromium (like most GTK/toolkit apps) sends one ChangeProperty of
   _NET_WM_USER_TIME for every key press it processes, on the connection that
@@ -14,7 +13,7 @@ module observes the real thing instead:
   GetMap request: counting those tells when the new binding has been seen.
 
 A RECORD context on a connection of its own sees these requests from all
-clients; a background thread only counts them (per client resource base).
+clients; a background thread only notes them (per client resource base).
 Recording runs only while the keyboard is typing (resume/pause): enabled all
 the time it would wake that thread for every key press and click any client
 makes, ~100 µs of CPU each on the daemon's side.
@@ -44,13 +43,13 @@ report, so those are typed into exactly as before.
 """
 
 import logging
-import struct
 import threading
 
 from Xlib import X
 from Xlib import error as xerror
 from Xlib import display as xdisplay
 from Xlib.ext import record
+from Xlib.protocol import request, rq
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +58,12 @@ CHANGE_KEYBOARD_MAPPING = 100
 GET_KEYBOARD_MAPPING = 101
 GET_KEYBOARD_CONTROL = 103
 XKB_GET_MAP = 8
+
+# Recorded data is parsed with python-xlib's own protocol structures. Clients on this machine share its
+# byte order, which is the one python-xlib reads.
+DEVICE_EVENT = rq.EventField(None)
+REQUEST_HEADER = rq.Struct(rq.Card8("opcode"), rq.Card8("minor"), rq.Card16("length"))
+BIG_REQUEST_LENGTH = rq.Struct(rq.Pad(4), rq.Card32("length"))  # a length of 0 means the real one follows
 
 
 def newer(a: int, b: int) -> bool:
@@ -74,12 +79,10 @@ def _range(**fields) -> dict:
 
 
 class InputObserver:
-    """Counts _NET_WM_USER_TIME updates and XKB GetMap requests per client, as the X server handles them."""
+    """Notes _NET_WM_USER_TIME updates, key presses and keymap fetches per client, as the X server handles them."""
 
     def __init__(self, display_name: str, own_client: int | None = None):
         self.display_name = display_name
-        self.user_time: dict[int, int] = {}  # client resource base -> ChangeProperty(_NET_WM_USER_TIME) count
-        self.get_map: dict[int, int] = {}  # client resource base -> XKB GetMap count
         # The resource base of the connection that sends the markers and keymap changes (the keyboard's).
         self.own_client = own_client
         self.user_time_at: dict[int, tuple[int, int]] = {}  # client -> (latest time it set, times set to it)
@@ -111,14 +114,10 @@ class InputObserver:
             raise
 
     # -- recording on and off -----------------------------------------------
-    @property
-    def active(self) -> bool:
-        return self._thread is not None
-
     def resume(self, timeout: float = 1.0) -> bool:
         """Start recording (if paused) and wait until the server records; returns whether it was paused.
 
-        Counts go on from where they were, but nothing was counted while paused.
+        What was noted stays, but nothing is noted while paused.
         """
         if self._thread is not None:
             return False
@@ -156,45 +155,40 @@ class InputObserver:
     def _on_data(self, reply) -> None:
         if reply.category == record.StartOfData:
             self._started.set()
-            return
-        data = reply.data
-        order = ">" if reply.client_swapped else "<"
-        if reply.category == record.FromServer:  # device events, 32 bytes each
-            for offset in range(0, len(data) - 31, 32):
-                if data[offset] & 0x7F == X.KeyPress:
-                    self._press(struct.unpack_from(order + "I", data, offset + 4)[0])
-            return
-        if reply.category != record.FromClient:
-            return
-        base = reply.id_base
-        own = base == self.own_client
-        offset = 0
-        while offset + 4 <= len(data):
-            opcode = data[offset]
-            length = struct.unpack_from(order + "H", data, offset + 2)[0] * 4
-            if length == 0:  # BIG-REQUESTS: the real length follows
-                if offset + 8 > len(data):
-                    break
-                length = struct.unpack_from(order + "I", data, offset + 4)[0] * 4
-            if opcode == CHANGE_PROPERTY and offset + 12 <= len(data):
-                atom = struct.unpack_from(order + "I", data, offset + 8)[0]
-                if atom == self.user_time_atom:
-                    self.user_time[base] = self.user_time.get(base, 0) + 1
-                    if offset + 28 <= len(data):
-                        self._user_time_set(base, struct.unpack_from(order + "I", data, offset + 24)[0])
-            elif opcode == self.xkb_opcode and data[offset + 1] == XKB_GET_MAP:
-                self.get_map[base] = self.get_map.get(base, 0) + 1
-                if not own:
-                    self.fetched_since_change.add(base)
-            elif opcode == GET_KEYBOARD_MAPPING and not own:
-                self.fetched_since_change.add(base)
-            elif opcode == CHANGE_KEYBOARD_MAPPING and own:
-                self.fetched_since_change = set()
-            elif opcode == GET_KEYBOARD_CONTROL and own:
-                self.marks_seen += 1
-            if length <= 0:
-                break
-            offset += length
+        elif reply.category == record.FromServer:
+            self._on_events(reply.data)
+        elif reply.category == record.FromClient:
+            self._on_requests(reply.id_base, reply.data)
+
+    def _on_events(self, data: bytes) -> None:
+        display = self._data.display
+        while len(data) >= 32:
+            event, data = DEVICE_EVENT.parse_binary_value(data, display, None, None)
+            if event.type == X.KeyPress:
+                self._press(event.time)
+
+    def _on_requests(self, client: int, data: bytes) -> None:
+        own = client == self.own_client
+        while len(data) >= 4:
+            header, _ = REQUEST_HEADER.parse_binary(data, None)
+            length = header.length * 4 or (len(data) >= 8 and BIG_REQUEST_LENGTH.parse_binary(data, None)[0].length * 4)
+            if not length:
+                return
+            self._on_request(client, own, header, data[:length])
+            data = data[length:]
+
+    def _on_request(self, client: int, own: bool, header, data: bytes) -> None:
+        if header.opcode == CHANGE_PROPERTY:
+            change, _ = request.ChangeProperty._request.parse_binary(data, self._data.display)
+            if change.property == self.user_time_atom and change.data[0] == 32 and len(change.data[1]):
+                self._user_time_set(client, int(change.data[1][0]))
+        elif header.opcode == self.xkb_opcode and header.minor == XKB_GET_MAP or header.opcode == GET_KEYBOARD_MAPPING:
+            if not own:
+                self.fetched_since_change.add(client)
+        elif header.opcode == CHANGE_KEYBOARD_MAPPING and own:
+            self.fetched_since_change = set()
+        elif header.opcode == GET_KEYBOARD_CONTROL and own:
+            self.marks_seen += 1
 
     def _press(self, time: int) -> None:
         last, count = self.last_press
@@ -235,12 +229,6 @@ class InputObserver:
             return True
         latest, count = self.user_time_at.get(client, (0, 0))
         return newer(latest, time) or (latest == time and count >= presses)
-
-    def presses_seen(self, client: int) -> int:
-        return self.user_time.get(client, 0)
-
-    def map_fetches(self) -> dict[int, int]:
-        return dict(self.get_map)
 
     @property
     def alive(self) -> bool:

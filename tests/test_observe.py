@@ -1,4 +1,4 @@
-"""The RECORD-based input observer counts what other clients tell the server, per client."""
+"""The RECORD-based input observer notes what other clients tell the server, per client."""
 
 import os
 import time
@@ -18,9 +18,8 @@ def wait_for(condition, timeout=5.0):
     return False
 
 
-def test_counts_user_time_updates_of_each_client(xvfb):
+def test_notes_the_latest_user_time_of_each_client(xvfb):
     observer = InputObserver(os.environ["DISPLAY"])
-    assert not observer.active
     assert observer.resume() is True
     assert observer.resume() is False  # already recording
     app = xdisplay.Display()
@@ -28,7 +27,7 @@ def test_counts_user_time_updates_of_each_client(xvfb):
     try:
         window = app.screen().root.create_window(0, 0, 10, 10, 0, app.screen().root_depth)
         user_time = app.intern_atom("_NET_WM_USER_TIME")
-        for stamp in range(7):
+        for stamp in [1, 2, 3, 5, 5, 5, 4]:  # an older time than the latest is not the latest
             window.change_property(user_time, Xatom.CARDINAL, 32, [stamp])
         window.change_property(app.intern_atom("WM_NAME"), Xatom.STRING, 8, b"not counted")
         app.sync()
@@ -36,24 +35,43 @@ def test_counts_user_time_updates_of_each_client(xvfb):
         other_window.change_property(other.intern_atom("_NET_WM_USER_TIME"), Xatom.CARDINAL, 32, [1])
         other.sync()
         client = observer.client_of(window.id)
-        assert wait_for(lambda: observer.presses_seen(client) == 7)
-        assert wait_for(lambda: observer.presses_seen(observer.client_of(other_window.id)) == 1)
-        assert observer.presses_seen(client) == 7
-        assert observer.alive and observer.active
-        observer.pause()  # nothing is counted while paused
+        assert wait_for(lambda: observer.user_time_at.get(observer.client_of(other_window.id)) == (1, 1))
+        assert observer.user_time_at[client] == (5, 3)  # time 5, set three times
+        assert observer.reports(client) and observer.alive
+        observer.pause()  # nothing is noted while paused
         window.change_property(user_time, Xatom.CARDINAL, 32, [99])
         app.sync()
         time.sleep(0.2)
-        assert observer.presses_seen(client) == 7
+        assert observer.user_time_at[client] == (5, 3)
         assert observer.resume() is True
         window.change_property(user_time, Xatom.CARDINAL, 32, [100])
         app.sync()
-        assert wait_for(lambda: observer.presses_seen(client) == 8)
+        assert wait_for(lambda: observer.user_time_at[client] == (100, 1))
     finally:
         observer.close()
         app.close()
         other.close()
-    assert not observer.active
+
+
+def test_sees_key_presses_and_keymap_fetches(xvfb):
+    from Xlib.ext import xtest
+
+    observer = InputObserver(os.environ["DISPLAY"])
+    app = xdisplay.Display()
+    try:
+        observer.resume()
+        keycode = app.keysym_to_keycode(ord("a"))
+        xtest.fake_input(app, X.KeyPress, keycode)
+        xtest.fake_input(app, X.KeyRelease, keycode)
+        app.sync()
+        assert wait_for(lambda: observer.last_press[1] == 1)
+        app.get_keyboard_mapping(keycode, 1)
+        app.sync()
+        client = observer.client_of(app.screen().root.create_window(0, 0, 1, 1, 0, app.screen().root_depth).id)
+        assert wait_for(lambda: client in observer.fetched_since_change)
+    finally:
+        observer.close()
+        app.close()
 
 
 def test_focused_window_follows_focus_and_pointer_root(xvfb):
