@@ -14,15 +14,15 @@ from aiohttp import web
 from input import Desktop
 
 from . import logs, memory, systemd
-from .commands import add_commands
+from .commands import Parser, add_commands
 from .app import Settings, create_app
-from .xvfb import Xvfb
+from .xvfb import Xvfb, XvfbError, screen_geometry
 
 log = logging.getLogger("xhands")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xhands", description=__doc__)
+    parser = Parser(prog="xhands", description=__doc__)
     parser.add_argument("--version", action="version", version=f"xhands {version('xhands')}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the daemon")
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=10001)
     serve.add_argument("--unix-socket", metavar="PATH")
     serve.add_argument("--display", default=os.environ.get("DISPLAY") or None, help="attach to this display (default $DISPLAY; none: start a private Xvfb)")
-    serve.add_argument("--screen", default="1920x1080x24", help="size of a private Xvfb, WxHxD")
+    serve.add_argument("--screen", type=screen_geometry, default="1920x1080x24", help="size of a private Xvfb, WxHxD")
     serve.add_argument("--token", default=os.environ.get("XHANDS_TOKEN") or None, help="bearer token [XHANDS_TOKEN]")
     serve.add_argument("--max-body", type=int, default=Settings.max_body, help="largest request body in bytes")
     serve.add_argument("--max-queue", type=int, default=Settings.max_queue, help="requests waiting before 429")
@@ -56,6 +56,20 @@ def is_loopback(host: str) -> bool:
 
 def setup_logging(level: str, fmt: str) -> None:
     logs.setup(level, fmt)
+
+
+class StartupError(RuntimeError):
+    """Why the daemon cannot start, said in one line on stderr (exit status 2) instead of a traceback."""
+
+
+async def listen(site: web.BaseSite, flags: str) -> None:
+    """Start a site; a bind failure names the address and the flags that choose it."""
+    try:
+        await site.start()
+    except OSError as exc:
+        # asyncio's message repeats the address at length; the errno's own words are enough.
+        reason = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else str(exc)
+        raise StartupError(f"cannot listen on {site.name}: {reason} (change {flags})") from None
 
 
 async def serve(args, inherited=()) -> None:
@@ -85,13 +99,12 @@ async def serve(args, inherited=()) -> None:
     try:
         await runner.setup()
         if inherited:  # socket activation: listen where the service manager says, not on our own
-            sites = [web.SockSite(runner, sock) for sock in inherited]
+            for sock in inherited:
+                await web.SockSite(runner, sock).start()  # bound already: nothing here can be in use
         elif args.unix_socket:
-            sites = [web.UnixSite(runner, args.unix_socket)]
+            await listen(web.UnixSite(runner, args.unix_socket), "--unix-socket")
         else:
-            sites = [web.TCPSite(runner, args.host, args.port)]
-        for site in sites:
-            await site.start()
+            await listen(web.TCPSite(runner, args.host, args.port), "--port or --host")
         if args.unix_socket and not inherited:
             os.chmod(args.unix_socket, 0o600)
         where = ", ".join(systemd.describe(s) for s in inherited) or args.unix_socket or f"http://{args.host}:{args.port}"
@@ -125,6 +138,10 @@ def main(argv=None) -> int:
         if exposed and not args.token:
             log.error("refusing to listen on %s without a token (--token or XHANDS_TOKEN)", ", ".join(exposed))
             return 2
-        asyncio.run(serve(args, inherited))
+        try:
+            asyncio.run(serve(args, inherited))
+        except (StartupError, XvfbError) as exc:
+            log.error("%s", exc)
+            return 2
         return 0
     return args.run(args)

@@ -21,11 +21,18 @@ import sys
 from .client import ApiError, Client, Region, Unreachable
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, not the whole usage before it."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def main(argv=None) -> int:
     """The `xhands` console script: the commands here start fast, without the server's imports;
     `serve`, `--help` and `--version` go to daemon.cli, which knows every command."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = argparse.ArgumentParser(prog="xhands")
+    parser = Parser(prog="xhands")
     commands = parser.add_subparsers(dest="command", required=True)
     add_commands(commands)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
