@@ -22,25 +22,36 @@ log = logging.getLogger("xhands")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="xhands", description=__doc__)
+    parser = Parser(prog="xhands", description="Hands and eyes on an X11 display over HTTP: `serve` runs the daemon, "
+                    "the other commands talk to a running one or check this machine.")
     parser.add_argument("--version", action="version", version=f"xhands {version('xhands')}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the daemon")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=10001)
-    serve.add_argument("--unix-socket", metavar="PATH")
-    serve.add_argument("--display", default=os.environ.get("DISPLAY") or None, help="attach to this display (default $DISPLAY; none: start a private Xvfb)")
-    serve.add_argument("--screen", type=screen_geometry, default="1920x1080x24", help="size of a private Xvfb, WxHxD")
-    serve.add_argument("--token", default=os.environ.get("XHANDS_TOKEN") or None, help="bearer token [XHANDS_TOKEN]")
-    serve.add_argument("--max-body", type=int, default=Settings.max_body, help="largest request body in bytes")
-    serve.add_argument("--max-queue", type=int, default=Settings.max_queue, help="requests waiting before 429")
-    serve.add_argument("--batch-timeout", type=float, default=Settings.batch_timeout_s, help="seconds a request may run")
-    serve.add_argument("--clipboard-timeout", type=float, default=3.0, help="seconds before a hung clipboard helper is killed")
-    serve.add_argument("--max-text", type=int, default=Settings.max_text, help="longest type_text / clipboard text")
-    serve.add_argument("--max-path", type=int, default=Settings.max_path, help="most drag_mouse path points")
-    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME", help="accept this Host header without a token (repeatable)")
-    serve.add_argument("--log-level", default="info")
-    serve.add_argument("--log-format", choices=["text", "json"], default="text")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run the daemon", description=__doc__)
+    add = serve.add_argument
+    # Each help says its default itself: those taken from the environment name the variable, never its value,
+    # so `--help` cannot print a token.
+    add("--host", metavar="ADDRESS", default="127.0.0.1", help="address to listen on; beyond loopback a token is required (default: %(default)s)")
+    add("--port", type=int, metavar="PORT", default=10001, help="TCP port to listen on (default: %(default)s)")
+    add("--unix-socket", metavar="PATH", help="listen on this Unix socket (mode 0600) instead of --host and --port (default: none)")
+    add("--display", metavar=":N", default=os.environ.get("DISPLAY") or None,
+        help="attach to this display (default: $DISPLAY; without either, start a private Xvfb)")
+    add("--screen", type=screen_geometry, metavar="WxHxD", default="1920x1080x24", help="size of the private Xvfb, WxHxD (default: %(default)s)")
+    add("--token", default=os.environ.get("XHANDS_TOKEN") or None,
+        help="bearer token required on every route but /health (default: $XHANDS_TOKEN; without either, none)")
+    add("--allow-host", action="append", default=[], metavar="NAME",
+        help="accept this Host header without a token, repeatable (default: only loopback names and --host)")
+    add("--max-body", type=int, metavar="BYTES", default=Settings.max_body, help="largest request body in bytes (default: %(default)s)")
+    add("--max-queue", type=int, metavar="N", default=Settings.max_queue, help="requests waiting for the worker before 429 (default: %(default)s)")
+    add("--batch-timeout", type=float, metavar="SECONDS", default=Settings.batch_timeout_s, help="seconds one request may run (default: %(default)s)")
+    add("--max-text", type=int, metavar="CHARS", default=Settings.max_text,
+        help="most characters of a type_text or write_clipboard text (default: %(default)s)")
+    add("--max-path", type=int, metavar="POINTS", default=Settings.max_path, help="most points of a drag_mouse path (default: %(default)s)")
+    add("--clipboard-timeout", type=float, metavar="SECONDS", default=3.0,
+        help="seconds before a hung clipboard helper is killed (default: %(default)s)")
+    add("--log-level", metavar="LEVEL", default="info", type=str.lower, choices=["debug", "info", "warning", "error", "critical"],
+        help="least important log lines written: debug, info, warning, error or critical (default: %(default)s)")
+    add("--log-format", choices=["text", "json"], default="text",
+        help="text lines, or one JSON object per line (default: %(default)s)")
     add_commands(commands)  # the client, `check` and the other tools beside `serve`
     return parser
 

@@ -19,6 +19,7 @@ import os
 import sys
 
 from .client import ApiError, Client, Region, Unreachable
+from .xvfb import screen_geometry
 
 
 class Parser(argparse.ArgumentParser):
@@ -120,8 +121,10 @@ def add_commands(commands) -> None:
     p = commands.add_parser("check", help="tell whether this machine's display can be driven",
                             description="Check the display, XTest, XFixes, the clipboard tool and screen capture, "
                             "in plain words. Without --display and DISPLAY, checks a private Xvfb as `xhands serve` would.")
-    p.add_argument("--display", default=os.environ.get("DISPLAY") or None)
-    p.add_argument("--screen", default="1920x1080x24", help="size of the private Xvfb, WxHxD")
+    p.add_argument("--display", metavar=":N", default=os.environ.get("DISPLAY") or None,
+                   help="the display to check (default: $DISPLAY; without either, a private Xvfb)")
+    p.add_argument("--screen", type=screen_geometry, metavar="WxHxD", default="1920x1080x24",
+                   help="size of the private Xvfb (default: %(default)s)")
     p.set_defaults(run=_check)
 
 
