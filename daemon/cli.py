@@ -16,6 +16,7 @@ from input import Desktop
 from . import logs, memory, systemd
 from .commands import Parser, add_commands
 from .app import Settings, create_app
+from .metrics_site import create_metrics_app
 from .xvfb import Xvfb, XvfbError, screen_geometry
 
 log = logging.getLogger("xhands")
@@ -38,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("--screen", type=screen_geometry, metavar="WxHxD", default="1920x1080x24", help="size of the private Xvfb, WxHxD (default: %(default)s)")
     add("--token", default=os.environ.get("XHANDS_TOKEN") or None,
         help="bearer token required on every route but /health (default: $XHANDS_TOKEN; without either, none)")
+    add("--metrics-port", type=int, metavar="PORT",
+        help="also serve GET /metrics and GET /health, and nothing else, on this port without a token, "
+        "for Prometheus and probes (default: none)")
+    add("--metrics-host", metavar="ADDRESS", default="127.0.0.1",
+        help="address of the --metrics-port listener; it may be beyond loopback without a token (default: %(default)s)")
     add("--allow-host", action="append", default=[], metavar="NAME",
         help="accept this Host header without a token, repeatable (default: only loopback names and --host)")
     add("--max-body", type=int, metavar="BYTES", default=Settings.max_body, help="largest request body in bytes (default: %(default)s)")
@@ -107,6 +113,7 @@ async def serve(args, inherited=()) -> None:
     )
     # Requests get 1 s to answer after SIGTERM: the running action is aborted, not awaited.
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    metrics_runner = None
     try:
         await runner.setup()
         if inherited:  # socket activation: listen where the service manager says, not on our own
@@ -119,6 +126,11 @@ async def serve(args, inherited=()) -> None:
         if args.unix_socket and not inherited:
             os.chmod(args.unix_socket, 0o600)
         where = ", ".join(systemd.describe(s) for s in inherited) or args.unix_socket or f"http://{args.host}:{args.port}"
+        if args.metrics_port is not None:
+            metrics_runner = web.AppRunner(create_metrics_app(app), access_log=None, handle_signals=False)
+            await metrics_runner.setup()
+            await listen(web.TCPSite(metrics_runner, args.metrics_host, args.metrics_port), "--metrics-port or --metrics-host")
+            log.info("metrics and health without a token on http://%s:%s", args.metrics_host, args.metrics_port)
         log.info("xhands listening on %s, display %s", where, display)
         systemd.notify(f"READY=1\nSTATUS=listening on {where}, display {display}")
         stop = asyncio.Event()
@@ -129,6 +141,8 @@ async def serve(args, inherited=()) -> None:
         log.info("shutting down")
         systemd.notify("STOPPING=1")
     finally:
+        if metrics_runner:  # first: its handlers use the display that the API's cleanup closes
+            await metrics_runner.cleanup()
         await runner.cleanup()
         if xvfb:
             xvfb.stop()

@@ -1,14 +1,16 @@
-"""Operations: /metrics, JSON logs with request ids, `xhands --version`, `xhands check`."""
+"""Operations: /metrics (also on its own listener), JSON logs with request ids, `xhands --version`, `xhands check`."""
 
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
 
+import httpx
 import pytest
 
 from daemon.client import Action, ApiError
@@ -58,6 +60,33 @@ def test_metrics_count_requests_time_actions_and_show_the_display(server):
     assert metrics["xhands_display_up"] == 1
     assert metrics[f'xhands_build_info{{version="{version("xhands")}"}}'] == 1
     assert "# TYPE xhands_action_seconds histogram" in text
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_metrics_port_serves_metrics_and_health_without_the_token_and_nothing_else():
+    port = free_port()
+    with LocalServer(display=os.environ["DISPLAY"], token="only-for-the-api", args=("--metrics-port", str(port))) as daemon:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as scraper:
+            scraped = scraper.get("/metrics")
+            assert scraped.status_code == 200 and scraped.headers["Content-Type"].startswith("text/plain")
+            assert samples(scraped.text)["xhands_display_up"] == 1
+            assert scraper.get("/health").json()["status"] == "ok"
+            bearer = {"Authorization": "Bearer only-for-the-api"}
+            for method, path in [("POST", "/computer/click_mouse"), ("POST", "/browsers/x/computer/screenshot"),
+                                 ("GET", "/openapi.json"), ("POST", "/metrics"), ("GET", "/")]:
+                answer = scraper.request(method, path, json={"x": 1, "y": 1}, headers=bearer)
+                assert answer.status_code == 404, (method, path, answer.text)
+                assert answer.json()["code"] == "not_found" and answer.json()["message"], answer.text
+        with httpx.Client(base_url=daemon.url, timeout=10) as api:
+            assert api.get("/metrics").status_code == 401, "the API's own /metrics still needs the token"
+            assert api.post("/computer/click_mouse", json={"x": 1, "y": 1}).status_code == 401
+            assert api.get("/metrics", headers={"Authorization": "Bearer only-for-the-api"}).status_code == 200
+        assert daemon.stop() == 0, daemon.log()
 
 
 def log_entries(server) -> list[dict]:

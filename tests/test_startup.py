@@ -37,6 +37,14 @@ def test_a_port_in_use_names_the_port_and_the_flag():
     assert f":{port}" in line and "in use" in line and "--port" in line, line
 
 
+def test_a_metrics_port_in_use_names_its_flag():
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = serve("--port", "0", "--metrics-port", str(port), "--display", os.environ["DISPLAY"])
+    line = the_error(result)
+    assert f":{port}" in line and "in use" in line and "--metrics-port" in line, line
+
+
 @pytest.mark.parametrize("screen", ["1920x1080", "axb", "0x0x24", "1920x1080x24x1"])
 def test_a_malformed_screen_is_refused_before_xvfb_starts(screen):
     result = serve("--screen", screen, env=without_display())
