@@ -1,9 +1,8 @@
-"""Operations: /metrics (also on its own listener), JSON logs with request ids, `xhands --version`, `xhands check`."""
+"""Operations: /metrics (also on its own listener), JSON logs with request ids, `--help`, `--version`, `xhands check`."""
 
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 
 from daemon.client import Action, ApiError
 from daemon.testing import LocalServer
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,12 +60,6 @@ def test_metrics_count_requests_time_actions_and_show_the_display(server):
     assert metrics["xhands_display_up"] == 1
     assert metrics[f'xhands_build_info{{version="{version("xhands")}"}}'] == 1
     assert "# TYPE xhands_action_seconds histogram" in text
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_metrics_port_serves_metrics_and_health_without_the_token_and_nothing_else():
@@ -139,6 +133,48 @@ def test_request_id_reaches_logs_written_by_the_worker(server):
             break
         time.sleep(0.05)
     assert worker_lines, "the worker's note that the client left carries the request id"
+
+
+def entries(help_text: str, indent: int) -> dict[str, str]:
+    """Help lines -> {first word: the rest, wrapped lines joined} for the entries at this indentation."""
+    found, name = {}, None
+    for line in help_text.splitlines():
+        width = len(line) - len(line.lstrip())
+        if width == indent and line.strip():
+            name, _, rest = line.strip().partition(" ")
+            found[name] = rest.strip()
+        elif name and width > indent and line.strip():
+            found[name] = f"{found[name]} {line.strip()}".strip()
+        else:
+            name = None
+    return found
+
+
+def test_every_command_is_listed_with_what_it_does():
+    refused = xhands("no-such-command")
+    assert refused.returncode == 2
+    commands = re.findall(r"'([\w-]+)'", refused.stderr.split("choose from", 1)[1])
+    assert {"serve", "click", "type", "screenshot", "batch", "health", "check"} <= set(commands)
+    listed = entries(xhands("--help").stdout, indent=4)
+    for command in commands:
+        assert listed.get(command), f"`xhands --help` does not say what {command} does"
+    assert not xhands("--help").stdout.split("\n\n")[1].startswith("`xhands serve`"), "the description is the program's"
+
+
+def test_serve_help_explains_every_option_and_its_default():
+    result = xhands("serve", "--help")
+    assert result.returncode == 0
+    options = entries(result.stdout.split("\noptions:\n", 1)[1], indent=2)
+    assert {"--host", "--port", "--screen", "--token", "--log-format"} <= set(options)
+    for option, text in options.items():
+        if option != "-h,":
+            assert re.search(r"\w.*\(default: [^)]+\)$", text), f"{option}: {text!r} lacks a help text or its default"
+    assert "(default: 10001)" in options["--port"] and "(default: 1920x1080x24)" in options["--screen"]
+
+
+def test_serve_help_never_prints_the_token():
+    result = xhands("serve", "--help", env={"XHANDS_TOKEN": "do-not-print-me"})
+    assert result.returncode == 0 and "do-not-print-me" not in result.stdout
 
 
 def test_version():
