@@ -14,33 +14,50 @@ from aiohttp import web
 from input import Desktop
 
 from . import logs, memory, systemd
-from .commands import add_commands
+from .commands import Parser, add_commands
 from .app import Settings, create_app
-from .xvfb import Xvfb
+from .metrics_site import create_metrics_app
+from .xvfb import Xvfb, XvfbError, screen_geometry
 
 log = logging.getLogger("xhands")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xhands", description=__doc__)
+    parser = Parser(prog="xhands", description="Hands and eyes on an X11 display over HTTP: `serve` runs the daemon, "
+                    "the other commands talk to a running one or check this machine.")
     parser.add_argument("--version", action="version", version=f"xhands {version('xhands')}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the daemon")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=10001)
-    serve.add_argument("--unix-socket", metavar="PATH")
-    serve.add_argument("--display", default=os.environ.get("DISPLAY") or None, help="attach to this display (default $DISPLAY; none: start a private Xvfb)")
-    serve.add_argument("--screen", default="1920x1080x24", help="size of a private Xvfb, WxHxD")
-    serve.add_argument("--token", default=os.environ.get("XHANDS_TOKEN") or None, help="bearer token [XHANDS_TOKEN]")
-    serve.add_argument("--max-body", type=int, default=Settings.max_body, help="largest request body in bytes")
-    serve.add_argument("--max-queue", type=int, default=Settings.max_queue, help="requests waiting before 429")
-    serve.add_argument("--batch-timeout", type=float, default=Settings.batch_timeout_s, help="seconds a request may run")
-    serve.add_argument("--clipboard-timeout", type=float, default=3.0, help="seconds before a hung clipboard helper is killed")
-    serve.add_argument("--max-text", type=int, default=Settings.max_text, help="longest type_text / clipboard text")
-    serve.add_argument("--max-path", type=int, default=Settings.max_path, help="most drag_mouse path points")
-    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME", help="accept this Host header without a token (repeatable)")
-    serve.add_argument("--log-level", default="info")
-    serve.add_argument("--log-format", choices=["text", "json"], default="text")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run the daemon", description=__doc__)
+    add = serve.add_argument
+    # Each help says its default itself: those taken from the environment name the variable, never its value,
+    # so `--help` cannot print a token.
+    add("--host", metavar="ADDRESS", default="127.0.0.1", help="address to listen on; beyond loopback a token is required (default: %(default)s)")
+    add("--port", type=int, metavar="PORT", default=10001, help="TCP port to listen on (default: %(default)s)")
+    add("--unix-socket", metavar="PATH", help="listen on this Unix socket (mode 0600) instead of --host and --port (default: none)")
+    add("--display", metavar=":N", default=os.environ.get("DISPLAY") or None,
+        help="attach to this display (default: $DISPLAY; without either, start a private Xvfb)")
+    add("--screen", type=screen_geometry, metavar="WxHxD", default="1920x1080x24", help="size of the private Xvfb, WxHxD (default: %(default)s)")
+    add("--token", default=os.environ.get("XHANDS_TOKEN") or None,
+        help="bearer token required on every route but /health (default: $XHANDS_TOKEN; without either, none)")
+    add("--metrics-port", type=int, metavar="PORT",
+        help="also serve GET /metrics and GET /health, and nothing else, on this port without a token, "
+        "for Prometheus and probes (default: none)")
+    add("--metrics-host", metavar="ADDRESS", default="127.0.0.1",
+        help="address of the --metrics-port listener; it may be beyond loopback without a token (default: %(default)s)")
+    add("--allow-host", action="append", default=[], metavar="NAME",
+        help="accept this Host header without a token, repeatable (default: only loopback names and --host)")
+    add("--max-body", type=int, metavar="BYTES", default=Settings.max_body, help="largest request body in bytes (default: %(default)s)")
+    add("--max-queue", type=int, metavar="N", default=Settings.max_queue, help="requests waiting for the worker before 429 (default: %(default)s)")
+    add("--batch-timeout", type=float, metavar="SECONDS", default=Settings.batch_timeout_s, help="seconds one request may run (default: %(default)s)")
+    add("--max-text", type=int, metavar="CHARS", default=Settings.max_text,
+        help="most characters of a type_text or write_clipboard text (default: %(default)s)")
+    add("--max-path", type=int, metavar="POINTS", default=Settings.max_path, help="most points of a drag_mouse path (default: %(default)s)")
+    add("--clipboard-timeout", type=float, metavar="SECONDS", default=3.0,
+        help="seconds before a hung clipboard helper is killed (default: %(default)s)")
+    add("--log-level", metavar="LEVEL", default="info", type=str.lower, choices=["debug", "info", "warning", "error", "critical"],
+        help="least important log lines written: debug, info, warning, error or critical (default: %(default)s)")
+    add("--log-format", choices=["text", "json"], default="text",
+        help="text lines, or one JSON object per line (default: %(default)s)")
     add_commands(commands)  # the client, `check` and the other tools beside `serve`
     return parser
 
@@ -56,6 +73,20 @@ def is_loopback(host: str) -> bool:
 
 def setup_logging(level: str, fmt: str) -> None:
     logs.setup(level, fmt)
+
+
+class StartupError(RuntimeError):
+    """Why the daemon cannot start, said in one line on stderr (exit status 2) instead of a traceback."""
+
+
+async def listen(site: web.BaseSite, flags: str) -> None:
+    """Start a site; a bind failure names the address and the flags that choose it."""
+    try:
+        await site.start()
+    except OSError as exc:
+        # asyncio's message repeats the address at length; the errno's own words are enough.
+        reason = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else str(exc)
+        raise StartupError(f"cannot listen on {site.name}: {reason} (change {flags})") from None
 
 
 async def serve(args, inherited=()) -> None:
@@ -82,19 +113,24 @@ async def serve(args, inherited=()) -> None:
     )
     # Requests get 1 s to answer after SIGTERM: the running action is aborted, not awaited.
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    metrics_runner = None
     try:
         await runner.setup()
         if inherited:  # socket activation: listen where the service manager says, not on our own
-            sites = [web.SockSite(runner, sock) for sock in inherited]
+            for sock in inherited:
+                await web.SockSite(runner, sock).start()  # bound already: nothing here can be in use
         elif args.unix_socket:
-            sites = [web.UnixSite(runner, args.unix_socket)]
+            await listen(web.UnixSite(runner, args.unix_socket), "--unix-socket")
         else:
-            sites = [web.TCPSite(runner, args.host, args.port)]
-        for site in sites:
-            await site.start()
+            await listen(web.TCPSite(runner, args.host, args.port), "--port or --host")
         if args.unix_socket and not inherited:
             os.chmod(args.unix_socket, 0o600)
         where = ", ".join(systemd.describe(s) for s in inherited) or args.unix_socket or f"http://{args.host}:{args.port}"
+        if args.metrics_port is not None:
+            metrics_runner = web.AppRunner(create_metrics_app(app), access_log=None, handle_signals=False)
+            await metrics_runner.setup()
+            await listen(web.TCPSite(metrics_runner, args.metrics_host, args.metrics_port), "--metrics-port or --metrics-host")
+            log.info("metrics and health without a token on http://%s:%s", args.metrics_host, args.metrics_port)
         log.info("xhands listening on %s, display %s", where, display)
         systemd.notify(f"READY=1\nSTATUS=listening on {where}, display {display}")
         stop = asyncio.Event()
@@ -105,6 +141,8 @@ async def serve(args, inherited=()) -> None:
         log.info("shutting down")
         systemd.notify("STOPPING=1")
     finally:
+        if metrics_runner:  # first: its handlers use the display that the API's cleanup closes
+            await metrics_runner.cleanup()
         await runner.cleanup()
         if xvfb:
             xvfb.stop()
@@ -125,6 +163,10 @@ def main(argv=None) -> int:
         if exposed and not args.token:
             log.error("refusing to listen on %s without a token (--token or XHANDS_TOKEN)", ", ".join(exposed))
             return 2
-        asyncio.run(serve(args, inherited))
+        try:
+            asyncio.run(serve(args, inherited))
+        except (StartupError, XvfbError) as exc:
+            log.error("%s", exc)
+            return 2
         return 0
     return args.run(args)

@@ -19,13 +19,21 @@ import os
 import sys
 
 from .client import ApiError, Client, Region, Unreachable
+from .xvfb import screen_geometry
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, not the whole usage before it."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def main(argv=None) -> int:
     """The `xhands` console script: the commands here start fast, without the server's imports;
     `serve`, `--help` and `--version` go to daemon.cli, which knows every command."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = argparse.ArgumentParser(prog="xhands")
+    parser = Parser(prog="xhands")
     commands = parser.add_subparsers(dest="command", required=True)
     add_commands(commands)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
@@ -113,8 +121,10 @@ def add_commands(commands) -> None:
     p = commands.add_parser("check", help="tell whether this machine's display can be driven",
                             description="Check the display, XTest, XFixes, the clipboard tool and screen capture, "
                             "in plain words. Without --display and DISPLAY, checks a private Xvfb as `xhands serve` would.")
-    p.add_argument("--display", default=os.environ.get("DISPLAY") or None)
-    p.add_argument("--screen", default="1920x1080x24", help="size of the private Xvfb, WxHxD")
+    p.add_argument("--display", metavar=":N", default=os.environ.get("DISPLAY") or None,
+                   help="the display to check (default: $DISPLAY; without either, a private Xvfb)")
+    p.add_argument("--screen", type=screen_geometry, metavar="WxHxD", default="1920x1080x24",
+                   help="size of the private Xvfb (default: %(default)s)")
     p.set_defaults(run=_check)
 
 

@@ -1,12 +1,23 @@
 """A private Xvfb for `xhands serve` when no display is given; stopped on exit."""
 
+import argparse
 import os
+import re
 import shutil
 import subprocess
+
+SCREEN = re.compile(r"[1-9][0-9]*x[1-9][0-9]*x[1-9][0-9]*")
 
 
 class XvfbError(RuntimeError):
     pass
+
+
+def screen_geometry(text: str) -> str:
+    """argparse type of --screen: refuse a malformed size at once, rather than as an Xvfb that never starts."""
+    if not SCREEN.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected WxHxD (width x height x depth, e.g. 1920x1080x24), not {text!r}")
+    return text
 
 
 class Xvfb:
@@ -46,7 +57,7 @@ class Xvfb:
             chunk = os.read(fd, 16) if ready else b""
             if not chunk:
                 self.stop()
-                raise XvfbError("Xvfb did not start")
+                raise XvfbError(f"Xvfb did not start with screen {self.screen} (is the depth one it supports, e.g. 24?)")
             data += chunk
         return data.decode().strip()
 

@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import shutil
+import secrets
 import signal
 import socket
 import subprocess
@@ -86,7 +87,20 @@ def install_step() -> str:
 
 
 def manifest() -> dict[str, dict]:
-    return {doc["kind"]: doc for doc in yaml.safe_load_all(MANIFEST.read_text())}
+    return {doc["kind"]: doc for doc in manifest_documents()}
+
+
+def manifest_documents() -> list[dict]:
+    return list(yaml.safe_load_all(MANIFEST.read_text()))
+
+
+def serve_flags(sidecar: dict) -> list[str]:
+    """The `xhands serve` flags the sidecar adds through XHANDS_ARGS (container-start.sh passes them on)."""
+    return shlex.split(next((e["value"] for e in sidecar["env"] if e["name"] == "XHANDS_ARGS"), ""))
+
+
+def flag(flags: list[str], name: str) -> str:
+    return flags[flags.index(name) + 1]
 
 
 # --- running them here ---------------------------------------------------------------------------
@@ -296,7 +310,6 @@ def test_kubernetes_example_wires_the_sidecar():
     annotations = template["metadata"]["annotations"]
     assert annotations["prometheus.io/scrape"] == "true"
     assert annotations["prometheus.io/path"] == "/metrics"
-    assert annotations["prometheus.io/port"] == "10001"
     assert template["spec"]["securityContext"]["runAsNonRoot"] is True
 
     chromium, sidecar = container(template, "chromium"), container(template, "xhands")
@@ -305,25 +318,36 @@ def test_kubernetes_example_wires_the_sidecar():
     assert x11_mounts[0]["name"] == x11_mounts[1]["name"] and x11_mounts[0]["name"] in volumes
 
     env = {e["name"]: e for e in sidecar["env"]}
-    secret_ref = env["XHANDS_TOKEN"]["valueFrom"]["secretKeyRef"]
-    assert secret_ref["name"] == docs["Secret"]["metadata"]["name"] and secret_ref["key"] in docs["Secret"]["stringData"]
+    assert "secretKeyRef" in env["XHANDS_TOKEN"]["valueFrom"], "the token comes from a Secret the README has you create"
     assert {e["name"]: e["value"] for e in chromium["env"]}["DISPLAY"] == env["DISPLAY"]["value"]
 
     port = next(p for p in sidecar["ports"] if p["name"] == "http")
     assert port["containerPort"] == 10001 == int(env["XHANDS_PORT"]["value"])
     for probe in ("readinessProbe", "livenessProbe"):
         assert sidecar[probe]["httpGet"] == {"path": "/health", "port": "http"}
+
+    # Prometheus sends no token: it scrapes the tokenless metrics listener, which the sidecar opens to the pod network.
+    flags = serve_flags(sidecar)
+    metrics = next(p for p in sidecar["ports"] if p["name"] == "metrics")
+    assert annotations["prometheus.io/port"] == str(metrics["containerPort"]) == flag(flags, "--metrics-port")
+    assert flag(flags, "--metrics-host") == "0.0.0.0"
     for c in (chromium, sidecar):
         assert c["image"].split(":")[0].endswith("xhands-browser"), "both containers run the image of this Dockerfile"
         assert c["args"][0] == exec_form(one("CMD"))[0]
+
+
+def test_kubernetes_example_ships_no_secret_value():
+    """Applying the manifest must not replace the random token made with `kubectl create secret` by a known one."""
+    for doc in manifest_documents():
+        assert not (doc["kind"] == "Secret" and (doc.get("data") or doc.get("stringData"))), doc["metadata"]["name"]
 
 
 @pytest.mark.timeout(120)
 def test_kubernetes_pod_runs_here(installed, tmp_path):
     """The pod's two containers, side by side on this machine, with the manifest's settings."""
     docs, template = pod()
-    display, port = free_display(), free_port()
-    token = docs["Secret"]["stringData"]["token"]
+    display, port, metrics_port = free_display(), free_port(), free_port()
+    token = secrets.token_hex(32)  # as the README's `kubectl create secret` makes it
     processes = []
     try:
         for name in ("xhands", "chromium"):  # the sidecar first: it must wait for the display by itself
@@ -332,6 +356,8 @@ def test_kubernetes_pod_runs_here(installed, tmp_path):
             for item in spec["env"]:
                 env[item["name"]] = token if "valueFrom" in item else str(item["value"])
             env.update(DISPLAY=display, XHANDS_PORT=str(port))  # free ones on this machine
+            if "XHANDS_ARGS" in env:
+                env["XHANDS_ARGS"] = env["XHANDS_ARGS"].replace(flag(serve_flags(spec), "--metrics-port"), str(metrics_port))
             (tmp_path / name).mkdir()
             command = [on_this_machine(word) for word in exec_form(one("ENTRYPOINT")) + spec["args"]]
             processes.append(Started(command, env, tmp_path / f"{name}.log"))
@@ -339,8 +365,9 @@ def test_kubernetes_pod_runs_here(installed, tmp_path):
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: healthy(url), 30, "the sidecar's readiness probe did not pass", sidecar)
         wait_until(lambda: chromium_window(display), 30, "no Chromium window", browser)
+        with Client(f"http://127.0.0.1:{metrics_port}") as scraper:  # as Prometheus would, without the token
+            assert "xhands_display_up 1.0" in scraper.metrics()
         with Client(url, token=token) as client:
-            assert "xhands_display_up 1.0" in client.metrics()
             wait_until(lambda: shows_something(client.screenshot()), 20, "the screenshot stayed black", browser)
         for started in processes:
             assert started.terminate() == 0, started.output()[-4000:]

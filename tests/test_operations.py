@@ -1,4 +1,4 @@
-"""Operations: /metrics, JSON logs with request ids, `xhands --version`, `xhands check`."""
+"""Operations: /metrics (also on its own listener), JSON logs with request ids, `--help`, `--version`, `xhands check`."""
 
 import json
 import os
@@ -9,10 +9,12 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
+import httpx
 import pytest
 
 from daemon.client import Action, ApiError
 from daemon.testing import LocalServer
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,6 +60,27 @@ def test_metrics_count_requests_time_actions_and_show_the_display(server):
     assert metrics["xhands_display_up"] == 1
     assert metrics[f'xhands_build_info{{version="{version("xhands")}"}}'] == 1
     assert "# TYPE xhands_action_seconds histogram" in text
+
+
+def test_metrics_port_serves_metrics_and_health_without_the_token_and_nothing_else():
+    port = free_port()
+    with LocalServer(display=os.environ["DISPLAY"], token="only-for-the-api", args=("--metrics-port", str(port))) as daemon:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as scraper:
+            scraped = scraper.get("/metrics")
+            assert scraped.status_code == 200 and scraped.headers["Content-Type"].startswith("text/plain")
+            assert samples(scraped.text)["xhands_display_up"] == 1
+            assert scraper.get("/health").json()["status"] == "ok"
+            bearer = {"Authorization": "Bearer only-for-the-api"}
+            for method, path in [("POST", "/computer/click_mouse"), ("POST", "/browsers/x/computer/screenshot"),
+                                 ("GET", "/openapi.json"), ("POST", "/metrics"), ("GET", "/")]:
+                answer = scraper.request(method, path, json={"x": 1, "y": 1}, headers=bearer)
+                assert answer.status_code == 404, (method, path, answer.text)
+                assert answer.json()["code"] == "not_found" and answer.json()["message"], answer.text
+        with httpx.Client(base_url=daemon.url, timeout=10) as api:
+            assert api.get("/metrics").status_code == 401, "the API's own /metrics still needs the token"
+            assert api.post("/computer/click_mouse", json={"x": 1, "y": 1}).status_code == 401
+            assert api.get("/metrics", headers={"Authorization": "Bearer only-for-the-api"}).status_code == 200
+        assert daemon.stop() == 0, daemon.log()
 
 
 def log_entries(server) -> list[dict]:
@@ -110,6 +133,48 @@ def test_request_id_reaches_logs_written_by_the_worker(server):
             break
         time.sleep(0.05)
     assert worker_lines, "the worker's note that the client left carries the request id"
+
+
+def entries(help_text: str, indent: int) -> dict[str, str]:
+    """Help lines -> {first word: the rest, wrapped lines joined} for the entries at this indentation."""
+    found, name = {}, None
+    for line in help_text.splitlines():
+        width = len(line) - len(line.lstrip())
+        if width == indent and line.strip():
+            name, _, rest = line.strip().partition(" ")
+            found[name] = rest.strip()
+        elif name and width > indent and line.strip():
+            found[name] = f"{found[name]} {line.strip()}".strip()
+        else:
+            name = None
+    return found
+
+
+def test_every_command_is_listed_with_what_it_does():
+    refused = xhands("no-such-command")
+    assert refused.returncode == 2
+    commands = re.findall(r"'([\w-]+)'", refused.stderr.split("choose from", 1)[1])
+    assert {"serve", "click", "type", "screenshot", "batch", "health", "check"} <= set(commands)
+    listed = entries(xhands("--help").stdout, indent=4)
+    for command in commands:
+        assert listed.get(command), f"`xhands --help` does not say what {command} does"
+    assert not xhands("--help").stdout.split("\n\n")[1].startswith("`xhands serve`"), "the description is the program's"
+
+
+def test_serve_help_explains_every_option_and_its_default():
+    result = xhands("serve", "--help")
+    assert result.returncode == 0
+    options = entries(result.stdout.split("\noptions:\n", 1)[1], indent=2)
+    assert {"--host", "--port", "--screen", "--token", "--log-format"} <= set(options)
+    for option, text in options.items():
+        if option != "-h,":
+            assert re.search(r"\w.*\(default: [^)]+\)$", text), f"{option}: {text!r} lacks a help text or its default"
+    assert "(default: 10001)" in options["--port"] and "(default: 1920x1080x24)" in options["--screen"]
+
+
+def test_serve_help_never_prints_the_token():
+    result = xhands("serve", "--help", env={"XHANDS_TOKEN": "do-not-print-me"})
+    assert result.returncode == 0 and "do-not-print-me" not in result.stdout
 
 
 def test_version():

@@ -143,14 +143,38 @@ def test_systemd_example_installs_every_unit():
     assert (ROOT / "systemd" / enabled).exists()
 
 
+def kubernetes_manifest() -> list[dict]:
+    path = re.search(r"kubectl apply -f (\S+)", block("kubernetes")).group(1)
+    return list(yaml.safe_load_all((ROOT / path).read_text()))
+
+
 def test_kubernetes_example_names_the_manifest_and_its_secret():
     text = block("kubernetes")
-    path = re.search(r"kubectl apply -f (\S+)", text).group(1)
-    docs = {doc["kind"]: doc for doc in yaml.safe_load_all((ROOT / path).read_text())}
+    docs = {doc["kind"]: doc for doc in kubernetes_manifest()}
     secret = re.search(r"create secret generic (\S+) --from-literal=(\w+)=", text)
     sidecar = next(c for c in docs["StatefulSet"]["spec"]["template"]["spec"]["containers"] if c["name"] == "xhands")
     ref = next(e for e in sidecar["env"] if e["name"] == "XHANDS_TOKEN")["valueFrom"]["secretKeyRef"]
     assert (ref["name"], ref["key"]) == secret.groups()
+
+
+def with_tag(image: str) -> str:
+    return image if ":" in image.rsplit("/", 1)[-1] else f"{image}:latest"
+
+
+def test_kubernetes_example_loads_the_image_the_manifest_runs():
+    """The image built in the README is the one loaded into the cluster and the one the pods run."""
+    text = block("kubernetes")
+    built = with_tag(re.search(r"^docker build -t (\S+) \.$", text, re.M).group(1))
+    assert built == with_tag(shlex.split(block("docker").splitlines()[0])[3]), "the same image as the Docker example"
+    loaded = re.search(r"^kind load docker-image (\S+)", text, re.M).group(1)
+    assert with_tag(loaded) == built and f"minikube image load {loaded}" in text
+    assert text.index("docker build") < text.index("kind load") < text.index("kubectl apply")
+    [statefulset] = [doc for doc in kubernetes_manifest() if doc["kind"] == "StatefulSet"]
+    for container in statefulset["spec"]["template"]["spec"]["containers"]:
+        assert with_tag(container["image"]) == built, container["name"]
+        # a loaded image must not be pulled: with a :latest tag Kubernetes would pull Always by default
+        assert container["imagePullPolicy"] == "IfNotPresent", container["name"]
+        assert f"imagePullPolicy: {container['imagePullPolicy']}" in README
 
 
 def test_readme_names_no_file_that_is_missing():
