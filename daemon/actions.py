@@ -29,8 +29,8 @@ from .timing import follow, sleep_until
 
 
 def _motion():
-    """daemon.motion and bezier/ need numpy (~11 MB of RSS): loaded on first use, or by warm_up()."""
-    from . import motion
+    """input.motion and bezier/ need numpy (~11 MB of RSS): loaded on first use, or by warm_up()."""
+    from input import motion
 
     return motion
 

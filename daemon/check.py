@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from Xlib import X
-from Xlib import display as xdisplay
 from Xlib.ext import xtest
 
 from input import ClipboardError, read_clipboard, write_clipboard
 from input.capture import ScreenGrabber
+from input.display import REQUIRED_EXTENSIONS, missing_extensions, open_display
 from input.encode import encode_png
 
 from .xvfb import Xvfb, XvfbError
@@ -55,7 +55,7 @@ def check(display_name: str | None, screen: str = "1920x1080x24") -> Iterator[Fi
 
 def _check_display(name: str) -> Iterator[Finding]:
     try:
-        conn = xdisplay.Display(name)
+        conn = open_display(name)
     except Exception as exc:  # python-xlib raises several kinds for "no such server" and "not allowed"
         yield Finding("display", False, f"cannot open display {name}: {exc}. Is the X server running, and may this user "
                       "connect to it (its socket in /tmp/.X11-unix, XAUTHORITY, xhost)?")
@@ -73,8 +73,8 @@ def _check_display(name: str) -> Iterator[Finding]:
 
 
 def _check_xtest(conn) -> Finding:
-    if not conn.has_extension("XTEST"):
-        return Finding("XTest", False, "the X server lacks the XTEST extension, so the mouse and keyboard cannot be driven; "
+    if "XTEST" in missing_extensions(conn):
+        return Finding("XTest", False, f"the X server lacks the XTEST extension, so {REQUIRED_EXTENSIONS['XTEST']}; "
                        "start it without `-extension XTEST`")
     version = xtest.get_version(conn, 2, 2)
     root = conn.screen().root
@@ -93,8 +93,8 @@ def _check_xtest(conn) -> Finding:
 
 
 def _check_xfixes(conn) -> Finding:
-    if not conn.has_extension("XFIXES"):
-        return Finding("XFixes", False, "the X server lacks the XFIXES extension, which the daemon needs to hide and show the cursor")
+    if "XFIXES" in missing_extensions(conn):
+        return Finding("XFixes", False, f"the X server lacks the XFIXES extension, so {REQUIRED_EXTENSIONS['XFIXES']}")
     version = conn.xfixes_query_version()
     return Finding("XFixes", True, f"XFIXES {version.major_version}.{version.minor_version}: the cursor can be hidden and shown")
 
@@ -122,7 +122,7 @@ def _check_clipboard(name: str) -> Finding:
 def _check_capture(name: str) -> Finding:
     grabber = ScreenGrabber(name)
     try:
-        conn = xdisplay.Display(name)
+        conn = open_display(name)
         screen = conn.screen()
         width, height = screen.width_in_pixels, screen.height_in_pixels
         conn.close()

@@ -41,6 +41,17 @@ def open_display(name: str) -> xdisplay.Display:
                 os.environ["XAUTHORITY"] = saved
 
 
+# The extensions the daemon cannot work without, and what is lost without each.
+REQUIRED_EXTENSIONS = {
+    "XTEST": "the mouse and keyboard cannot be driven",
+    "XFIXES": "the cursor cannot be hidden, shown or drawn into screenshots",
+}
+
+
+def missing_extensions(conn: xdisplay.Display) -> list[str]:
+    return [name for name in REQUIRED_EXTENSIONS if not conn.has_extension(name)]
+
+
 class DisplayUnavailable(RuntimeError):
     """The X display cannot be reached right now."""
 
@@ -64,10 +75,9 @@ class XConnection:
             conn = open_display(self.name)
         except CONNECTION_ERRORS as exc:
             raise DisplayUnavailable(f"cannot open display {self.name}: {exc}") from None
-        for extension in ("XTEST", "XFIXES"):
-            if not conn.has_extension(extension):
-                conn.close()
-                raise DisplayUnavailable(f"display {self.name} lacks the {extension} extension")
+        if missing := missing_extensions(conn):
+            conn.close()
+            raise DisplayUnavailable(f"display {self.name} lacks the {missing[0]} extension: {REQUIRED_EXTENSIONS[missing[0]]}")
         conn.set_error_handler(self._log_x_error)
         self._display = conn
         for callback in self.on_connect:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from daemon.motion import play
+from input.motion import play
 
 
 class FakePointer:

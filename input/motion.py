@@ -1,4 +1,4 @@
-"""Pointer paths from bezier/ played on the X pointer as deadline-timed steps."""
+"""Pointer paths planned by bezier/ played on the X pointer as deadline-timed steps."""
 
 import time
 from collections.abc import Iterator, Sequence
