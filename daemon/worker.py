@@ -4,7 +4,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from input import ClipboardError, Desktop, DisplayUnavailable
+from input import ClipboardError, Desktop, DisplayUnavailable, XRequestFailed
 
 from . import logs, memory
 from .actions import ACTIONS, warm_up
@@ -29,6 +29,8 @@ def failure(index: int | None, exc: BaseException) -> ApiError:
         status, code, message = 503, "display_unavailable", str(exc)
     elif isinstance(exc, ClipboardError):
         status, code, message = 500, "clipboard_failed", str(exc)
+    elif isinstance(exc, XRequestFailed):
+        status, code, message = 500, "x_request_failed", str(exc)
     elif isinstance(exc, TimeoutError):
         status, code, message = 500, "timeout", "the request ran past its time limit"
     else:
@@ -178,6 +180,7 @@ class Worker:
                     with self.desktop.guarded():
                         results.append(await ACTIONS[action.type](self.desktop, action.params))
                         self.desktop.keyboard.release_all()  # no key outlives its action
+                        self.desktop.check_errors()  # an action the X server refused part of has failed
         except asyncio.CancelledError:
             self.desktop.release_all()
             raise

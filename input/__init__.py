@@ -3,7 +3,7 @@
 from .capture import CursorImage, Frame
 from .clipboard import ClipboardError, read_clipboard, write_clipboard
 from .desktop import Desktop
-from .display import DisplayUnavailable
+from .display import DisplayUnavailable, XRequestFailed
 from .encode import FORMATS as IMAGE_TYPES
 from .encode import encode as encode_image
 from .encode import encode_png, fit_size
@@ -27,4 +27,5 @@ __all__ = [
     "read_clipboard",
     "wheel_clicks",
     "write_clipboard",
+    "XRequestFailed",
 ]

@@ -64,6 +64,10 @@ class Desktop:
         with self.connection.guard() as display:
             display.sync()
 
+    def check_errors(self) -> None:
+        """Raise XRequestFailed if the X server refused anything since the last check (one round trip)."""
+        self.connection.check_errors()
+
     def release_all(self) -> None:
         """Release every key and button this daemon pressed and give back lent keycodes."""
         try:

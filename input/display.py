@@ -20,6 +20,13 @@ CONNECTION_ERRORS = (
 
 
 def open_display(name: str) -> xdisplay.Display:
+    """Open a display and make its protocol errors readable (see _restore_core_errors)."""
+    conn = _open(name)
+    _restore_core_errors(conn)
+    return conn
+
+
+def _open(name: str) -> xdisplay.Display:
     """Open a display; with no Xauthority file at all, connect without credentials.
 
     python-xlib refuses to connect when ~/.Xauthority is missing, although a
@@ -41,6 +48,14 @@ def open_display(name: str) -> xdisplay.Display:
                 os.environ["XAUTHORITY"] = saved
 
 
+def _restore_core_errors(conn: xdisplay.Display) -> None:
+    """python-xlib 0.32-0.33 registers the RANDR and DAMAGE errors at codes 0-2, over the core
+    BadRequest and BadValue: a BadValue then breaks its reader (no sequence_number) and the next
+    request on the connection spins forever (python-xlib issues 241 and 259). The core codes get
+    their own classes back; extension errors are read as plain XError."""
+    conn.display.error_classes = dict(xerror.xerror_class)
+
+
 # The extensions the daemon cannot work without, and what is lost without each.
 REQUIRED_EXTENSIONS = {
     "XTEST": "the mouse and keyboard cannot be driven",
@@ -56,6 +71,10 @@ class DisplayUnavailable(RuntimeError):
     """The X display cannot be reached right now."""
 
 
+class XRequestFailed(RuntimeError):
+    """The X server refused a request of ours (a protocol error, such as BadValue for a fake key event)."""
+
+
 class XConnection:
     """Opens the display lazily, drops it on connection errors and reopens it on next use."""
 
@@ -63,6 +82,7 @@ class XConnection:
         self.name = name
         self._display: xdisplay.Display | None = None
         self.on_connect = []  # callbacks(display) run after every (re)connect
+        self._errors: list[str] = []  # protocol errors reported since the last check_errors()
 
     @property
     def display(self) -> xdisplay.Display:
@@ -78,15 +98,26 @@ class XConnection:
         if missing := missing_extensions(conn):
             conn.close()
             raise DisplayUnavailable(f"display {self.name} lacks the {missing[0]} extension: {REQUIRED_EXTENSIONS[missing[0]]}")
-        conn.set_error_handler(self._log_x_error)
+        conn.set_error_handler(self._note_error)
+        self._errors.clear()
         self._display = conn
         for callback in self.on_connect:
             callback(conn)
         log.info("connected to display %s", self.name)
 
-    @staticmethod
-    def _log_x_error(err, request):
+    def _note_error(self, err, request) -> None:
+        # Requests without a reply (all of XTest's) fail asynchronously: the error is read with some
+        # later reply, so it is kept until check_errors() asks after a round trip.
         log.warning("X error: %s", err)
+        self._errors.append(f"{type(err).__name__} for request {err.major_opcode}.{err.minor_opcode} (value {err.resource_id})")
+
+    def check_errors(self) -> None:
+        """Round trip, then raise XRequestFailed if the server refused any request since the last check."""
+        with self.guard() as display:
+            display.sync()
+        if self._errors:
+            first, self._errors[:] = self._errors[0], []
+            raise XRequestFailed(f"the X server refused a request: {first}")
 
     @contextmanager
     def guard(self):

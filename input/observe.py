@@ -47,9 +47,10 @@ import threading
 
 from Xlib import X
 from Xlib import error as xerror
-from Xlib import display as xdisplay
 from Xlib.ext import record
 from Xlib.protocol import request, rq
+
+from .display import open_display
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class InputObserver:
         self.last_press = (0, 0)  # (server time, presses at that time) of the latest key press recorded
         self.fetched_since_change: set[int] = set()  # clients that fetched the keymap after our last change
         self.marks_sent = self.marks_seen = 0
-        self._control = xdisplay.Display(display_name)
+        self._control = open_display(display_name)
         self._data = None
         self._thread = None
         self.failed = False
@@ -108,7 +109,7 @@ class InputObserver:
                 _range(ext_requests=(self.xkb_opcode, self.xkb_opcode, XKB_GET_MAP, XKB_GET_MAP)),
             ])
             self._control.sync()  # the context must exist before another connection enables it
-            self._data = xdisplay.Display(display_name)
+            self._data = open_display(display_name)
         except Exception:
             self.close()
             raise

@@ -1,0 +1,24 @@
+"""A request the X server refuses fails the action with a clear error instead of a log line."""
+
+import os
+
+import pytest
+from Xlib import X
+from Xlib.ext import xtest
+
+from input import Desktop, XRequestFailed
+
+
+def test_a_refused_xtest_request_raises_at_the_next_check(xvfb):
+    desktop = Desktop(os.environ["DISPLAY"])
+    try:
+        with desktop.guarded():
+            xtest.fake_input(desktop.connection.display, X.KeyPress, 1)  # below the server's first keycode: BadValue
+            with pytest.raises(XRequestFailed, match="BadValue"):
+                desktop.check_errors()
+            desktop.check_errors()  # reported once, then the connection goes on
+            desktop.pointer.move(3, 4)
+            desktop.check_errors()
+            assert desktop.pointer.position() == (3, 4)
+    finally:
+        desktop.close()
