@@ -2,9 +2,10 @@
 
     python -m benchmarks [--quick] [--no-write]
 
-Prints one table (medians, p99 and the ratio to xhands), writes the raw
-figures to benchmarks/results/<time>-<host>.json and the table to
-benchmarks/RESULTS.md.
+Prints one table (medians, p99 and the ratio to xhands), writes the run's
+summary (what RESULTS.md is rendered from) to benchmarks/results/<time>-<host>.json,
+its raw samples to benchmarks/results/latest-raw.json (only the latest run's
+are kept) and the table to benchmarks/RESULTS.md.
 """
 
 import argparse
@@ -662,7 +663,8 @@ def main(argv=None) -> int:
         results = HERE / "results"
         results.mkdir(exist_ok=True)
         name = started.strftime("%Y%m%dT%H%M%SZ") + f"-{socket.gethostname()}.json"
-        (results / name).write_text(json.dumps({"meta": meta, "rows": bench.rows, "raw": bench.raw}, indent=1, ensure_ascii=False))
+        (results / name).write_text(json.dumps({"meta": meta, "rows": bench.rows}, indent=1, ensure_ascii=False))
+        (results / "latest-raw.json").write_text(json.dumps({"run": name, "raw": bench.raw}, ensure_ascii=False))
         (HERE / "RESULTS.md").write_text(markdown)
-        print(f"bench: wrote benchmarks/results/{name} and benchmarks/RESULTS.md")
+        print(f"bench: wrote benchmarks/results/{name}, its raw samples (latest-raw.json) and benchmarks/RESULTS.md")
     return 0
