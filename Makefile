@@ -6,8 +6,8 @@ setup:
 serve: setup
 	.venv/bin/xhands serve $(ARGS)
 
-# The tests also verify the systemd units, with systemd-analyze.
-test: export XHANDS_EXTRA_DEBS += systemd
+# The tests also verify the systemd units (systemd-analyze) and check the event recorder against xdotool.
+test: export XHANDS_EXTRA_DEBS += systemd xdotool
 # The browser suite (tests/chromium) needs a real Chromium, and fonts to render CJK and emoji.
 test: export XHANDS_OPTIONAL_DEBS ?= chromium fonts-wqy-microhei fonts-noto-color-emoji
 test: setup

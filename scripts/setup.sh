@@ -8,7 +8,7 @@ DEB_PACKAGES=(xvfb xauth xclip x11-utils)
 # Extra Debian packages (e.g. chromium for the browser tests) come from $XHANDS_EXTRA_DEBS.
 read -r -a EXTRA <<< "${XHANDS_EXTRA_DEBS:-}"
 # Wanted but not required: `make test` asks for the browser here; if it cannot be
-# installed, the browser suite skips (or fails, under XHANDS_REQUIRE_CHROMIUM=1).
+# installed, the tests that need it skip (or fail, under XHANDS_REQUIRE_ALL=1, as in CI).
 read -r -a OPTIONAL <<< "${XHANDS_OPTIONAL_DEBS:-}"
 
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -1,6 +1,5 @@
 """Long work costs time linear in its size and never stops the daemon from answering or exiting."""
 
-import json
 import signal
 import threading
 import time
@@ -8,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import Daemon, action
+from tests.conftest import Daemon
 from tests.xstate import keymap_rows, nothing_pressed
 
 

@@ -1,18 +1,17 @@
 """Sanity checks for tests/recorder.py, driven by a real external tool (xdotool)."""
 
-import os
-import shutil
 import subprocess
 
 import pytest
 from Xlib import X, XK
 
-pytestmark = [
-    pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs an X display (pytest-xvfb)"),
-    pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool"),
-]
+from tests import needs
+from tests.recorder import Event, Recorder, keysym_to_text
 
-from tests.recorder import Event, Recorder, keysym_to_text  # noqa: E402
+
+@pytest.fixture(autouse=True)
+def xdotool_installed(xvfb):
+    needs.program("xdotool", "xdotool")
 
 SHIFTS = {XK.XK_Shift_L, XK.XK_Shift_R}
 

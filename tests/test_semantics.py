@@ -12,7 +12,7 @@ from tests.recorder import keysym_name
 
 
 def key_events(recorder, count: int):
-    events = recorder.wait_for(lambda evs: len([e for e in evs if e.kind == "key_release"]) >= count)
+    recorder.wait_for(lambda evs: len([e for e in evs if e.kind == "key_release"]) >= count)
     recorder.wait_idle(quiet=0.2)
     return [(e.kind, keysym_name(e.keysym)) for e in recorder.snapshot() if e.kind.startswith("key")]
 

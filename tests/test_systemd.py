@@ -4,7 +4,6 @@ import configparser
 import os
 import re
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from daemon.client import Client, Unreachable
+from tests import needs
 
 ROOT = Path(__file__).resolve().parent.parent
 UNITS = sorted((ROOT / "systemd").glob("*.service")) + sorted((ROOT / "systemd").glob("*.socket"))
@@ -37,11 +37,11 @@ def test_every_unit_is_there():
     assert {path.name for path in UNITS} == {"xvfb@.service", "xhands.service", "xhands.socket"}
 
 
-@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed (make test installs it)")
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the units' /opt/xhands a private mount")
 def test_systemd_analyze_verify_passes():
     """All units verify with nothing to say. xhands.service's ExecStart, /opt/xhands/.venv/bin/xhands, is made
     to exist in a private mount namespace only, where it is this checkout's daemon."""
+    needs.program("systemd-analyze", "systemd")
     shim = "#!/bin/sh\nexec {} -m daemon \"$@\"\n".format(shlex.quote(sys.executable))
     script = (
         "set -e; mount -t tmpfs tmpfs /opt; mkdir -p /opt/xhands/.venv/bin;"
@@ -97,10 +97,10 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 15.0) -> 
     raise AssertionError("the daemon did not become healthy")
 
 
-@pytest.mark.skipif(not shutil.which("systemd-socket-activate"), reason="systemd-socket-activate is not installed")
 def test_socket_activation_with_systemd_socket_activate(xvfb, tmp_path):
     """systemd's own socket-activation tool listens, and on the first connection starts the unit's ExecStart
     with the socket; the daemon serves on it and tells a notify socket it is ready, as Type=notify expects."""
+    needs.program("systemd-socket-activate", "systemd")
     port = free_port()
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(tmp_path / "notify"))

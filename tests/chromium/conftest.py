@@ -7,7 +7,7 @@ keyboard focus on the window, and an empty event log.
 
 Environment:
   XHANDS_CHROMIUM=/path        the browser to run (default: chromium, chromium-browser, google-chrome on PATH)
-  XHANDS_REQUIRE_CHROMIUM=1    no browser is an error, not a skip (.ci/run sets it)
+  XHANDS_REQUIRE_ALL=1         no browser is an error, not a skip (.ci/run sets it; tests/needs.py)
   XHANDS_SCREENSHOTS=<folder>  save the screen as each test left it, to look at
 """
 
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import needs
 from tests.chromium.browser import Chromium, find_chromium
 from tests.conftest import action, batch
 
@@ -57,11 +58,8 @@ def page_server():
 def browser(xvfb, page_server):
     executable = find_chromium()
     if executable is None:
-        reason = ("Chromium is not installed: the browser suite needs Debian's `chromium` "
-                  "(`make test` installs it; or set XHANDS_CHROMIUM=/path/to/chrome)")
-        if os.environ.get("XHANDS_REQUIRE_CHROMIUM"):
-            pytest.fail(reason + "; XHANDS_REQUIRE_CHROMIUM is set, so this is an error")
-        pytest.skip(reason)
+        needs.missing("Chromium is not installed: the browser suite needs Debian's `chromium` "
+                      "(`make test` installs it; or set XHANDS_CHROMIUM=/path/to/chrome)")
     instance = Chromium(executable, f"{page_server}/page.html", os.environ["DISPLAY"], *WINDOW)
     yield instance
     instance.stop()
