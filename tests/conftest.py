@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.recorder import Recorder
+from tests.xstate import release_everything
 
 
 def free_port() -> int:
@@ -92,6 +93,16 @@ def no_orphans(xvfb):
     left = {pid: what for pid, what in helper_processes(ours_only=True).items() if pid not in before}
     orphans = {pid: what for pid, what in left.items() if what != f"xclip {os.environ['DISPLAY']}"}
     assert not orphans, f"orphaned helper processes: {orphans}"
+
+
+@pytest.fixture(autouse=True)
+def input_released(request):
+    """Each test starts with no key or button down, whatever an earlier failing test left behind."""
+    if "xvfb" in request.fixturenames or "daemon" in request.fixturenames:
+        left = release_everything()
+        if left:
+            print(f"released what an earlier test left down: {', '.join(left)}")
+    yield
 
 
 @pytest.fixture(scope="session")

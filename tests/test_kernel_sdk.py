@@ -4,6 +4,10 @@ import pytest
 from kernel import Kernel
 
 from tests.conftest import action
+from tests.recorder import keysym_name
+
+
+AROUND_POINTER = {"x": 390, "y": 390, "width": 48, "height": 48}
 
 
 @pytest.fixture
@@ -20,7 +24,9 @@ def test_every_sdk_computer_operation(computer, recorder):
     computer.type_text(session, text="kernel ✓")
     computer.press_key(session, keys=["Ctrl+a", "Return"])
     computer.set_cursor_visibility(session, hidden=True)
+    hidden = computer.capture_screenshot(session, region=AROUND_POINTER, extra_body={"include_cursor": True}).read()
     computer.set_cursor_visibility(session, hidden=False)
+    shown = computer.capture_screenshot(session, region=AROUND_POINTER, extra_body={"include_cursor": True}).read()
     computer.write_clipboard(session, text="sdk clipboard")
     assert computer.read_clipboard(session).text == "sdk clipboard"
     position = computer.get_mouse_position(session)
@@ -32,3 +38,8 @@ def test_every_sdk_computer_operation(computer, recorder):
     recorder.wait_idle()
     assert 3 in recorder.buttons() and recorder.buttons().count(5) == 2
     assert "kernel ✓" in recorder.typed_text()
+    drag = [(e.kind, e.button, e.x, e.y) for e in recorder.of_kind("button_press", "button_release") if e.button == 1][:2]
+    assert drag == [("button_press", 1, 100, 100), ("button_release", 1, 200, 200)]
+    keys = [keysym_name(e.keysym) for e in recorder.of_kind("key_press")]
+    assert keys[-3:] == ["Control_L", "a", "Return"]
+    assert hidden != shown, "the cursor is drawn into the picture only while shown"

@@ -45,10 +45,25 @@ def test_screenshot_region_crop_and_batch_result(client, xvfb):
     assert image.getpixel((25, 9)) != ORANGE
 
 
+def screen_around_pointer(client) -> Image.Image:
+    """The 64x64 pixels right of and below the pointer at (300, 300), with the cursor drawn in where shown."""
+    region = {"x": 290, "y": 290, "width": 64, "height": 64}
+    return png(client.post("/computer/screenshot", json={"region": region, "include_cursor": True}).content)
+
+
 def test_cursor_hide_and_show(client):
+    """Xvfb draws no cursor into its framebuffer, so the picture with include_cursor is where the
+    server's cursor image (XFixes) shows: there while shown, gone while hidden."""
+    client.post("/computer/move_mouse", json={"x": 300, "y": 300, "smooth": False})
+    bare = png(client.post("/computer/screenshot", json={"region": {"x": 290, "y": 290, "width": 64, "height": 64}}).content)
     assert client.post("/computer/cursor", json={"hidden": True}).json() == {"ok": True}
+    assert screen_around_pointer(client).tobytes() == bare.tobytes()
     assert client.post("/computer/cursor", json={"hidden": False}).json() == {"ok": True}
-    batch(client, action("set_cursor", hidden=True), action("set_cursor", hidden=False))
+    assert screen_around_pointer(client).tobytes() != bare.tobytes()
+    batch(client, action("set_cursor", hidden=True))
+    assert screen_around_pointer(client).tobytes() == bare.tobytes()
+    batch(client, action("set_cursor", hidden=False))
+    assert screen_around_pointer(client).tobytes() != bare.tobytes()
 
 
 def xclip(*args, text=None):

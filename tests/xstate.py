@@ -28,3 +28,27 @@ def nothing_pressed(display_name: str | None = None) -> bool:
         return not keys_down and not buttons
     finally:
         conn.close()
+
+
+def release_everything(display_name: str | None = None) -> list[str]:
+    """Release every key and button still down on the display (left by a test that failed); what was down."""
+    from Xlib import X
+    from Xlib.ext import xtest
+
+    conn = _open(display_name)
+    try:
+        left = []
+        for index, byte in enumerate(conn.query_keymap()):
+            for bit in range(8):
+                if byte & (1 << bit):
+                    xtest.fake_input(conn, X.KeyRelease, index * 8 + bit)
+                    left.append(f"keycode {index * 8 + bit}")
+        mask = conn.screen().root.query_pointer().mask
+        for button in range(1, 6):
+            if mask & (X.Button1Mask << (button - 1)):
+                xtest.fake_input(conn, X.ButtonRelease, button)
+                left.append(f"button {button}")
+        conn.sync()
+        return left
+    finally:
+        conn.close()
