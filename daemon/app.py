@@ -132,8 +132,10 @@ def validation_context(request: web.Request) -> dict:
 
 async def parse(request: web.Request, model: type[BaseModel]) -> BaseModel:
     body = await request.read()
-    if not body.strip():
-        body = b"{}"  # routes without parameters are called with no body at all
+    # Routes without parameters are called with no body at all, or with `null`
+    # (the TypeScript SDK's captureScreenshot(id, null)): both mean no parameters.
+    if body.strip() in (b"", b"null"):
+        body = b"{}"
     try:
         with request.app["desktop"].guarded():
             context = validation_context(request)

@@ -106,3 +106,13 @@ def test_health_and_metrics(client, xvfb):
     assert health["status"] == "ok" and health["screen"] == {"width": xvfb.width, "height": xvfb.height}
     metrics = client.get("/metrics").text
     assert "xhands_requests_total" in metrics and "xhands_display_up 1.0" in metrics
+
+
+def test_a_null_body_means_no_parameters(client):
+    """The TypeScript SDK sends `null` for captureScreenshot(id, null)."""
+    for prefix in ("/computer", "/browsers/abc/computer"):
+        response = client.post(f"{prefix}/screenshot", content=b"null", headers={"Content-Type": "application/json"})
+        assert response.status_code == 200 and response.content.startswith(b"\x89PNG"), response.text
+    assert client.post("/computer/get_mouse_position", content=b" null\n").status_code == 200
+    assert_error(client.post("/computer/click_mouse", content=b"null"), 400, "bad_request", "x")
+    assert_error(client.post("/computer/batch", content=b"null"), 400, "bad_request", "actions")
