@@ -88,14 +88,23 @@ async def error_middleware(request: web.Request, handler):
     return response
 
 
+def bearer_token(authorization: str) -> bytes | None:
+    """The credentials of `Bearer <token>`; the scheme is case-insensitive (RFC 7235)."""
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    # Header values reach us decoded with surrogateescape: encode them back to the bytes sent.
+    return credentials.lstrip(" ").encode("utf-8", "surrogateescape")
+
+
 def auth_middleware(token: str):
-    expected = f"Bearer {token}".encode()
+    expected = token.encode()
 
     @web.middleware
     async def check_token(request: web.Request, handler):
         if request.path not in OPEN_PATHS:
-            given = request.headers.get("Authorization", "").encode()
-            if not hmac.compare_digest(given, expected):
+            given = bearer_token(request.headers.get("Authorization", ""))
+            if given is None or not hmac.compare_digest(given, expected):
                 raise ApiError(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
         return await handler(request)
 

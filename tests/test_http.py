@@ -1,0 +1,48 @@
+"""HTTP around the API: the bearer token, unknown routes and methods, and requests aiohttp itself rejects,
+all answered in the Error shape."""
+
+import socket
+
+import httpx
+import pytest
+
+from tests.conftest import Daemon
+
+TOKEN = "s3cret-token"
+
+
+@pytest.fixture(scope="module")
+def guarded(xvfb):
+    daemon = Daemon("--token", TOKEN)
+    yield daemon
+    daemon.stop()
+
+
+def raw_request(url: str, request: bytes) -> bytes:
+    """Send bytes as they are (no client would send them malformed) and read the whole answer."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("authorization", [f"Bearer {TOKEN}", f"bearer {TOKEN}", f"BEARER {TOKEN}", f"bEaReR   {TOKEN}"])
+def test_the_bearer_scheme_is_case_insensitive(guarded, authorization):
+    response = httpx.post(f"{guarded.url}/computer/get_mouse_position", headers={"Authorization": authorization})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("authorization", ["", TOKEN, f"Basic {TOKEN}", f"Bearer{TOKEN}", f"Bearer {TOKEN}x", "Bearer"])
+def test_other_authorizations_are_refused(guarded, authorization):
+    response = httpx.post(f"{guarded.url}/computer/get_mouse_position", headers={"Authorization": authorization})
+    assert response.status_code == 401 and response.json()["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_token_that_is_not_ascii_is_refused_not_a_crash(guarded):
+    answer = raw_request(guarded.url, b"POST /computer/get_mouse_position HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                      b"Authorization: Bearer \xff\xfe\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 401 "), answer
