@@ -18,37 +18,12 @@ from . import models as m
 from .actions import Image
 from .errors import ApiError, from_validation
 from .openapi import openapi_document
+from .routes import PREFIXES, ROUTES, Route, unknown_route
 from .worker import Worker
 
 log = logging.getLogger(__name__)
 
-PREFIXES = ("/computer", "/browsers/{id}/computer")
 OPEN_PATHS = {"/health"}
-
-
-@dataclass(frozen=True)
-class Route:
-    """A single-action route: which action it runs and how its result is answered."""
-
-    action: str
-    reply: str  # "empty", "ok", "json" or "image"
-
-
-ROUTES = {
-    "click_mouse": Route("click_mouse", "empty"),
-    "move_mouse": Route("move_mouse", "empty"),
-    "type": Route("type_text", "empty"),
-    "press_key": Route("press_key", "empty"),
-    "scroll": Route("scroll", "empty"),
-    "drag_mouse": Route("drag_mouse", "empty"),
-    "cursor": Route("set_cursor", "ok"),
-    "screenshot": Route("screenshot", "image"),
-    "get_mouse_position": Route("get_mouse_position", "json"),
-    "clipboard/read": Route("read_clipboard", "json"),
-    "clipboard/write": Route("write_clipboard", "empty"),
-}
-
-
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -69,6 +44,22 @@ def error_response(error: ApiError) -> web.Response:
     return web.json_response(error.body(), status=error.status, headers=error.headers)
 
 
+def from_http_exception(exc: web.HTTPException, request: web.Request) -> ApiError:
+    """aiohttp's own errors (no route, wrong method, body too big) in the Error shape, saying what to do instead."""
+    if isinstance(exc, web.HTTPNotFound):
+        message = unknown_route(request.method, request.path)
+    elif isinstance(exc, web.HTTPMethodNotAllowed):
+        message = f"{request.method} is not allowed on {request.path}; use {', '.join(sorted(exc.allowed_methods))}"
+    elif isinstance(exc, web.HTTPRequestEntityTooLarge):
+        limit = request.app["settings"].max_body
+        message = f"request body is larger than the limit of {limit:,} bytes (raise it with --max-body)"
+    else:
+        message = exc.reason
+    # Keep headers such as Allow; the content type is ours now.
+    headers = {name: value for name, value in exc.headers.items() if name.lower() != "content-type"}
+    return ApiError(exc.status, message, headers=headers)
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler):
     started = time.perf_counter()
@@ -80,7 +71,7 @@ async def error_middleware(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        response = error_response(ApiError(exc.status, exc.reason))
+        response = error_response(from_http_exception(exc, request))
     except Exception:
         log.exception("unhandled error on %s", request.path)
         response = error_response(ApiError(500, "internal error"))

@@ -46,3 +46,33 @@ def test_a_token_that_is_not_ascii_is_refused_not_a_crash(guarded):
     answer = raw_request(guarded.url, b"POST /computer/get_mouse_position HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                       b"Authorization: Bearer \xff\xfe\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 401 "), answer
+
+
+@pytest.mark.parametrize(
+    "path, says",
+    [
+        ("/computer/type_text", "the route is /computer/type (type_text is the batch action's name)"),
+        ("/browsers/b1/computer/type_text", "the route is /browsers/b1/computer/type (type_text is the batch action's name)"),
+        ("/computer/read_clipboard", "the route is /computer/clipboard/read (read_clipboard is the batch action's name)"),
+        ("/computer/set_cursor", "the route is /computer/cursor (set_cursor is the batch action's name)"),
+        ("/computer/clik_mouse", "did you mean /computer/click_mouse?"),
+        ("/browsers/b1/computer/screenshots", "did you mean /browsers/b1/computer/screenshot?"),
+        ("/computer/clipboard/wirte", "did you mean /computer/clipboard/write?"),
+        ("/computers/batch", "did you mean /computer/batch?"),
+        ("/helth", "did you mean /health?"),
+        ("/computer/zzzzzzzz", "/openapi.json lists the routes"),
+    ],
+)
+def test_an_unknown_route_names_the_close_one(client, path, says):
+    response = client.post(path)
+    assert response.status_code == 404 and response.headers["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["code"] == "not_found" and body["message"] == f"no route POST {path}{':' if 'route is' in says else ';'} {says}"
+
+
+def test_a_wrong_method_is_405_with_allow(client):
+    response = client.get("/computer/click_mouse")
+    assert response.status_code == 405 and response.headers["Allow"] == "POST"
+    body = response.json()
+    assert body["code"] == "method_not_allowed" and body["message"] == "GET is not allowed on /computer/click_mouse; use POST"
+    assert client.post("/health").headers["Allow"] == "GET,HEAD"

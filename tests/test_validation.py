@@ -1,5 +1,6 @@
 """Bad input is a 400 in the Error shape and runs nothing; runtime failures name the failing action."""
 
+import httpx
 import pytest
 
 from tests.conftest import Daemon, action
@@ -72,8 +73,6 @@ def test_runtime_failure_stops_the_batch_and_names_the_action(xvfb, recorder):
     """With no clipboard helper on PATH, write_clipboard fails at run time; later actions never run."""
     daemon = Daemon(env={"PATH": "/nonexistent"})
     try:
-        import httpx
-
         actions = [CLICK, action("write_clipboard", text="x"), action("click_mouse", x=20, y=20)]
         response = httpx.post(f"{daemon.url}/computer/batch", json={"actions": actions}, timeout=10)
         assert_error(response, 500, "internal_error", "actions[1]")
@@ -116,3 +115,28 @@ def test_a_null_body_means_no_parameters(client):
     assert client.post("/computer/get_mouse_position", content=b" null\n").status_code == 200
     assert_error(client.post("/computer/click_mouse", content=b"null"), 400, "bad_request", "x")
     assert_error(client.post("/computer/batch", content=b"null"), 400, "bad_request", "actions")
+
+
+@pytest.fixture(scope="module")
+def limited(xvfb):
+    """A daemon whose configurable limits are not the defaults."""
+    daemon = Daemon("--max-text", "500", "--max-path", "7", "--max-body", "4096")
+    with httpx.Client(base_url=daemon.url, timeout=10) as http:
+        yield http
+    daemon.stop()
+
+
+def test_limits_say_their_unit_and_the_flag_that_raises_them(client, limited):
+    response = client.post("/computer/type", json={"text": "a" * 100_001})
+    assert_error(response, 400, "bad_request", "text")
+    said = "text has 100,001 characters, more than the limit of 100,000 (raise it with --max-text)"
+    assert response.json()["details"][0]["message"] == said and response.json()["message"].endswith(said)
+    response = limited.post("/computer/batch", json={"actions": [action("write_clipboard", text="é" * 501)]})
+    assert_error(response, 400, "bad_request", "actions[0].write_clipboard.text")
+    assert "text has 501 characters, more than the limit of 500 (raise it with --max-text)" in response.json()["message"]
+    response = limited.post("/computer/drag_mouse", json={"path": [[1, 1]] * 8})
+    assert_error(response, 400, "bad_request", "path")
+    assert "path has 8 points, more than the limit of 7 (raise it with --max-path)" in response.json()["message"]
+    response = limited.post("/computer/type", json={"text": "b" * 5000})
+    assert_error(response, 413, "payload_too_large")
+    assert response.json()["message"] == "request body is larger than the limit of 4,096 bytes (raise it with --max-body)"
