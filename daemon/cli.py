@@ -14,6 +14,7 @@ from aiohttp import web
 from input import Desktop
 
 from . import logs, memory, systemd
+from .protocol import AppRunner
 from .commands import add_commands
 from .app import Settings, create_app
 from .xvfb import Xvfb
@@ -81,7 +82,7 @@ async def serve(args, inherited=()) -> None:
         ),
     )
     # Requests get 1 s to answer after SIGTERM: the running action is aborted, not awaited.
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    runner = AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     try:
         await runner.setup()
         if inherited:  # socket activation: listen where the service manager says, not on our own

@@ -1,6 +1,7 @@
 """HTTP around the API: the bearer token, unknown routes and methods, and requests aiohttp itself rejects,
 all answered in the Error shape."""
 
+import json
 import socket
 
 import httpx
@@ -76,3 +77,29 @@ def test_a_wrong_method_is_405_with_allow(client):
     body = response.json()
     assert body["code"] == "method_not_allowed" and body["message"] == "GET is not allowed on /computer/click_mouse; use POST"
     assert client.post("/health").headers["Allow"] == "GET,HEAD"
+
+
+POST = b"POST /computer/type HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+
+
+@pytest.mark.parametrize(
+    "request_bytes, says",
+    [
+        (b"GARBAGE\r\n\r\n", "Invalid method"),
+        (b"GET /health HTTP/9.9\r\n\r\n", "Invalid HTTP version"),
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", "more than 8190 bytes"),
+        (POST + b"Bad Header: x\r\n\r\n", "Invalid header token"),
+        (POST + b"X-Thing: a\x01b\r\n\r\n", "Invalid header value char"),
+        (POST + b"Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello", "Duplicate Content-Length"),
+        (POST + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", "Invalid character in chunk size"),
+    ],
+    ids=["request-line", "version", "long-line", "header-name", "header-value", "content-length", "chunked"],
+)
+def test_requests_aiohttp_rejects_get_the_error_shape(daemon, request_bytes, says):
+    head, _, body = raw_request(daemon.url, request_bytes).partition(b"\r\n\r\n")
+    status_line, *headers = head.decode().split("\r\n")
+    assert status_line.split()[1] == "400", head
+    assert "content-type: application/json; charset=utf-8" in [line.lower() for line in headers]
+    error = json.loads(body)
+    assert error["code"] == "bad_request" and error["message"].startswith("malformed HTTP request: ")
+    assert says in error["message"] and "^" not in error["message"] and "\n" not in error["message"]
