@@ -39,6 +39,11 @@ class Settings:
     allowed_hosts: frozenset[str] = frozenset()
     check_host: bool = True
 
+    @property
+    def limits(self) -> dict[str, int]:
+        """The configurable limits models.WithinLimit checks, by name."""
+        return {"max_text": self.max_text, "max_path": self.max_path}
+
 
 def error_response(error: ApiError) -> web.Response:
     return web.json_response(error.body(), status=error.status, headers=error.headers)
@@ -126,7 +131,7 @@ def validation_context(request: web.Request) -> dict:
     settings: Settings = request.app["settings"]
     return {
         "screen": request.app["desktop"].screen_size,
-        "limits": {"max_text": settings.max_text, "max_path": settings.max_path},
+        "limits": settings.limits,
     }
 
 
@@ -226,7 +231,7 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app["settings"] = settings
     app["desktop"] = desktop
     app["worker"] = Worker(desktop, settings.max_queue, settings.batch_timeout_s)
-    app["openapi"] = openapi_document(ROUTES, PREFIXES[0])
+    app["openapi"] = openapi_document(settings.limits)
     for prefix in PREFIXES:
         app.router.add_post(f"{prefix}/batch", batch)
         for path, route in ROUTES.items():
