@@ -13,17 +13,20 @@ from .errors import ApiError
 class JsonErrorRequestHandler(web.RequestHandler):
     def handle_error(self, request, status: int = 500, exc: BaseException | None = None, message: str | None = None):
         super().handle_error(request, status, exc, message)  # logs, and raises if an answer was already sent
-        if status >= 500 or not message:
+        if status >= 500:
             said = "internal error"  # a traceback is for the log, not the client
         else:
-            # The parser's message spans lines: what is wrong, the bytes, a caret under them.
-            said = "malformed HTTP request: " + " ".join(line.strip() for line in message.splitlines() if line.strip() not in ("", "^"))
+            said = "malformed HTTP request"
+            if message:  # the parser's spans lines: what is wrong, the bytes, a caret under them
+                said += ": " + " ".join(line.strip() for line in message.splitlines() if line.strip() not in ("", "^"))
         response = web.json_response(ApiError(status, said).body(), status=status)
         response.force_close()  # as aiohttp's: the connection's state is unknown after a parse error
         return response
 
 
 class JsonErrorServer(web.Server):
+    # web.Server.__call__, making the subclass; its fallback for handler arguments RequestHandler
+    # does not know is left out: ours are only the ones aiohttp's runner passes.
     def __call__(self) -> web.RequestHandler:
         return JsonErrorRequestHandler(self, loop=self._loop, **self._kwargs)
 
