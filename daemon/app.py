@@ -18,37 +18,12 @@ from . import models as m
 from .actions import Image
 from .errors import ApiError, from_validation
 from .openapi import openapi_document
+from .routes import PREFIXES, ROUTES, Route, unknown_route
 from .worker import Worker
 
 log = logging.getLogger(__name__)
 
-PREFIXES = ("/computer", "/browsers/{id}/computer")
 OPEN_PATHS = {"/health"}
-
-
-@dataclass(frozen=True)
-class Route:
-    """A single-action route: which action it runs and how its result is answered."""
-
-    action: str
-    reply: str  # "empty", "ok", "json" or "image"
-
-
-ROUTES = {
-    "click_mouse": Route("click_mouse", "empty"),
-    "move_mouse": Route("move_mouse", "empty"),
-    "type": Route("type_text", "empty"),
-    "press_key": Route("press_key", "empty"),
-    "scroll": Route("scroll", "empty"),
-    "drag_mouse": Route("drag_mouse", "empty"),
-    "cursor": Route("set_cursor", "ok"),
-    "screenshot": Route("screenshot", "image"),
-    "get_mouse_position": Route("get_mouse_position", "json"),
-    "clipboard/read": Route("read_clipboard", "json"),
-    "clipboard/write": Route("write_clipboard", "empty"),
-}
-
-
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -64,9 +39,30 @@ class Settings:
     allowed_hosts: frozenset[str] = frozenset()
     check_host: bool = True
 
+    @property
+    def limits(self) -> dict[str, int]:
+        """The configurable limits models.WithinLimit checks, by name."""
+        return {"max_text": self.max_text, "max_path": self.max_path}
+
 
 def error_response(error: ApiError) -> web.Response:
     return web.json_response(error.body(), status=error.status, headers=error.headers)
+
+
+def from_http_exception(exc: web.HTTPException, request: web.Request) -> ApiError:
+    """aiohttp's own errors (no route, wrong method, body too big) in the Error shape, saying what to do instead."""
+    if isinstance(exc, web.HTTPNotFound):
+        message = unknown_route(request.method, request.path)
+    elif isinstance(exc, web.HTTPMethodNotAllowed):
+        message = f"{request.method} is not allowed on {request.path}; use {', '.join(sorted(exc.allowed_methods))}"
+    elif isinstance(exc, web.HTTPRequestEntityTooLarge):
+        limit = request.app["settings"].max_body
+        message = f"request body is larger than the limit of {limit:,} bytes (raise it with --max-body)"
+    else:
+        message = exc.reason
+    # Keep headers such as Allow; the content type is ours now.
+    headers = {name: value for name, value in exc.headers.items() if name.lower() != "content-type"}
+    return ApiError(exc.status, message, headers=headers)
 
 
 @web.middleware
@@ -80,7 +76,7 @@ async def error_middleware(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        response = error_response(ApiError(exc.status, exc.reason))
+        response = error_response(from_http_exception(exc, request))
     except Exception:
         log.exception("unhandled error on %s", request.path)
         response = error_response(ApiError(500, "internal error"))
@@ -88,14 +84,23 @@ async def error_middleware(request: web.Request, handler):
     return response
 
 
+def bearer_token(authorization: str) -> bytes | None:
+    """The credentials of `Bearer <token>`; the scheme is case-insensitive (RFC 7235)."""
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    # Header values reach us decoded with surrogateescape: encode them back to the bytes sent.
+    return credentials.lstrip(" ").encode("utf-8", "surrogateescape")
+
+
 def auth_middleware(token: str):
-    expected = f"Bearer {token}".encode()
+    expected = token.encode()
 
     @web.middleware
     async def check_token(request: web.Request, handler):
         if request.path not in OPEN_PATHS:
-            given = request.headers.get("Authorization", "").encode()
-            if not hmac.compare_digest(given, expected):
+            given = bearer_token(request.headers.get("Authorization", ""))
+            if given is None or not hmac.compare_digest(given, expected):
                 raise ApiError(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
         return await handler(request)
 
@@ -126,14 +131,16 @@ def validation_context(request: web.Request) -> dict:
     settings: Settings = request.app["settings"]
     return {
         "screen": request.app["desktop"].screen_size,
-        "limits": {"max_text": settings.max_text, "max_path": settings.max_path},
+        "limits": settings.limits,
     }
 
 
 async def parse(request: web.Request, model: type[BaseModel]) -> BaseModel:
     body = await request.read()
-    if not body.strip():
-        body = b"{}"  # routes without parameters are called with no body at all
+    # Routes without parameters are called with no body at all, or with `null`
+    # (the TypeScript SDK's captureScreenshot(id, null)): both mean no parameters.
+    if body.strip() in (b"", b"null"):
+        body = b"{}"
     try:
         with request.app["desktop"].guarded():
             context = validation_context(request)
@@ -224,7 +231,7 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app["settings"] = settings
     app["desktop"] = desktop
     app["worker"] = Worker(desktop, settings.max_queue, settings.batch_timeout_s)
-    app["openapi"] = openapi_document(ROUTES, PREFIXES[0])
+    app["openapi"] = openapi_document(settings.limits)
     for prefix in PREFIXES:
         app.router.add_post(f"{prefix}/batch", batch)
         for path, route in ROUTES.items():

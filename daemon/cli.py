@@ -15,6 +15,7 @@ from input import Desktop
 
 from . import logs, memory, systemd
 from .commands import Parser, add_commands
+from .protocol import AppRunner
 from .app import Settings, create_app
 from .metrics_site import create_metrics_app
 from .xvfb import Xvfb, XvfbError, screen_geometry
@@ -112,7 +113,7 @@ async def serve(args, inherited=()) -> None:
         ),
     )
     # Requests get 1 s to answer after SIGTERM: the running action is aborted, not awaited.
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    runner = AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     metrics_runner = None
     try:
         await runner.setup()
@@ -127,7 +128,7 @@ async def serve(args, inherited=()) -> None:
             os.chmod(args.unix_socket, 0o600)
         where = ", ".join(systemd.describe(s) for s in inherited) or args.unix_socket or f"http://{args.host}:{args.port}"
         if args.metrics_port is not None:
-            metrics_runner = web.AppRunner(create_metrics_app(app), access_log=None, handle_signals=False)
+            metrics_runner = AppRunner(create_metrics_app(app), access_log=None, handle_signals=False)
             await metrics_runner.setup()
             await listen(web.TCPSite(metrics_runner, args.metrics_host, args.metrics_port), "--metrics-port or --metrics-host")
             log.info("metrics and health without a token on http://%s:%s", args.metrics_host, args.metrics_port)

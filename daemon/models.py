@@ -13,11 +13,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
 
 from input import UnknownKey, parse_combo
 
@@ -33,18 +35,36 @@ def _screen(info: ValidationInfo) -> tuple[int, int] | None:
     return (info.context or {}).get("screen")
 
 
-def _within_limit(name: str, default: int, what: str):
-    """A length limit the daemon's configuration may change (context["limits"][name])."""
+LIMIT_MARK = "x-xhands-limit"  # names the setting behind a maxLength/maxItems; openapi.py puts the configured value there
 
-    def check(value, info: ValidationInfo):
-        limit = (info.context or {}).get("limits", {}).get(name, default)
+
+class WithinLimit:
+    """A length limit the daemon's configuration may change: context["limits"][name] when validating;
+    in the JSON schema the default, marked with LIMIT_MARK so the OpenAPI document can show the configured one."""
+
+    def __init__(self, name: str, default: int, what: str, unit: str):
+        self.name, self.default, self.what, self.unit = name, default, what, unit
+
+    def check(self, value, info: ValidationInfo):
+        limit = (info.context or {}).get("limits", {}).get(self.name, self.default)
         if len(value) > limit:
             raise PydanticCustomError(
-                "too_long", "{what} has {length} items, more than the limit of {limit}", {"what": what, "length": len(value), "limit": limit}
+                "too_long",
+                "{what} has {length} {unit}, more than the limit of {limit} (raise it with {flag})",
+                # Formatted here: the message template has no format specs, and 100,000 reads better.
+                {"what": self.what, "length": f"{len(value):,}", "unit": self.unit, "limit": f"{limit:,}",
+                 "flag": "--" + self.name.replace("_", "-")},
             )
         return value
 
-    return AfterValidator(check)
+    def __get_pydantic_core_schema__(self, source, handler: GetCoreSchemaHandler):
+        return core_schema.with_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema, handler: GetJsonSchemaHandler):
+        json_schema = handler(schema)
+        json_schema["maxLength" if json_schema.get("type") == "string" else "maxItems"] = self.default
+        json_schema[LIMIT_MARK] = self.name
+        return json_schema
 
 
 def _on_screen(axis: int, name: str):
@@ -100,7 +120,7 @@ class MoveMouseRequest(Strict):
 
 
 class TypeTextRequest(Strict):
-    text: Annotated[str, _within_limit("max_text", MAX_TEXT, "text")] = Field(
+    text: Annotated[str, WithinLimit("max_text", MAX_TEXT, "text", "characters")] = Field(
         description=f"Text to type; any Unicode, \\n as Return, \\t as Tab; at most {MAX_TEXT:,} characters by default"
     )
     delay: int = Field(0, ge=0, le=10_000, description="Delay in milliseconds between keystrokes")
@@ -132,7 +152,7 @@ Point = Annotated[tuple[ScreenX, ScreenY], Field(description="[x, y]")]
 
 
 class DragMouseRequest(Strict):
-    path: Annotated[list[Point], _within_limit("max_path", MAX_PATH, "path")] = Field(
+    path: Annotated[list[Point], WithinLimit("max_path", MAX_PATH, "path", "points")] = Field(
         min_length=2, description=f"[x, y] points to drag through; at most {MAX_PATH:,} by default"
     )
     button: Literal["left", "middle", "right"] = "left"
@@ -153,7 +173,7 @@ class SleepAction(Strict):
 
 
 class WriteClipboardRequest(Strict):
-    text: Annotated[str, _within_limit("max_text", MAX_TEXT, "text")]
+    text: Annotated[str, WithinLimit("max_text", MAX_TEXT, "text", "characters")]
 
 
 class Region(Strict):

@@ -1,8 +1,9 @@
-"""The OpenAPI 3.1 document, generated from the same models that validate requests."""
+"""The OpenAPI 3.1 document, generated from the same models that validate requests, with the daemon's limits."""
 
 from pydantic.json_schema import models_json_schema
 
 from . import models as m
+from .routes import PREFIXES, ROUTES, Route
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -29,9 +30,20 @@ REPLIES = {
         "content": {mime: {"schema": {"type": "string", "format": "binary"}} for mime in ("image/png", "image/jpeg", "image/webp")},
     },
 }
+BATCH_REPLY = {
+    "description": "One result per executed action",
+    "content": {"application/json": {"schema": {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object"}}}}}},
+}
 JSON_REPLIES = {
     "get_mouse_position": {"x": {"type": "integer"}, "y": {"type": "integer"}},
     "read_clipboard": {"text": {"type": "string"}},
+}
+BROWSER_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "Browser id, as in Kernel's API; accepted and ignored",
+    "schema": {"type": "string"},
 }
 
 
@@ -40,40 +52,73 @@ def _error_responses(*statuses: int) -> dict:
     return {str(status): {"description": "Error", **ref} for status in statuses}
 
 
-def _operation(name: str, schema_ref: str | None, reply: dict) -> dict:
+def _reply(route: Route) -> dict:
+    if route.reply != "json":
+        return REPLIES[route.reply]
+    schema = {"type": "object", "properties": JSON_REPLIES[route.action]}
+    return {"description": "Result", "content": {"application/json": {"schema": schema}}}
+
+
+def _computer_routes() -> list[tuple[str, str, type, dict]]:
+    """(path after the prefix, action, request model, answer) of every computer route."""
+    routes = [(path, route.action, m.PARAMS[route.action], _reply(route)) for path, route in ROUTES.items()]
+    return [("batch", "batch", m.BatchRequest, BATCH_REPLY), *routes]
+
+
+def _operation(operation_id: str, model: type, refs: dict, reply: dict, browser_form: bool) -> dict:
     operation = {
-        "operationId": name,
-        "responses": {"200": reply, **_error_responses(400, 401, 413, 429, 500, 503)},
+        "operationId": operation_id,
+        "responses": {"200": reply, **_error_responses(400, 401, 404, 413, 429, 500, 503)},
     }
-    if schema_ref:
-        operation["requestBody"] = {
-            "required": False,
-            "content": {"application/json": {"schema": {"$ref": schema_ref}}},
-        }
+    if browser_form:
+        operation["parameters"] = [BROWSER_ID]
+    if model is not m.NoParams:
+        # Required where the model has a required field: screenshot's body may be left out, click_mouse's not.
+        required = any(field.is_required() for field in model.model_fields.values())
+        schema = {"$ref": refs[(model, "validation")]["$ref"]}
+        operation["requestBody"] = {"required": required, "content": {"application/json": {"schema": schema}}}
     return {"post": operation}
 
 
-def openapi_document(routes: dict, prefix: str) -> dict:
+def _apply_limits(node, limits: dict[str, int]) -> None:
+    """Put the configured value where models.WithinLimit marked a limit (it wrote the default there)."""
+    if isinstance(node, dict):
+        if name := node.pop(m.LIMIT_MARK, None):
+            node["maxLength" if "maxLength" in node else "maxItems"] = limits[name]
+        for child in node.values():
+            _apply_limits(child, limits)
+    elif isinstance(node, list):
+        for child in node:
+            _apply_limits(child, limits)
+
+
+def _get(operation_id: str, description: str, content_type: str, schema: dict) -> dict:
+    ok = {"description": description, "content": {content_type: {"schema": schema}}}
+    return {"get": {"operationId": operation_id, "responses": {"200": ok, **_error_responses(401)}}}
+
+
+OTHER_ROUTES = {
+    "/health": {"get": {"operationId": "health", "security": [], "responses": {
+        "200": {"description": "Display reachable"}, "503": {"description": "Display unavailable"}}}},
+    "/metrics": _get("metrics", "Prometheus text exposition", "text/plain", {"type": "string"}),
+    "/openapi.json": _get("openapi", "This document", "application/json", {"type": "object"}),
+}
+
+
+def openapi_document(limits: dict[str, int]) -> dict:
+    """`limits`: the configured values of the limits models.WithinLimit checks (max_text, max_path)."""
     models = [(model, "validation") for model in {*m.PARAMS.values(), m.BatchRequest}]
     refs, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
     defs = defs["$defs"]
+    _apply_limits(defs, limits)
     defs.update(Error=ERROR_SCHEMA, ErrorDetail=ERROR_DETAIL_SCHEMA)
     paths = {}
-    for path, route in routes.items():
-        model = m.PARAMS[route.action]
-        if route.reply == "json":
-            schema = {"type": "object", "properties": JSON_REPLIES[route.action]}
-            reply = {"description": "Result", "content": {"application/json": {"schema": schema}}}
-        else:
-            reply = REPLIES[route.reply]
-        schema_ref = None if model is m.NoParams else refs[(model, "validation")]["$ref"]
-        paths[f"{prefix}/{path}"] = _operation(route.action, schema_ref, reply)
-    batch_reply = {
-        "description": "One result per executed action",
-        "content": {"application/json": {"schema": {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object"}}}}}},
-    }
-    paths[f"{prefix}/batch"] = _operation("batch", refs[(m.BatchRequest, "validation")]["$ref"], batch_reply)
-    paths["/health"] = {"get": {"operationId": "health", "security": [], "responses": {"200": {"description": "Display reachable"}, "503": {"description": "Display unavailable"}}}}
+    for prefix in PREFIXES:
+        browser_form = "{id}" in prefix
+        for path, action, model, reply in _computer_routes():
+            operation_id = f"browser_{action}" if browser_form else action
+            paths[f"{prefix}/{path}"] = _operation(operation_id, model, refs, reply, browser_form)
+    paths.update(OTHER_ROUTES)
     return {
         "openapi": "3.1.0",
         "info": {"title": "xhands", "version": "0.1.0", "description": "Kernel computer controls API on a local X11 display"},

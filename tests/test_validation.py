@@ -1,5 +1,8 @@
 """Bad input is a 400 in the Error shape and runs nothing; runtime failures name the failing action."""
 
+import json
+
+import httpx
 import pytest
 
 from tests.conftest import Daemon, action
@@ -72,8 +75,6 @@ def test_runtime_failure_stops_the_batch_and_names_the_action(xvfb, recorder):
     """With no clipboard helper on PATH, write_clipboard fails at run time; later actions never run."""
     daemon = Daemon(env={"PATH": "/nonexistent"})
     try:
-        import httpx
-
         actions = [CLICK, action("write_clipboard", text="x"), action("click_mouse", x=20, y=20)]
         response = httpx.post(f"{daemon.url}/computer/batch", json={"actions": actions}, timeout=10)
         assert_error(response, 500, "internal_error", "actions[1]")
@@ -89,20 +90,86 @@ def test_routes_exist_under_both_prefixes(client):
         assert client.post(f"{prefix}/get_mouse_position").status_code == 200
 
 
-def test_openapi_lists_every_route_and_model(client):
-    document = client.get("/openapi.json").json()
-    assert document["openapi"].startswith("3.1")
-    paths = document["paths"]
-    for op in ["batch", "click_mouse", "move_mouse", "type", "press_key", "scroll", "drag_mouse", "cursor",
-               "screenshot", "get_mouse_position", "clipboard/read", "clipboard/write"]:
-        assert f"/computer/{op}" in paths
-    schemas = document["components"]["schemas"]
-    assert schemas["ClickMouseRequest"]["properties"]["button"]["enum"] == ["left", "right", "middle", "back", "forward"]
-    assert schemas["BatchRequest"]["properties"]["actions"]["maxItems"] == 100
-
-
 def test_health_and_metrics(client, xvfb):
     health = client.get("/health").json()
     assert health["status"] == "ok" and health["screen"] == {"width": xvfb.width, "height": xvfb.height}
     metrics = client.get("/metrics").text
     assert "xhands_requests_total" in metrics and "xhands_display_up 1.0" in metrics
+
+
+def test_a_null_body_means_no_parameters(client):
+    """The TypeScript SDK sends `null` for captureScreenshot(id, null)."""
+    for prefix in ("/computer", "/browsers/abc/computer"):
+        response = client.post(f"{prefix}/screenshot", content=b"null", headers={"Content-Type": "application/json"})
+        assert response.status_code == 200 and response.content.startswith(b"\x89PNG"), response.text
+    assert client.post("/computer/get_mouse_position", content=b" null\n").status_code == 200
+    assert_error(client.post("/computer/click_mouse", content=b"null"), 400, "bad_request", "x")
+    assert_error(client.post("/computer/batch", content=b"null"), 400, "bad_request", "actions")
+
+
+@pytest.fixture(scope="module")
+def limited(xvfb):
+    """A daemon whose configurable limits are not the defaults."""
+    daemon = Daemon("--max-text", "500", "--max-path", "7", "--max-body", "4096")
+    with httpx.Client(base_url=daemon.url, timeout=10) as http:
+        yield http
+    daemon.stop()
+
+
+def test_limits_say_their_unit_and_the_flag_that_raises_them(client, limited):
+    response = client.post("/computer/type", json={"text": "a" * 100_001})
+    assert_error(response, 400, "bad_request", "text")
+    said = "text has 100,001 characters, more than the limit of 100,000 (raise it with --max-text)"
+    assert response.json()["details"][0]["message"] == said and response.json()["message"].endswith(said)
+    response = limited.post("/computer/batch", json={"actions": [action("write_clipboard", text="é" * 501)]})
+    assert_error(response, 400, "bad_request", "actions[0].write_clipboard.text")
+    assert "text has 501 characters, more than the limit of 500 (raise it with --max-text)" in response.json()["message"]
+    response = limited.post("/computer/drag_mouse", json={"path": [[1, 1]] * 8})
+    assert_error(response, 400, "bad_request", "path")
+    assert "path has 8 points, more than the limit of 7 (raise it with --max-path)" in response.json()["message"]
+    response = limited.post("/computer/type", json={"text": "b" * 5000})
+    assert_error(response, 413, "payload_too_large")
+    assert response.json()["message"] == "request body is larger than the limit of 4,096 bytes (raise it with --max-body)"
+
+
+OPERATIONS = ["batch", "click_mouse", "move_mouse", "type", "press_key", "scroll", "drag_mouse", "cursor",
+              "screenshot", "get_mouse_position", "clipboard/read", "clipboard/write"]
+NEED_A_BODY = {"batch", "click_mouse", "move_mouse", "type", "press_key", "scroll", "drag_mouse", "cursor", "clipboard/write"}
+
+
+def test_openapi_documents_every_route(limited):
+    document = limited.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.1")
+    paths = document["paths"]
+    for op in OPERATIONS:
+        plain, browser = paths[f"/computer/{op}"]["post"], paths[f"/browsers/{{id}}/computer/{op}"]["post"]
+        [browser_id] = browser["parameters"]
+        assert (browser_id["name"], browser_id["in"], browser_id["required"]) == ("id", "path", True)
+        for operation in (plain, browser):
+            body = operation.get("requestBody")
+            assert bool(body and body["required"]) == (op in NEED_A_BODY), (op, body)
+    assert {"/health", "/metrics", "/openapi.json"} <= {path for path, methods in paths.items() if "get" in methods}
+    assert len({operation["operationId"] for methods in paths.values() for operation in methods.values()}) == 2 * 12 + 3
+
+
+def test_openapi_states_every_limit_with_the_configured_values(limited):
+    document = limited.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+
+    def field(model, name):
+        schema = schemas[model]["properties"][name]
+        return next((branch for branch in schema.get("anyOf", []) if branch.get("type") != "null"), schema)
+
+    assert field("TypeTextRequest", "text")["maxLength"] == 500  # --max-text 500
+    assert field("WriteClipboardRequest", "text")["maxLength"] == 500
+    assert field("DragMouseRequest", "path")["maxItems"] == 7  # --max-path 7
+    assert field("BatchRequest", "actions")["maxItems"] == 100
+    assert field("ClickMouseRequest", "num_clicks")["maximum"] == 100
+    assert field("PressKeyRequest", "keys")["maxItems"] == 100
+    for model in ("ClickMouseRequest", "MoveMouseRequest", "PressKeyRequest", "ScrollRequest", "DragMouseRequest"):
+        assert field(model, "hold_keys")["maxItems"] == 16
+    for model, name in [("TypeTextRequest", "delay"), ("DragMouseRequest", "delay"), ("DragMouseRequest", "step_delay_ms"),
+                        ("PressKeyRequest", "duration"), ("SleepAction", "duration_ms"), ("MoveMouseRequest", "duration_ms"),
+                        ("DragMouseRequest", "duration_ms"), ("ScrollRequest", "delta_x"), ("ScrollRequest", "delta_y")]:
+        assert "maximum" in field(model, name), (model, name)
+    assert "x-xhands-limit" not in json.dumps(document)
