@@ -18,7 +18,6 @@ import platform
 import random
 import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
