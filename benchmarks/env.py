@@ -17,7 +17,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from daemon.xvfb import Xvfb
+from daemon.ops.xvfb import Xvfb
 
 from . import page
 

@@ -23,7 +23,7 @@ from input import (
     write_clipboard,
 )
 
-from . import metrics
+from .ops import metrics
 from . import models as m
 from .timing import follow, sleep_until
 

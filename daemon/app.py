@@ -13,12 +13,12 @@ from pydantic import BaseModel, ValidationError
 
 from input import Desktop, DisplayUnavailable
 
-from . import logs, metrics
+from .ops import logs, metrics
 from . import models as m
 from .actions import Image
 from .errors import ApiError, from_validation
 from .openapi import openapi_document
-from .routes import PREFIXES, ROUTES, Route, unknown_route
+from .dialects.kernel import PREFIXES, ROUTES, Route, unknown_route
 from .worker import Worker
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 from pydantic.json_schema import models_json_schema
 
 from . import models as m
-from .routes import PREFIXES, ROUTES, Route
+from .dialects.kernel import PREFIXES, ROUTES, Route
 
 ERROR_SCHEMA = {
     "type": "object",

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from input import ClipboardError, Desktop, DisplayUnavailable, XRequestFailed
 
-from . import logs, memory
+from .ops import logs, memory
 from .actions import ACTIONS, warm_up
 from .errors import ApiError
 from .models import ComputerAction

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from daemon.client import Action, ApiError, AsyncClient, Client, Health, Position, Region, Unreachable
-from daemon.testing import LocalServer
+from daemon.client.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -195,7 +195,7 @@ def test_pytest_plugin_gives_a_private_display_daemon_and_clients(tmp_path):
             assert asyncio.run(xhands_async.get_mouse_position()) == Position(12, 34)  # same session server
     '''))
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "daemon.pytest_plugin", "--xhands-screen", "800x600x24",
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "daemon.client.pytest_plugin", "--xhands-screen", "800x600x24",
                              "-q", "-p", "no:cacheprovider", str(tmp_path)], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -210,7 +210,7 @@ def test_pytest_plugin_can_use_a_running_daemon(server, tmp_path):
             xhands.get_mouse_position()  # the token came from XHANDS_TOKEN
     '''))
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": str(ROOT), "XHANDS_TOKEN": server.token}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "daemon.pytest_plugin", "--xhands-url", server.url,
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "daemon.client.pytest_plugin", "--xhands-url", server.url,
                              "-q", "-p", "no:cacheprovider", str(tmp_path)], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -220,4 +220,4 @@ def test_pytest_plugin_is_registered_as_an_entry_point():
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert project["project"]["entry-points"]["pytest11"] == {"xhands": "daemon.pytest_plugin"}
+    assert project["project"]["entry-points"]["pytest11"] == {"xhands": "daemon.client.pytest_plugin"}

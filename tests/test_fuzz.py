@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.core import NotSet
 
-from daemon.xvfb import Xvfb
+from daemon.ops.xvfb import Xvfb
 from tests.conftest import Daemon, action
 from tests.xstate import keymap_rows, nothing_pressed
 

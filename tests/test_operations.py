@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from daemon.client import Action, ApiError
-from daemon.testing import LocalServer
+from daemon.client.testing import LocalServer
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from daemon.testing import LocalServer
+from daemon.client.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -95,7 +95,7 @@ def test_async_example(server, shell_env, tmp_path):
 def test_pytest_example(shell_env, tmp_path):
     (tmp_path / "test_example.py").write_text(block("pytest") + "\n")
     env = {**shell_env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "daemon.pytest_plugin", "-q", "-p", "no:cacheprovider"],
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "daemon.client.pytest_plugin", "-q", "-p", "no:cacheprovider"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
 

@@ -14,7 +14,7 @@ import time
 import httpx
 import pytest
 
-from daemon.xvfb import Xvfb
+from daemon.ops.xvfb import Xvfb
 from tests.conftest import Daemon, action, free_port, helper_processes
 from tests.xstate import keymap_rows, nothing_pressed
 

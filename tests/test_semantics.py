@@ -6,7 +6,7 @@ import time
 import httpx
 from Xlib import X, XK
 
-from daemon.xvfb import Xvfb
+from daemon.ops.xvfb import Xvfb
 from tests.conftest import Daemon, action, batch
 from tests.recorder import keysym_name
 

@@ -136,7 +136,7 @@ def test_socket_activation_with_systemd_socket_activate(xvfb, tmp_path):
 
 
 def launch_with_socket(sock: socket.socket, *args: str, env=None) -> subprocess.Popen:
-    command = [sys.executable, "-m", "daemon.systemd", "--fd", str(sock.fileno()), "--",
+    command = [sys.executable, "-m", "daemon.ops.systemd", "--fd", str(sock.fileno()), "--",
                sys.executable, "-m", "daemon", "serve", "--display", os.environ["DISPLAY"], *args]
     return subprocess.Popen(command, cwd=ROOT, pass_fds=(sock.fileno(),), env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -3,7 +3,7 @@
 Installed with xhands (entry point `xhands` in the `pytest11` group), so its
 fixtures are simply there; `-p no:xhands` turns it off. Where plugins are not
 auto-loaded (PYTEST_DISABLE_PLUGIN_AUTOLOAD), `-p xhands` turns it on, or
-`-p daemon.pytest_plugin` from a source tree that is not installed.
+`-p daemon.client.pytest_plugin` from a source tree that is not installed.
 
     def test_double_click(xhands, xhands_server):
         # start the program under test on xhands_server.display, then:
@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .client import AsyncClient, Client
+from . import AsyncClient, Client
 from .testing import LocalServer
 
 

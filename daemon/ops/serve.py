@@ -14,9 +14,9 @@ from aiohttp import web
 from input import Desktop
 
 from . import logs, memory, systemd
-from .commands import Parser, add_commands
-from .protocol import AppRunner
-from .app import Settings, create_app
+from daemon.client.commands import Parser, add_commands
+from daemon.protocol import AppRunner
+from daemon.app import Settings, create_app
 from .metrics_site import create_metrics_app
 from .xvfb import Xvfb, XvfbError, screen_geometry
 

@@ -18,8 +18,9 @@ import json
 import os
 import sys
 
-from .client import ApiError, Client, Region, Unreachable
-from .xvfb import screen_geometry
+from daemon.ops.xvfb import screen_geometry
+
+from . import ApiError, Client, Region, Unreachable
 
 
 class Parser(argparse.ArgumentParser):
@@ -31,14 +32,14 @@ class Parser(argparse.ArgumentParser):
 
 def main(argv=None) -> int:
     """The `xhands` console script: the commands here start fast, without the server's imports;
-    `serve`, `--help` and `--version` go to daemon.cli, which knows every command."""
+    `serve`, `--help` and `--version` go to daemon.ops.serve, which knows every command."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = Parser(prog="xhands")
     commands = parser.add_subparsers(dest="command", required=True)
     add_commands(commands)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     if command not in commands.choices:  # serve, --help, --version, typos
-        from .cli import main as full_main
+        from daemon.ops.serve import main as full_main
 
         return full_main(argv)
     args = parser.parse_args(argv)
@@ -239,7 +240,7 @@ def _health(client: Client, args):
 
 
 def _check(args) -> int:
-    from .check import report  # imports the X side only for this command
+    from daemon.ops.check import report  # imports the X side only for this command
 
     return report(args.display, args.screen, sys.stdout)
 

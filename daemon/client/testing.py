@@ -18,8 +18,9 @@ import sys
 import tempfile
 import time
 
-from .client import AsyncClient, Client, Unreachable
-from .xvfb import Xvfb
+from daemon.ops.xvfb import Xvfb
+
+from . import AsyncClient, Client, Unreachable
 
 
 class ServerError(RuntimeError):
@@ -48,7 +49,7 @@ class LocalServer:
             os.close(fd)
         listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        command = [sys.executable, "-m", "daemon.systemd", "--fd", str(listener.fileno()), "--",
+        command = [sys.executable, "-m", "daemon.ops.systemd", "--fd", str(listener.fileno()), "--",
                    sys.executable, "-m", "daemon", "serve", "--display", self.display, "--log-format", "json", *self.args]
         env = {**os.environ, "DISPLAY": self.display}
         env.pop("XHANDS_TOKEN", None)
