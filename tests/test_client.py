@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from daemon.client import Action, ApiError, AsyncClient, Client, Health, Position, Region, Unreachable
+from daemon.client import Action, ApiError, AsyncClient, Client, Health, Position, Region, Size, Unreachable
 from daemon.client.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,16 +80,34 @@ def test_errors_carry_the_daemons_code_target_and_request_id(server):
         Client("ftp://example")
 
 
-def test_connection_is_kept_alive_and_survives_an_idle_close(server):
+def established_to(port: int) -> int:
+    """TCP connections this process has open to the port (from /proc/net/tcp: state 01 is ESTABLISHED)."""
+    own = {os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd") if os.path.exists(f"/proc/self/fd/{fd}")}
+    count = 0
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            if int(fields[2].split(":")[1], 16) == port and fields[3] == "01" and f"socket:[{fields[9]}]" in own:
+                count += 1
+    return count
+
+
+def test_connection_is_kept_alive(server):
+    port = int(server.url.rsplit(":", 1)[1])
     with server.client() as xh:
-        xh.get_mouse_position()
-        first = xh._conn.sock
-        xh.get_mouse_position()
-        assert xh._conn.sock is first, "one connection for many calls"
-        xh._conn.sock.shutdown(1)  # as if the server had closed it while idle
-        xh._conn.sock.close()
-        xh._conn.sock = None
-        assert xh.get_mouse_position() == xh.get_mouse_position()
+        for _ in range(5):
+            xh.get_mouse_position()
+        assert established_to(port) == 1, "one connection for many calls"
+
+
+def test_screenshot_formats_and_their_mime_types(server):
+    with server.client() as xh:
+        jpeg = xh.screenshot(Region(0, 0, 64, 32), format="jpeg", quality=50)
+        assert jpeg.mime_type == "image/jpeg" and jpeg.startswith(b"\xff\xd8")
+        scaled = xh.screenshot(format="webp", scale_to=Size(width=256))
+        assert scaled.mime_type == "image/webp" and Image.open(io.BytesIO(scaled)).size == (256, 192)
+        [png] = xh.batch([Action.screenshot(Region(0, 0, 8, 8), include_cursor=True)])
+        assert png.mime_type == "image/png" and png_size(png) == (8, 8)
 
 
 def test_from_env(server, monkeypatch):
@@ -109,7 +127,7 @@ def test_async_client(server):
             await xh.write_clipboard("async")
             batch = await xh.batch([Action.read_clipboard()])
             health = await xh.health()
-        unentered = AsyncClient(server.url, token=server.token)  # a session per call
+        unentered = AsyncClient(server.url, token=server.token)  # used without `async with`
         again = await unentered.get_mouse_position()
         with pytest.raises(ApiError) as error:
             await unentered.press_key("NoSuchKey")
@@ -151,6 +169,9 @@ def test_shell_commands(server, tmp_path):
     assert ok("screenshot", str(tmp_path / "out.png"))
     assert png_size((tmp_path / "out.png").read_bytes()) == (1024, 768)
     assert png_size(shell(server, "screenshot", "-", "--region", "0,0,5,6").stdout) == (5, 6)
+    assert ok("screenshot", str(tmp_path / "small.jpg"), "--format", "jpeg", "--quality", "40", "--scale", "512x", "--cursor")
+    small = Image.open(tmp_path / "small.jpg")
+    assert small.format == "JPEG" and small.size == (512, 384)
     (tmp_path / "actions.json").write_text(json.dumps({"actions": [
         Action.move_mouse(5, 6, smooth=False), Action.get_mouse_position()]}))
     result = shell(server, "batch", str(tmp_path / "actions.json"))
@@ -159,6 +180,8 @@ def test_shell_commands(server, tmp_path):
                    stdin=json.dumps([Action.screenshot(Region(0, 0, 9, 9))]).encode())
     assert json.loads(result.stdout) == {"results": [{"mime_type": "image/png", "file": str(tmp_path / "b.png")}]}
     assert png_size((tmp_path / "b.png").read_bytes()) == (9, 9)
+    result = shell(server, "batch", "-", stdin=json.dumps([Action.screenshot(Region(0, 0, 9, 9), format="webp")]).encode())
+    assert json.loads(result.stdout)["results"][0]["mime_type"] == "image/webp"
     health = shell(server, "health")
     assert health.returncode == 0 and health.stdout.decode().startswith("ok: display")
 

@@ -20,7 +20,7 @@ import sys
 
 from daemon.ops.xvfb import screen_geometry
 
-from . import ApiError, Client, Region, Unreachable
+from . import ApiError, Client, Image, Region, Size, Unreachable
 
 
 class Parser(argparse.ArgumentParser):
@@ -101,9 +101,13 @@ def add_commands(commands) -> None:
     p.add_argument("--instant", dest="smooth", action="store_false", default=None, help="straight steps, no human-like path")
     hold(p)
 
-    p = client_command("screenshot", _screenshot, "save a PNG of the screen to FILE (- for stdout)")
+    p = client_command("screenshot", _screenshot, "save a picture of the screen to FILE (- for stdout); PNG unless --format says")
     p.add_argument("file")
     p.add_argument("--region", type=_region, metavar="X,Y,W,H", help="only this rectangle")
+    p.add_argument("--format", choices=["png", "jpeg", "webp"], help="image format (default: png)")
+    p.add_argument("--quality", type=int, metavar="1-100", help="jpeg/webp quality")
+    p.add_argument("--scale", type=_size, metavar="WxH", help="scale down to fit W x H, aspect kept (W or H may be left out: 1280x, x720)")
+    p.add_argument("--cursor", dest="include_cursor", action="store_true", default=None, help="draw the pointer into the picture")
 
     client_command("position", _position, "print the mouse position as X Y")
 
@@ -115,7 +119,7 @@ def add_commands(commands) -> None:
 
     p = client_command("batch", _batch, "run the actions in FILE (- for stdin) and print the results as JSON")
     p.add_argument("file")
-    p.add_argument("--screenshot", metavar="PNG", help="write a screenshot result to this file instead of printing it")
+    p.add_argument("--screenshot", metavar="FILE", help="write a screenshot result to this file instead of printing it")
 
     client_command("health", _health, "print the daemon's /health; exit 0 only when it is healthy")
 
@@ -135,6 +139,15 @@ def _region(text: str) -> Region:
     except ValueError:
         raise argparse.ArgumentTypeError("expected X,Y,WIDTH,HEIGHT") from None
     return Region(x, y, width, height)
+
+
+def _size(text: str) -> Size:
+    """'1280x720', '1280x' or 'x720'."""
+    try:
+        width, height = (int(part) if part else None for part in text.split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected WIDTHxHEIGHT, either side may be left out (1280x, x720)") from None
+    return Size(width, height)
 
 
 def _call(args, run) -> int:
@@ -181,8 +194,9 @@ def _drag(client: Client, args):
 
 
 def _screenshot(client: Client, args):
-    png = client.screenshot(args.region)
-    _write(args.file, png)
+    image = client.screenshot(args.region, format=args.format, quality=args.quality, scale_to=args.scale,
+                              include_cursor=args.include_cursor)
+    _write(args.file, image)
 
 
 def _write(file: str, data: bytes) -> None:
@@ -217,12 +231,12 @@ def _batch(client: Client, args):
     actions = document["actions"] if isinstance(document, dict) else document
     results = []
     for result in client.batch(actions):
-        if isinstance(result, bytes):
+        if isinstance(result, Image):
             if args.screenshot:
                 _write(args.screenshot, result)
-                results.append({"mime_type": "image/png", "file": args.screenshot})
+                results.append({"mime_type": result.mime_type, "file": args.screenshot})
             else:
-                results.append({"mime_type": "image/png", "data": base64.b64encode(result).decode()})
+                results.append({"mime_type": result.mime_type, "data": base64.b64encode(result).decode()})
         elif result is None:
             results.append({})
         elif isinstance(result, str):
