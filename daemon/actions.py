@@ -23,7 +23,6 @@ from input import (
     write_clipboard,
 )
 
-from .ops import metrics
 from . import models as m
 from .timing import follow, sleep_until
 
@@ -229,21 +228,3 @@ async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:
 async def get_mouse_position(desktop: Desktop, p: m.NoParams) -> dict:
     x, y = desktop.pointer.position()
     return {"x": x, "y": y}
-
-
-ACTIONS = {
-    "click_mouse": click_mouse,
-    "move_mouse": move_mouse,
-    "type_text": type_text,
-    "press_key": press_key,
-    "scroll": scroll,
-    "drag_mouse": drag_mouse,
-    "set_cursor": set_cursor,
-    "sleep": sleep,
-    "write_clipboard": write_clipboard_action,
-    "read_clipboard": read_clipboard_action,
-    "screenshot": screenshot,
-    "get_mouse_position": get_mouse_position,
-}
-assert ACTIONS.keys() == m.PARAMS.keys()
-ACTIONS = {name: metrics.timed(name, run) for name, run in ACTIONS.items()}  # latency and outcome by type

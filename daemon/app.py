@@ -1,24 +1,21 @@
-"""The aiohttp application: routes of the Kernel computer controls API over the worker."""
+"""The aiohttp application: settings, the middlewares every route passes (errors, metrics, token, Host),
+/health, /metrics and /openapi.json, and the dialects' routes over one worker."""
 
-import base64
 import hmac
 import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
 
-from input import Desktop, DisplayUnavailable
+from input import Desktop
 
-from .ops import logs, metrics
 from . import models as m
-from .actions import Image
-from .errors import ApiError, from_validation
+from .dialects import kernel
+from .errors import ApiError
 from .openapi import openapi_document
-from .dialects.kernel import PREFIXES, ROUTES, Route, unknown_route
+from .ops import logs, metrics
 from .worker import Worker
 
 log = logging.getLogger(__name__)
@@ -52,7 +49,7 @@ def error_response(error: ApiError) -> web.Response:
 def from_http_exception(exc: web.HTTPException, request: web.Request) -> ApiError:
     """aiohttp's own errors (no route, wrong method, body too big) in the Error shape, saying what to do instead."""
     if isinstance(exc, web.HTTPNotFound):
-        message = unknown_route(request.method, request.path)
+        message = kernel.unknown_route(request.method, request.path)
     elif isinstance(exc, web.HTTPMethodNotAllowed):
         message = f"{request.method} is not allowed on {request.path}; use {', '.join(sorted(exc.allowed_methods))}"
     elif isinstance(exc, web.HTTPRequestEntityTooLarge):
@@ -127,76 +124,6 @@ def host_middleware(allowed: frozenset[str]):
     return check_host
 
 
-def validation_context(request: web.Request) -> dict:
-    settings: Settings = request.app["settings"]
-    return {
-        "screen": request.app["desktop"].screen_size,
-        "limits": settings.limits,
-    }
-
-
-async def parse(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    body = await request.read()
-    # Routes without parameters are called with no body at all, or with `null`
-    # (the TypeScript SDK's captureScreenshot(id, null)): both mean no parameters.
-    if body.strip() in (b"", b"null"):
-        body = b"{}"
-    try:
-        with request.app["desktop"].guarded():
-            context = validation_context(request)
-    except DisplayUnavailable as exc:
-        raise ApiError(503, str(exc)) from None
-    try:
-        return model.model_validate_json(body, context=context)
-    except ValidationError as exc:
-        raise from_validation(exc) from None
-
-
-def client_gone(request: web.Request):
-    return lambda: request.transport is None or request.transport.is_closing()
-
-
-async def batch(request: web.Request) -> web.Response:
-    batch_request = await parse(request, m.BatchRequest)
-    results = await request.app["worker"].run_actions(batch_request.actions, client_gone(request))
-    return web.json_response({"results": [batch_result(result) for result in results]})
-
-
-def batch_result(result) -> dict:
-    if isinstance(result, Image):
-        return {"mime_type": result.mime_type, "data": base64.b64encode(result.data).decode()}
-    return result
-
-
-class SingleAction(NamedTuple):
-    """What the worker needs of a ComputerAction (type and params), without building one per request."""
-
-    type: str
-    params: BaseModel
-
-
-def single(route: Route):
-    params_model = m.PARAMS[route.action]
-
-    async def handle(request: web.Request) -> web.Response:
-        params = await parse(request, params_model)
-        try:
-            [result] = await request.app["worker"].run_actions([SingleAction(route.action, params)], client_gone(request))
-        except ApiError as error:
-            for detail in error.details:
-                detail.pop("target", None)  # a single-action route has no action index
-            raise
-        if route.reply == "image":
-            return web.Response(body=result.data, content_type=result.mime_type)
-        if route.reply == "json":
-            return web.json_response(result)
-        if route.reply == "ok":
-            return web.json_response({"ok": True})
-        return web.Response(status=200)
-
-    return handle
-
-
 async def health(request: web.Request) -> web.Response:
     desktop: Desktop = request.app["desktop"]
     alive = desktop.connection.is_alive()
@@ -232,10 +159,7 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app["desktop"] = desktop
     app["worker"] = Worker(desktop, settings.max_queue, settings.batch_timeout_s)
     app["openapi"] = openapi_document(settings.limits)
-    for prefix in PREFIXES:
-        app.router.add_post(f"{prefix}/batch", batch)
-        for path, route in ROUTES.items():
-            app.router.add_post(f"{prefix}/{path}", single(route))
+    kernel.add_routes(app)
     app.router.add_get("/health", health)
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/metrics", metrics_route)

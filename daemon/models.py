@@ -230,22 +230,17 @@ class NoParams(Strict):
     """Actions without parameters (read_clipboard, get_mouse_position)."""
 
 
-PARAMS = {
-    "click_mouse": ClickMouseRequest,
-    "move_mouse": MoveMouseRequest,
-    "type_text": TypeTextRequest,
-    "press_key": PressKeyRequest,
-    "scroll": ScrollRequest,
-    "drag_mouse": DragMouseRequest,
-    "set_cursor": SetCursorRequest,
-    "sleep": SleepAction,
-    "write_clipboard": WriteClipboardRequest,
-    "read_clipboard": NoParams,
-    "screenshot": ScreenshotRequest,
-    "get_mouse_position": NoParams,
-}
-DATA_RETURNING = {"read_clipboard", "screenshot", "get_mouse_position"}
-ActionType = Literal[tuple(PARAMS)]
+class MousePosition(Strict):
+    """get_mouse_position's result."""
+
+    x: int
+    y: int
+
+
+class ClipboardText(Strict):
+    """read_clipboard's result."""
+
+    text: str
 
 
 def _without_default(schema: dict) -> None:
@@ -253,25 +248,12 @@ def _without_default(schema: dict) -> None:
 
 
 # A parameters field left out is None, but null is no object and is refused; the schema shows neither.
-_ABSENT = Field(None, json_schema_extra=_without_default)
+ABSENT = Field(None, json_schema_extra=_without_default)
 
 
-class ComputerAction(Strict):
-    """One action: `type` names it and the field of the same name holds its parameters."""
-
-    type: ActionType
-    click_mouse: ClickMouseRequest = _ABSENT
-    move_mouse: MoveMouseRequest = _ABSENT
-    type_text: TypeTextRequest = _ABSENT
-    press_key: PressKeyRequest = _ABSENT
-    scroll: ScrollRequest = _ABSENT
-    drag_mouse: DragMouseRequest = _ABSENT
-    set_cursor: SetCursorRequest = _ABSENT
-    sleep: SleepAction = _ABSENT
-    write_clipboard: WriteClipboardRequest = _ABSENT
-    read_clipboard: NoParams = _ABSENT
-    screenshot: ScreenshotRequest = _ABSENT
-    get_mouse_position: NoParams = _ABSENT
+class OneAction(Strict):
+    """The base of the batch union (registry.ComputerAction): `type` names the action and the field of the
+    same name holds its parameters, which may be left out only where none is required."""
 
     @model_validator(mode="after")
     def _one_matching_field(self):
@@ -282,9 +264,10 @@ class ComputerAction(Strict):
                 "field_mismatch", "field {others} does not match type {type}", {"others": ", ".join(sorted(others)), "type": self.type}
             )
         if self.type not in given:
-            if PARAMS[self.type] is not NoParams and self.type != "screenshot":
+            params = type(self).model_fields[self.type].annotation
+            if any(field.is_required() for field in params.model_fields.values()):
                 raise PydanticCustomError("missing_params", "type {type} needs a {type} field", {"type": self.type})
-            setattr(self, self.type, PARAMS[self.type]())
+            setattr(self, self.type, params())
         return self
 
     @property
@@ -292,17 +275,22 @@ class ComputerAction(Strict):
         return getattr(self, self.type)
 
 
-class BatchRequest(Strict):
-    actions: list[ComputerAction] = Field(min_length=1, max_length=MAX_ACTIONS)
+def batch_request(action: type[OneAction], data_returning: frozenset[str]) -> type[BaseModel]:
+    """The batch body over the union of actions; data-returning actions only last."""
 
-    @field_validator("actions")
-    @classmethod
-    def _data_last(cls, actions: list[ComputerAction]) -> list[ComputerAction]:
-        for index, action in enumerate(actions[:-1]):
-            if action.type in DATA_RETURNING:
-                raise PydanticCustomError(
-                    "data_action_not_last",
-                    "{type} returns data and may only be the last action",
-                    {"type": action.type, "at": index},  # 'at' extends the error's JSON path
-                )
-        return actions
+    class BatchRequest(Strict):
+        actions: list[action] = Field(min_length=1, max_length=MAX_ACTIONS)
+
+        @field_validator("actions")
+        @classmethod
+        def _data_last(cls, actions: list[OneAction]) -> list[OneAction]:
+            for index, one in enumerate(actions[:-1]):
+                if one.type in data_returning:
+                    raise PydanticCustomError(
+                        "data_action_not_last",
+                        "{type} returns data and may only be the last action",
+                        {"type": one.type, "at": index},  # 'at' extends the error's JSON path
+                    )
+            return actions
+
+    return BatchRequest

@@ -1,9 +1,12 @@
 """The OpenAPI 3.1 document, generated from the same models that validate requests, with the daemon's limits."""
 
+from importlib.metadata import version
+
 from pydantic.json_schema import models_json_schema
 
 from . import models as m
-from .dialects.kernel import PREFIXES, ROUTES, Route
+from .dialects.kernel import PREFIXES, ROUTES
+from .registry import ACTIONS, ActionSpec, BatchRequest
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -34,10 +37,6 @@ BATCH_REPLY = {
     "description": "One result per executed action",
     "content": {"application/json": {"schema": {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object"}}}}}},
 }
-JSON_REPLIES = {
-    "get_mouse_position": {"x": {"type": "integer"}, "y": {"type": "integer"}},
-    "read_clipboard": {"text": {"type": "string"}},
-}
 BROWSER_ID = {
     "name": "id",
     "in": "path",
@@ -52,17 +51,17 @@ def _error_responses(*statuses: int) -> dict:
     return {str(status): {"description": "Error", **ref} for status in statuses}
 
 
-def _reply(route: Route) -> dict:
-    if route.reply != "json":
-        return REPLIES[route.reply]
-    schema = {"type": "object", "properties": JSON_REPLIES[route.action]}
+def _reply(spec: ActionSpec, refs: dict) -> dict:
+    if spec.wire.reply != "json":
+        return REPLIES[spec.wire.reply]
+    schema = {"$ref": refs[(spec.result, "serialization")]["$ref"]}
     return {"description": "Result", "content": {"application/json": {"schema": schema}}}
 
 
-def _computer_routes() -> list[tuple[str, str, type, dict]]:
+def _computer_routes(refs: dict) -> list[tuple[str, str, type, dict]]:
     """(path after the prefix, action, request model, answer) of every computer route."""
-    routes = [(path, route.action, m.PARAMS[route.action], _reply(route)) for path, route in ROUTES.items()]
-    return [("batch", "batch", m.BatchRequest, BATCH_REPLY), *routes]
+    routes = [(path, spec.name, spec.params, _reply(spec, refs)) for path, spec in ROUTES.items()]
+    return [("batch", "batch", BatchRequest, BATCH_REPLY), *routes]
 
 
 def _operation(operation_id: str, model: type, refs: dict, reply: dict, browser_form: bool) -> dict:
@@ -107,21 +106,22 @@ OTHER_ROUTES = {
 
 def openapi_document(limits: dict[str, int]) -> dict:
     """`limits`: the configured values of the limits models.WithinLimit checks (max_text, max_path)."""
-    models = [(model, "validation") for model in {*m.PARAMS.values(), m.BatchRequest}]
-    refs, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
+    requests = [(model, "validation") for model in {*(spec.params for spec in ACTIONS.values()), BatchRequest}]
+    results = [(spec.result, "serialization") for spec in ACTIONS.values() if spec.result]
+    refs, defs = models_json_schema(requests + results, ref_template="#/components/schemas/{model}")
     defs = defs["$defs"]
     _apply_limits(defs, limits)
     defs.update(Error=ERROR_SCHEMA, ErrorDetail=ERROR_DETAIL_SCHEMA)
     paths = {}
     for prefix in PREFIXES:
         browser_form = "{id}" in prefix
-        for path, action, model, reply in _computer_routes():
+        for path, action, model, reply in _computer_routes(refs):
             operation_id = f"browser_{action}" if browser_form else action
             paths[f"{prefix}/{path}"] = _operation(operation_id, model, refs, reply, browser_form)
     paths.update(OTHER_ROUTES)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "xhands", "version": "0.1.0", "description": "Kernel computer controls API on a local X11 display"},
+        "info": {"title": "xhands", "version": version("xhands"), "description": "Kernel computer controls API on a local X11 display"},
         "paths": paths,
         "components": {
             "schemas": defs,

@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable
 from input import ClipboardError, Desktop, DisplayUnavailable, XRequestFailed
 
 from .ops import logs, memory
-from .actions import ACTIONS, warm_up
+from .actions import warm_up
 from .errors import ApiError
-from .models import ComputerAction
+from .registry import ACTIONS, ComputerAction
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ class Worker:
                         log.info("client disconnected; batch stopped before action %d", index)
                         break
                     with self.desktop.guarded():
-                        results.append(await ACTIONS[action.type](self.desktop, action.params))
+                        results.append(await ACTIONS[action.type].run(self.desktop, action.params))
                         self.desktop.keyboard.release_all()  # no key outlives its action
                         self.desktop.check_errors()  # an action the X server refused part of has failed
         except asyncio.CancelledError:

@@ -88,18 +88,14 @@ def log_entries(server) -> list[dict]:
 
 
 def test_request_id_is_echoed_and_logged(server):
-    with server.client() as client:
-        client.move_mouse(1, 1, smooth=False)  # a request with no id gets one
-        conn = client._connection()
-        conn.request("POST", "/computer/get_mouse_position", headers={"X-Request-Id": "agent-42.step-7"})
-        response = conn.getresponse()
-        response.read()
-        assert response.getheader("X-Request-Id") == "agent-42.step-7"
-        conn.request("POST", "/computer/press_key", body=b'{"keys":["Nope"]}', headers={"X-Request-Id": "bad key"})
-        response = conn.getresponse()
-        response.read()
-        generated = response.getheader("X-Request-Id")
-        assert response.status == 400 and re.fullmatch(r"[0-9a-f]{32}", generated), "an unsafe id is replaced"
+    with httpx.Client(base_url=server.url) as client:
+        assert re.fullmatch(r"[0-9a-f]{32}", client.post("/computer/move_mouse", json={"x": 1, "y": 1}).headers["X-Request-Id"]), \
+            "a request with no id gets one"
+        response = client.post("/computer/get_mouse_position", headers={"X-Request-Id": "agent-42.step-7"})
+        assert response.headers["X-Request-Id"] == "agent-42.step-7"
+        response = client.post("/computer/press_key", content=b'{"keys":["Nope"]}', headers={"X-Request-Id": "bad key"})
+        generated = response.headers["X-Request-Id"]
+        assert response.status_code == 400 and re.fullmatch(r"[0-9a-f]{32}", generated), "an unsafe id is replaced"
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         entries = log_entries(server)

@@ -1,37 +1,33 @@
-"""The API's routes, and what to say about a path that is none of them."""
+"""Kernel's computer controls: its routes over the registry's actions, and what to say about a path that is none.
 
+Every action with a route is POST /computer/<route> and, for the SDKs, POST
+/browsers/{id}/computer/<route> (the id is accepted and ignored); batch takes
+`{"actions": [...]}`. Single routes answer as the reference server does: empty
+200s, `{"ok": true}` for the cursor, JSON for data, the image's own bytes.
+"""
+
+import base64
 import difflib
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from ..actions import Image
+from ..errors import ApiError
+from ..handling import client_gone, parse
+from ..registry import ACTIONS, ActionSpec, BatchRequest
 
 PREFIXES = ("/computer", "/browsers/{id}/computer")
 OTHER_PATHS = ("/health", "/metrics", "/openapi.json")
 
 
-@dataclass(frozen=True)
-class Route:
-    """A single-action route: which action it runs and how its result is answered."""
-
-    action: str
-    reply: str  # "empty", "ok", "json" or "image"
-
-
-ROUTES = {
-    "click_mouse": Route("click_mouse", "empty"),
-    "move_mouse": Route("move_mouse", "empty"),
-    "type": Route("type_text", "empty"),
-    "press_key": Route("press_key", "empty"),
-    "scroll": Route("scroll", "empty"),
-    "drag_mouse": Route("drag_mouse", "empty"),
-    "cursor": Route("set_cursor", "ok"),
-    "screenshot": Route("screenshot", "image"),
-    "get_mouse_position": Route("get_mouse_position", "json"),
-    "clipboard/read": Route("read_clipboard", "json"),
-    "clipboard/write": Route("write_clipboard", "empty"),
-}
+# Single-action routes under each prefix, by path: the registry's actions that have one.
+ROUTES = {spec.wire.route: spec for spec in ACTIONS.values() if spec.wire.route is not None}
 OPERATIONS = ("batch", *ROUTES)
 # Batch actions whose route is named otherwise: callers try POST /computer/type_text for the route /computer/type.
-ROUTE_OF_ACTION = {route.action: path for path, route in ROUTES.items() if route.action != path}
+ROUTE_OF_ACTION = {spec.name: path for path, spec in ROUTES.items() if spec.name != path}
 UNDER_A_PREFIX = re.compile(r"(/computer|/browsers/[^/]+/computer)/(.*)")
 
 
@@ -48,3 +44,49 @@ def unknown_route(method: str, path: str) -> str:
     if candidates:
         return f"{said}; did you mean {candidates[0]}?"
     return f"{said}; /openapi.json lists the routes"
+
+
+async def batch(request: web.Request) -> web.Response:
+    batch_request = await parse(request, BatchRequest)
+    results = await request.app["worker"].run_actions(batch_request.actions, client_gone(request))
+    return web.json_response({"results": [batch_result(result) for result in results]})
+
+
+def batch_result(result) -> dict:
+    if isinstance(result, Image):
+        return {"mime_type": result.mime_type, "data": base64.b64encode(result.data).decode()}
+    return result
+
+
+class SingleAction(NamedTuple):
+    """What the worker needs of a ComputerAction (type and params), without building one per request."""
+
+    type: str
+    params: BaseModel
+
+
+def single(spec: ActionSpec):
+    async def handle(request: web.Request) -> web.Response:
+        params = await parse(request, spec.params)
+        try:
+            [result] = await request.app["worker"].run_actions([SingleAction(spec.name, params)], client_gone(request))
+        except ApiError as error:
+            for detail in error.details:
+                detail.pop("target", None)  # a single-action route has no action index
+            raise
+        if spec.wire.reply == "image":
+            return web.Response(body=result.data, content_type=result.mime_type)
+        if spec.wire.reply == "json":
+            return web.json_response(result)
+        if spec.wire.reply == "ok":
+            return web.json_response({"ok": True})
+        return web.Response(status=200)
+
+    return handle
+
+
+def add_routes(app: web.Application) -> None:
+    for prefix in PREFIXES:
+        app.router.add_post(f"{prefix}/batch", batch)
+        for path, spec in ROUTES.items():
+            app.router.add_post(f"{prefix}/{path}", single(spec))
