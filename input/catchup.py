@@ -7,8 +7,9 @@ reads the old one). Chromium, for one, needs 0.4-0.7 ms per key press and
 fetches the whole map once per change, so no fixed pause is safe at full speed.
 
 Timed waits assume the worst: 1 ms per press sent since the last rebind before
-rebinding, 10 ms after it. Where the X server has RECORD, an InputObserver
-(observe.py) shows when the focused application has really handled the presses
+rebinding (at most TIMED_LIMIT_S), 10 ms after it. Where the X server has
+RECORD, an InputObserver (observe.py) shows when the focused application has
+really handled the presses
 and fetched the map; for an application that reports its presses (Chromium
 does) the waits last until then, however long that is on a busy machine (up to
 OBSERVED_LIMIT_S), and the timed values stay for applications that report
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 
 PER_PRESS_S = 0.001
 AFTER_REBIND_S = 0.010
+# The timed wait never lasts longer than this: 1 ms per press after 100k characters of plain text
+# would otherwise be a 100 s pause before the next rebind.
+TIMED_LIMIT_S = 3.0
 # Observed waits: how often to look, and when to stop trusting an application that reports its
 # presses (it hung, or the presses went elsewhere) and fall back to the timed wait.
 POLL_S = 0.0005
@@ -52,7 +56,7 @@ class CatchUp:
 
     def handled(self) -> Iterator[float]:
         """Until the focused client has handled every press sent so far (observed), or the timed wait."""
-        timed = self._last_press_at + self._presses_since_rebind * PER_PRESS_S
+        timed = min(self._last_press_at + self._presses_since_rebind * PER_PRESS_S, time.monotonic() + TIMED_LIMIT_S)
         observer = self._observer_ready()
         client = None
         if observer is not None:

@@ -9,9 +9,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from Xlib import X, XK
-from Xlib.ext import xtest
 
 from .catchup import CatchUp
+from .fakeinput import fake_event
 from .keymap import Keymap
 from .keys import char_to_keysym
 
@@ -19,7 +19,7 @@ SHIFT = XK.XK_Shift_L
 # Keys typed between flushes at zero delay. python-xlib grows its send buffer by concatenation, so
 # one flush after a long text costs time quadratic in its length (100k characters: ~110 s); a
 # bounded chunk keeps it linear, and each chunk is a point where the event loop gets its turn.
-KEYS_PER_FLUSH = 256
+KEYS_PER_FLUSH = 64
 
 
 def split_groups(keysyms: list[int], is_mapped, limit: int) -> list[list[int]]:
@@ -50,12 +50,12 @@ class Keyboard:
 
     # -- single keycodes ---------------------------------------------------
     def _down(self, keycode: int) -> None:
-        xtest.fake_input(self.display, X.KeyPress, keycode)
+        fake_event(self.display, X.KeyPress, keycode)
         self.pressed.append(keycode)
         self.catch_up.pressed()
 
     def _up(self, keycode: int) -> None:
-        xtest.fake_input(self.display, X.KeyRelease, keycode)
+        fake_event(self.display, X.KeyRelease, keycode)
         if keycode in self.pressed:
             self.pressed.remove(keycode)
 
@@ -65,7 +65,7 @@ class Keyboard:
         if not self.pressed and not self.keymap.lent:
             return  # nothing to undo (the common case after every action): no flush either
         for keycode in reversed(self.pressed):
-            xtest.fake_input(self.display, X.KeyRelease, keycode)
+            fake_event(self.display, X.KeyRelease, keycode)
         self.pressed.clear()
         self._shifted_for.clear()
         self.keymap.restore()

@@ -118,11 +118,14 @@ class InputObserver:
     def resume(self, timeout: float = 1.0) -> bool:
         """Start recording (if paused) and wait until the server records; returns whether it was paused.
 
-        What was noted stays, but nothing is noted while paused.
+        What clients reported stays, but nothing is noted while paused. The latest key press is
+        forgotten: presses sent before were waited for by the action that sent them (it paused the
+        observer only at its end), and one from a window since gone would never be reported.
         """
         if self._thread is not None:
             return False
         self.marks_sent = self.marks_seen = 0  # markers sent while paused were never recorded
+        self.last_press = (0, 0)
         self._started = threading.Event()
         self._thread = threading.Thread(target=self._run, name="xhands-observer", daemon=True)
         self._thread.start()

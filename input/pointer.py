@@ -3,6 +3,8 @@
 from Xlib import X
 from Xlib.ext import xtest
 
+from .fakeinput import fake_event
+
 BUTTONS = {"left": 1, "middle": 2, "right": 3, "back": 8, "forward": 9}
 WHEEL = {"up": 4, "down": 5, "left": 6, "right": 7}
 
@@ -26,11 +28,11 @@ class Pointer:
         xtest.fake_input(self.display, X.MotionNotify, x=int(x), y=int(y))
 
     def down(self, button: int) -> None:
-        xtest.fake_input(self.display, X.ButtonPress, button)
+        fake_event(self.display, X.ButtonPress, button)
         self.pressed.append(button)
 
     def up(self, button: int) -> None:
-        xtest.fake_input(self.display, X.ButtonRelease, button)
+        fake_event(self.display, X.ButtonRelease, button)
         if button in self.pressed:
             self.pressed.remove(button)
 
@@ -44,6 +46,6 @@ class Pointer:
 
     def release_all(self) -> None:
         for button in reversed(self.pressed):
-            xtest.fake_input(self.display, X.ButtonRelease, button)
+            fake_event(self.display, X.ButtonRelease, button)
         self.pressed.clear()
         self.display.flush()
