@@ -9,11 +9,10 @@ fetches the whole map once per change, so no fixed pause is safe at full speed.
 Timed waits assume the worst: 1 ms per press sent since the last rebind before
 rebinding (at most TIMED_LIMIT_S), 10 ms after it. Where the X server has
 RECORD, an InputObserver (observe.py) shows when the focused application has
-really handled the presses
-and fetched the map; for an application that reports its presses (Chromium
-does) the waits last until then, however long that is on a busy machine (up to
-OBSERVED_LIMIT_S), and the timed values stay for applications that report
-nothing. Every wait is a generator of monotonic deadlines, as in keyboard.py.
+really handled the presses and fetched the map; for an application that
+reports its presses (Chromium does) the waits last until then, however long
+that is on a busy machine (up to OBSERVED_LIMIT_S), and the timed values stay
+for applications that report nothing. Every wait is a generator of monotonic deadlines, as in keyboard.py.
 """
 
 import logging
