@@ -1,8 +1,8 @@
 """Each action type is one small async function: (desktop, params) -> result.
 
 Results: {} for actions that return nothing, {"x","y"}, {"text"}, or an Image.
-All X work happens on the worker's task; only clipboard helpers and image
-encoding leave the event loop.
+They run one at a time, in the order the worker takes requests (worker.py);
+clipboard helpers and image encoding run off the event loop.
 """
 
 import asyncio

@@ -18,9 +18,11 @@ STATUS_CODES = {
 class ApiError(Exception):
     """An error answered in the Error shape."""
 
-    def __init__(self, status: int, message: str, details: list[dict] | None = None, inner: dict | None = None, headers=None):
+    def __init__(self, status: int, message: str, details: list[dict] | None = None, inner: dict | None = None, headers=None,
+                 code: str | None = None):
         super().__init__(message)
         self.status = status
+        self._code = code  # when the status alone does not say it (503: display_unavailable or shutting_down)
         self.message = message
         self.details = details or []
         self.inner = inner
@@ -28,7 +30,7 @@ class ApiError(Exception):
 
     @property
     def code(self) -> str:
-        return STATUS_CODES.get(self.status, "error")
+        return self._code or STATUS_CODES.get(self.status, "error")
 
     def body(self) -> dict:
         body = {"code": self.code, "message": self.message}
@@ -39,9 +41,9 @@ class ApiError(Exception):
         return body
 
 
-def json_path(loc: tuple, prefix: str = "") -> str:
+def json_path(loc: tuple) -> str:
     """('actions', 3, 'click_mouse', 'x') -> 'actions[3].click_mouse.x'."""
-    path = prefix
+    path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
@@ -50,14 +52,14 @@ def json_path(loc: tuple, prefix: str = "") -> str:
     return path
 
 
-def from_validation(exc: ValidationError, prefix: str = "") -> ApiError:
+def from_validation(exc: ValidationError) -> ApiError:
     details = []
     for err in exc.errors(include_url=False, include_input=False):
         # Pydantic names union/function members in loc (e.g. 'function-after[...]'); keep the JSON path only.
         loc = tuple(part for part in err["loc"] if isinstance(part, int) or not ("[" in part or "-" in part))
         if "at" in err.get("ctx", {}):
             loc += (err["ctx"]["at"],)
-        details.append({"code": err["type"], "message": err["msg"], "target": json_path(loc, prefix)})
+        details.append({"code": err["type"], "message": err["msg"], "target": json_path(loc)})
     first = details[0]
     where = f"{first['target']}: " if first["target"] else ""
     return ApiError(400, f"invalid request: {where}{first['message']}", details)

@@ -42,7 +42,7 @@ def failure(index: int | None, exc: BaseException) -> ApiError:
 
 
 def shutting_down() -> ApiError:
-    return ApiError(503, "the daemon is shutting down; the action was aborted and everything released")
+    return ApiError(503, "the daemon is shutting down; the action was aborted and everything released", code="shutting_down")
 
 
 class Worker:

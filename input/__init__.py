@@ -1,4 +1,4 @@
-"""X11 side of xhands: one python-xlib connection driving XTest, XFixes and mss."""
+"""X11 side of xhands: XTest input and XFixes cursor over one python-xlib connection, mss capture, RECORD observing."""
 
 from .capture import CursorImage, Frame
 from .clipboard import ClipboardError, read_clipboard, write_clipboard

@@ -1,4 +1,5 @@
-"""The one long-lived X connection, and what happens when the X server goes away."""
+"""The daemon's long-lived X connection (input goes through it; capture and the input observer have their own),
+protocol errors it reports, and what happens when the X server goes away."""
 
 import logging
 import os

@@ -59,14 +59,14 @@ class Keymap:
     def capacity(self) -> int:
         return len(self.spares)
 
-    def bind(self, keysyms: set[int]) -> int:
-        """Make every keysym in the set typeable, lending spare keycodes; returns how many keycodes changed.
+    def bind(self, keysyms: set[int]) -> None:
+        """Make every keysym in the set typeable, lending spare keycodes.
 
         Loans that the set still needs are kept, so a text's next group rebinds only its new keysyms.
         """
         missing = [keysym for keysym in keysyms if self.locate(keysym) is None]
         if not missing:
-            return 0
+            return
         kept = {keysym: code for keysym, code in self.bound.items() if keysym in keysyms}
         free = [code for code in self.spares if code not in kept.values()]
         if len(missing) > len(free):
@@ -77,7 +77,6 @@ class Keymap:
         self.bound = kept
         self.lent.update(kept.values())
         self.display.sync()
-        return len(missing)
 
     def restore(self) -> None:
         """Give every lent keycode back its empty row."""

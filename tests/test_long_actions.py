@@ -83,6 +83,7 @@ def test_daemon_answers_while_long_work_runs_and_sigterm_ends_it(xvfb, route, bo
         assert time.monotonic() - signalled < 2.0
         thread.join(5)
         assert isinstance(outcome[0], httpx.Response) and outcome[0].status_code == 503, outcome
+        assert outcome[0].json()["code"] == "shutting_down"
     finally:
         daemon.stop()
     assert nothing_pressed()
