@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import os
@@ -11,12 +12,12 @@ from importlib.metadata import version
 
 from aiohttp import web
 
+from daemon.app import Settings, create_app
+from daemon.client.commands import Parser, add_commands
+from daemon.protocol import AppRunner
 from input import Desktop
 
 from . import logs, memory, systemd
-from daemon.client.commands import Parser, add_commands
-from daemon.protocol import AppRunner
-from daemon.app import Settings, create_app
 from .metrics_site import create_metrics_app
 from .xvfb import Xvfb, XvfbError, screen_geometry
 
@@ -72,12 +73,46 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def setup_logging(level: str, fmt: str) -> None:
-    logs.setup(level, fmt)
+def exposed_without_token(args, inherited) -> list[str]:
+    """The listening addresses beyond loopback, when there is no token to guard them."""
+    if args.token:
+        return []
+    exposed = [systemd.describe(s) for s in inherited if s.family != socket.AF_UNIX and not is_loopback(s.getsockname()[0])]
+    if not inherited and not args.unix_socket and not is_loopback(args.host):
+        exposed.append(args.host)
+    return exposed
 
 
 class StartupError(RuntimeError):
     """Why the daemon cannot start, said in one line on stderr (exit status 2) instead of a traceback."""
+
+
+def settings_from(args) -> Settings:
+    return Settings(
+        token=args.token,
+        max_body=args.max_body,
+        max_queue=args.max_queue,
+        batch_timeout_s=args.batch_timeout,
+        max_text=args.max_text,
+        max_path=args.max_path,
+        allowed_hosts=frozenset(name.lower() for name in [*args.allow_host, args.host]),
+        check_host=not args.unix_socket,  # a Unix socket is out of a web page's reach
+    )
+
+
+@contextlib.contextmanager
+def display_of(args):
+    """The display to drive: the one given, or a private Xvfb stopped on exit."""
+    if args.display:
+        yield args.display
+        return
+    xvfb = Xvfb(args.screen)
+    display = xvfb.start()
+    log.info("started a private Xvfb on %s (%s)", display, args.screen)
+    try:
+        yield display
+    finally:
+        xvfb.stop()
 
 
 async def listen(site: web.BaseSite, flags: str) -> None:
@@ -90,84 +125,80 @@ async def listen(site: web.BaseSite, flags: str) -> None:
         raise StartupError(f"cannot listen on {site.name}: {reason} (change {flags})") from None
 
 
-async def serve(args, inherited=()) -> None:
-    memory.tune()
-    xvfb = None
-    display = args.display
-    if not display:
-        xvfb = Xvfb(args.screen)
-        display = xvfb.start()
-        log.info("started a private Xvfb on %s (%s)", display, args.screen)
-    desktop = Desktop(display, clipboard_timeout_s=args.clipboard_timeout)
-    app = create_app(
-        desktop,
-        Settings(
-            token=args.token,
-            max_body=args.max_body,
-            max_queue=args.max_queue,
-            batch_timeout_s=args.batch_timeout,
-            max_text=args.max_text,
-            max_path=args.max_path,
-            allowed_hosts=frozenset(name.lower() for name in [*args.allow_host, args.host]),
-            check_host=not args.unix_socket,  # a Unix socket is out of a web page's reach
-        ),
-    )
-    # Requests get 1 s to answer after SIGTERM: the running action is aborted, not awaited.
+@contextlib.asynccontextmanager
+async def api_listener(app: web.Application, args, inherited):
+    """Serve the API where the service manager says (socket activation), on a Unix socket, or on host:port;
+    yields where. Requests get 1 s to answer after SIGTERM: the running action is aborted, not awaited."""
     runner = AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-    metrics_runner = None
+    await runner.setup()
     try:
-        await runner.setup()
-        if inherited:  # socket activation: listen where the service manager says, not on our own
+        if inherited:
             for sock in inherited:
                 await web.SockSite(runner, sock).start()  # bound already: nothing here can be in use
+            yield ", ".join(systemd.describe(sock) for sock in inherited)
         elif args.unix_socket:
             await listen(web.UnixSite(runner, args.unix_socket), "--unix-socket")
+            os.chmod(args.unix_socket, 0o600)
+            yield args.unix_socket
         else:
             await listen(web.TCPSite(runner, args.host, args.port), "--port or --host")
-        if args.unix_socket and not inherited:
-            os.chmod(args.unix_socket, 0o600)
-        where = ", ".join(systemd.describe(s) for s in inherited) or args.unix_socket or f"http://{args.host}:{args.port}"
-        if args.metrics_port is not None:
-            metrics_runner = AppRunner(create_metrics_app(app), access_log=None, handle_signals=False)
-            await metrics_runner.setup()
-            await listen(web.TCPSite(metrics_runner, args.metrics_host, args.metrics_port), "--metrics-port or --metrics-host")
-            log.info("metrics and health without a token on http://%s:%s", args.metrics_host, args.metrics_port)
+            yield f"http://{args.host}:{args.port}"
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def metrics_listener(app: web.Application, host: str, port: int):
+    """/metrics and /health without a token, beside the API."""
+    runner = AppRunner(create_metrics_app(app), access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        await listen(web.TCPSite(runner, host, port), "--metrics-port or --metrics-host")
+        log.info("metrics and health without a token on http://%s:%s", host, port)
+        yield
+    finally:
+        await runner.cleanup()
+
+
+async def until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve(args, inherited=()) -> None:
+    memory.tune()
+    async with contextlib.AsyncExitStack() as running:  # undone in reverse: metrics, the API, then the Xvfb
+        display = running.enter_context(display_of(args))
+        app = create_app(Desktop(display, clipboard_timeout_s=args.clipboard_timeout), settings_from(args))
+        where = await running.enter_async_context(api_listener(app, args, inherited))
+        if args.metrics_port is not None:  # closed first: its handlers use the display the API's cleanup closes
+            await running.enter_async_context(metrics_listener(app, args.metrics_host, args.metrics_port))
         log.info("xhands listening on %s, display %s", where, display)
         systemd.notify(f"READY=1\nSTATUS=listening on {where}, display {display}")
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await until_signalled()
         log.info("shutting down")
         systemd.notify("STOPPING=1")
-    finally:
-        if metrics_runner:  # first: its handlers use the display that the API's cleanup closes
-            await metrics_runner.cleanup()
-        await runner.cleanup()
-        if xvfb:
-            xvfb.stop()
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(getattr(args, "log_level", "warning"), getattr(args, "log_format", "text"))
-    if args.command == "serve":
-        try:
-            inherited = systemd.listen_fds()
-        except systemd.ActivationError as exc:
-            log.error("%s", exc)
-            return 2
-        exposed = [systemd.describe(s) for s in inherited if s.family != socket.AF_UNIX and not is_loopback(s.getsockname()[0])]
-        if not inherited and not args.unix_socket and not is_loopback(args.host):
-            exposed.append(args.host)
-        if exposed and not args.token:
-            log.error("refusing to listen on %s without a token (--token or XHANDS_TOKEN)", ", ".join(exposed))
-            return 2
-        try:
-            asyncio.run(serve(args, inherited))
-        except (StartupError, XvfbError) as exc:
-            log.error("%s", exc)
-            return 2
-        return 0
-    return args.run(args)
+    logs.setup(getattr(args, "log_level", "warning"), getattr(args, "log_format", "text"))
+    if args.command != "serve":
+        return args.run(args)
+    try:
+        inherited = systemd.listen_fds()
+    except systemd.ActivationError as exc:
+        log.error("%s", exc)
+        return 2
+    if exposed := exposed_without_token(args, inherited):
+        log.error("refusing to listen on %s without a token (--token or XHANDS_TOKEN)", ", ".join(exposed))
+        return 2
+    try:
+        asyncio.run(serve(args, inherited))
+    except (StartupError, XvfbError) as exc:
+        log.error("%s", exc)
+        return 2
+    return 0
