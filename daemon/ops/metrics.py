@@ -9,20 +9,11 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("xhands_requests", "HTTP requests by route and status", ["route", "status"], registry=REGISTRY)
-LATENCY = Histogram(
-    "xhands_request_seconds",
-    "HTTP request latency by route",
-    ["route"],
-    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120),
-    registry=REGISTRY,
-)
-ACTION_LATENCY = Histogram(
-    "xhands_action_seconds",
-    "Time one action took to run on the display, by action type",
-    ["type"],
-    buckets=(0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-    registry=REGISTRY,
-)
+# Seconds, from a fifth of a millisecond (a fast action) to the longest request allowed.
+BUCKETS = (0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120)
+LATENCY = Histogram("xhands_request_seconds", "HTTP request latency by route", ["route"], buckets=BUCKETS, registry=REGISTRY)
+ACTION_LATENCY = Histogram("xhands_action_seconds", "Time one action took to run on the display, by action type", ["type"],
+                           buckets=BUCKETS, registry=REGISTRY)
 ACTIONS = Counter("xhands_actions", "Actions run, by type and outcome (ok, error, cancelled)", ["type", "outcome"], registry=REGISTRY)
 QUEUE_DEPTH = Gauge("xhands_queue_depth", "Requests waiting for the worker", registry=REGISTRY)
 DISPLAY_UP = Gauge("xhands_display_up", "1 when the X display answers", registry=REGISTRY)
