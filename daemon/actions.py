@@ -218,7 +218,7 @@ async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:
         cursor = desktop.cursor.image()  # a round trip: the server has handled all our input before the grab
     else:
         cursor = None
-        desktop.sync()
+        desktop.check_errors()
     frame = desktop.grabber.grab(x, y, width, height)
     size = fit_size(width, height, p.scale_to.width, p.scale_to.height) if p.scale_to else None
     data = await asyncio.to_thread(encode_image, frame, p.format, p.quality, size, cursor, (x, y))

@@ -59,13 +59,9 @@ class Desktop:
         with self.connection.guard() as display:
             display.flush()
 
-    def sync(self) -> None:
-        """Send what is queued and wait until the server has handled it (one round trip)."""
-        with self.connection.guard() as display:
-            display.sync()
-
     def check_errors(self) -> None:
-        """Raise XRequestFailed if the X server refused anything since the last check (one round trip)."""
+        """Wait until the X server has handled everything sent (one round trip), and raise XRequestFailed
+        if it refused any of it since the last check."""
         self.connection.check_errors()
 
     def release_all(self) -> None:

@@ -84,6 +84,7 @@ class XConnection:
         self._display: xdisplay.Display | None = None
         self.on_connect = []  # callbacks(display) run after every (re)connect
         self._errors: list[str] = []  # protocol errors reported since the last check_errors()
+        self._checked_serial = -1  # python-xlib's next request serial at the last check
 
     @property
     def display(self) -> xdisplay.Display:
@@ -113,9 +114,12 @@ class XConnection:
         self._errors.append(f"{type(err).__name__} for request {err.major_opcode}.{err.minor_opcode} (value {err.resource_id})")
 
     def check_errors(self) -> None:
-        """Round trip, then raise XRequestFailed if the server refused any request since the last check."""
+        """Round trip, then raise XRequestFailed if the server refused any request since the last check.
+        Nothing sent since the last check (sleep, the clipboard, a screenshot that checked first): no round trip."""
         with self.guard() as display:
-            display.sync()
+            if display.display.request_serial != self._checked_serial:
+                display.sync()
+                self._checked_serial = display.display.request_serial
         if self._errors:
             first, self._errors[:] = self._errors[0], []
             raise XRequestFailed(f"the X server refused a request: {first}")
