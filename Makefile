@@ -10,7 +10,9 @@ serve: setup
 test: export XHANDS_EXTRA_DEBS += systemd xdotool
 # The browser suite (tests/chromium) needs a real Chromium, and fonts to render CJK and emoji.
 test: export XHANDS_OPTIONAL_DEBS ?= chromium fonts-wqy-microhei fonts-noto-color-emoji
+# Kernel's TypeScript SDK for tests/test_kernel_sdk_typescript.py, with the machine's Node.js (the test says if it is missing).
 test: setup
+	if command -v npm >/dev/null; then npm ci --prefix tests/typescript --no-audit --no-fund --loglevel=error; fi
 	.venv/bin/python -m pytest $(ARGS)
 
 # Side-by-side benchmarks (not part of `make test`): Chromium, xdotool, ffmpeg and scrot for the baselines.
