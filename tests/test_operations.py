@@ -15,7 +15,7 @@ import pytest
 from daemon.client import Action, ApiError
 from daemon.client.testing import LocalServer
 from daemon.ops.xvfb import Xvfb
-from tests.conftest import free_port
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
