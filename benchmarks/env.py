@@ -3,31 +3,22 @@ showing the page (with a DevTools port to read the textarea back), the xhands
 daemon under test, and an empty aiohttp server as the HTTP floor.
 """
 
-import asyncio
-import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
+from daemon.client.testing import LocalServer
 from daemon.ops.xvfb import Xvfb
+from tests.chromium.browser import Chromium, find_chromium
+from tests.ports import free_port
 
 from . import page
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(check, timeout: float, what: str, interval: float = 0.05):
@@ -70,87 +61,24 @@ class PageServer:
         self.server.server_close()
 
 
-class CDP:
-    """A small Chrome DevTools Protocol client (aiohttp websockets on a private event loop)."""
+class PageBrowser(Chromium):
+    """The tests' Chromium showing the benchmark page full-screen, its textarea read back over DevTools."""
 
-    def __init__(self, port: int):
-        import aiohttp
-
-        self._aiohttp = aiohttp
-        self.port = port
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        self._id = 0
-        self.ws_url = wait_until(self._page_ws_url, 30, "Chromium's DevTools page target")
-        self._run(self._connect())
-
-    def _page_ws_url(self):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list", timeout=2) as response:
-            targets = json.load(response)
-        pages = [t for t in targets if t.get("type") == "page" and t.get("url", "").startswith("http://127.0.0.1")]
-        return pages[0]["webSocketDebuggerUrl"] if pages else None
-
-    def _run(self, coro, timeout: float = 30):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    async def _connect(self):
-        self.session = self._aiohttp.ClientSession()
-        self.ws = await self.session.ws_connect(self.ws_url, max_msg_size=0)
-
-    async def _call(self, method: str, params: dict):
-        self._id += 1
-        await self.ws.send_json({"id": self._id, "method": method, "params": params})
-        while True:
-            message = await self.ws.receive_json()
-            if message.get("id") == self._id:
-                if "error" in message:
-                    raise RuntimeError(f"CDP {method}: {message['error']}")
-                return message["result"]
-
-    def evaluate(self, expression: str):
-        result = self._run(self._call("Runtime.evaluate", {"expression": expression, "returnByValue": True}))
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"page error: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def close(self):
-        async def _close():
-            await self.ws.close()
-            await self.session.close()
-
-        try:
-            self._run(_close(), timeout=5)
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-
-
-class Chromium:
-    FLAGS = [
-        "--no-sandbox", "--no-first-run", "--no-default-browser-check", "--disable-gpu", "--disable-quic",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-features=Translate,MediaRouter", "--password-store=basic", "--disable-dev-shm-usage",
-        "--window-position=0,0", "--window-size=1920,1080", "--hide-scrollbars", "--test-type",
-    ]
-
-    def __init__(self, display: str, url: str, env: dict):
-        binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-        if not binary:
+    def __init__(self, display: str, url: str):
+        executable = find_chromium()
+        if not executable:
             raise RuntimeError("Chromium is not installed (Debian package chromium)")
-        self.profile = tempfile.mkdtemp(prefix="xhands-bench-chromium-")
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [binary, *self.FLAGS, f"--user-data-dir={self.profile}", f"--remote-debugging-port={self.port}", f"--app={url}"],
-            env={**env, "DISPLAY": display},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        self.cdp = CDP(self.port)
-        wait_until(
-            lambda: self.cdp.evaluate("document.readyState === 'complete' && [...document.images].every(i => i.complete)"),
-            30, "the page to load",
-        )
-        self.version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip()
+        super().__init__(executable, url, display, 0, 0, 1920, 1080,
+                         extra_args=("--hide-scrollbars", "--disable-dev-shm-usage"))
+        try:
+            wait_until(
+                lambda: self.cdp.evaluate("document.readyState === 'complete' && [...document.images].every(i => i.complete)"),
+                30, "the page to load",
+            )
+        except BaseException:
+            self.stop()
+            raise
+        self.version = subprocess.run([executable, "--version"], capture_output=True, text=True).stdout.strip()
 
     def textarea(self) -> dict:
         return self.cdp.evaluate("({value: ta.value, lastInput: window.lastInput, events: window.inputEvents})")
@@ -158,54 +86,14 @@ class Chromium:
     def reset_textarea(self) -> None:
         self.cdp.evaluate("ta.value = ''; window.lastInput = 0; window.inputEvents = 0; ta.focus(); true")
 
-    def close(self):
-        try:
-            self.cdp.close()
-        except Exception:
-            pass
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
-                self.process.wait()
-        shutil.rmtree(self.profile, ignore_errors=True)
 
-
-class Daemon:
-    """`xhands serve` from this checkout, attached to the benchmark display."""
-
-    def __init__(self, display: str, env: dict, *args: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daemon", "serve", "--port", str(self.port), "--display", display, "--log-level", "warning", *args],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )
-        wait_until(self._healthy, 20, "the xhands daemon")
-
-    def _healthy(self):
-        if self.process.poll() is not None:
-            raise SystemExit(f"xhands exited: {self.process.stderr.read()}")
-        with urllib.request.urlopen(f"{self.url}/health", timeout=1) as response:
-            return response.status == 200
-
-    def rss_kb(self) -> int:
-        with open(f"/proc/{self.process.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        raise RuntimeError("no VmRSS")
-
-    def close(self):
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process.stderr.close()
+def rss_kb(process: subprocess.Popen) -> int:
+    """The resident memory of a running process (the daemon's), in kB."""
+    with open(f"/proc/{process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
 
 
 EMPTY_SERVER = """
@@ -243,6 +131,8 @@ class Stage:
     def __init__(self, screen: str = "1920x1080x24"):
         self._closers = []
         try:
+            self.logs = tempfile.TemporaryDirectory(prefix="xhands-bench-logs-")
+            self._closers.append(self.logs.cleanup)
             self.auth_file = tempfile.NamedTemporaryFile(prefix="xhands-bench-xauth-", delete=False)
             self.auth_file.close()
             self._closers.append(lambda: os.unlink(self.auth_file.name))
@@ -250,13 +140,16 @@ class Stage:
             self.display = self.xvfb.start()
             self._closers.append(self.xvfb.stop)
             self.env = {**os.environ, "DISPLAY": self.display, "XAUTHORITY": self.auth_file.name}
-            os.environ.update(DISPLAY=self.display, XAUTHORITY=self.auth_file.name)  # for in-process baselines
+            # In-process baselines, the browser and the daemon take them from here.
+            os.environ.update(DISPLAY=self.display, XAUTHORITY=self.auth_file.name)
             self.pages = PageServer()
             self._closers.append(self.pages.close)
-            self.chromium = Chromium(self.display, self.pages.url, self.env)
-            self._closers.append(self.chromium.close)
-            self.daemon = Daemon(self.display, self.env)
-            self._closers.append(self.daemon.close)
+            self.chromium = PageBrowser(self.display, self.pages.url)
+            self._closers.append(self.chromium.stop)
+            self.daemon = LocalServer(display=self.display, args=("--log-level", "warning"),
+                                      log_path=os.path.join(self.logs.name, "xhands.log"))
+            self.daemon.start()
+            self._closers.append(self.daemon.stop)
             self.empty = EmptyServer(self.env)
             self._closers.append(self.empty.close)
         except BaseException:

@@ -26,7 +26,7 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 from .baselines import MssPillow, PyAutoGUI, Reference, tool_available
-from .env import Stage
+from .env import Stage, rss_kb
 from .page import TEXTAREA
 from .probe import MotionProbe
 from .text import MIXED, composition
@@ -442,12 +442,12 @@ class Bench:
         return latencies, elapsed
 
     def concurrency_and_memory(self, rss_idle_kb: int):
-        rss = {"idle_at_start": rss_idle_kb, "after_all_benchmarks": self.stage.daemon.rss_kb()}
+        rss = {"idle_at_start": rss_idle_kb, "after_all_benchmarks": rss_kb(self.stage.daemon.process)}
         first, second = (2_000, 8_000) if not self.quick else (500, 1_500)
         lat1, el1 = asyncio.run(self._hammer(first, 8))
-        rss["after_+%d" % first] = self.stage.daemon.rss_kb()
+        rss["after_+%d" % first] = rss_kb(self.stage.daemon.process)
         lat2, el2 = asyncio.run(self._hammer(second, 8))
-        rss["after_+%d" % (first + second)] = self.stage.daemon.rss_kb()
+        rss["after_+%d" % (first + second)] = rss_kb(self.stage.daemon.process)
         latencies = lat1 + lat2
         throughput = len(latencies) / (el1 + el2)
 
@@ -478,7 +478,7 @@ class Bench:
             "reference": {**summary(ref_lat), "throughput_per_s": ref_throughput},
         }
         time.sleep(IDLE_TRIM_WAIT_S)
-        rss["after_%ds_idle" % IDLE_TRIM_WAIT_S] = self.stage.daemon.rss_kb()
+        rss["after_%ds_idle" % IDLE_TRIM_WAIT_S] = rss_kb(self.stage.daemon.process)
         self.raw["rss_kb"] = rss
         self.row("8 concurrent clients: throughput, latency p50 / p99 (move, click, key, position)",
                  f"{throughput:.0f} req/s, {cell(self.raw['concurrency']['xhands'])}",
@@ -631,7 +631,7 @@ def main(argv=None) -> int:
     print("bench: starting Xvfb, Chromium, xhands ...", flush=True)
     with Stage() as stage:
         time.sleep(1.0)
-        rss_idle = stage.daemon.rss_kb()
+        rss_idle = rss_kb(stage.daemon.process)
         bench = Bench(stage, args.quick)
         steps = [bench.single_actions, bench.batch, bench.typing, bench.screenshots, bench.smooth_moves]
         load = OtherLoad(stage)

@@ -1,61 +1,14 @@
 """Fixtures: a real daemon process on the pytest-xvfb display, an HTTP client, and an event recorder."""
 
 import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 
 import httpx
 import pytest
 
+from tests.daemons import start_daemon
 from tests.recorder import Recorder
 from tests.xstate import release_everything
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Daemon:
-    """`xhands serve` as a separate process, attached to the test display."""
-
-    def __init__(self, *args: str, env: dict | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "daemon", "serve", "--port", str(self.port), "--display", os.environ["DISPLAY"], *args]
-        # Logs go to a file: a pipe nobody reads would block a chatty daemon.
-        self.log_file = tempfile.NamedTemporaryFile("w+", prefix="xhands-", suffix=".log")
-        self.process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stderr=self.log_file)
-        self._wait_ready()
-
-    @property
-    def logs(self) -> str:
-        with open(self.log_file.name) as logs:
-            return logs.read()
-
-    def _wait_ready(self, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"daemon exited: {self.logs}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise RuntimeError("daemon did not become healthy")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 # Every process this session starts inherits the marker, so the orphan check counts only ours
@@ -107,7 +60,7 @@ def input_released(request):
 
 @pytest.fixture(scope="session")
 def daemon(xvfb):
-    instance = Daemon()
+    instance = start_daemon()
     yield instance
     instance.stop()
 

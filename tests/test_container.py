@@ -14,7 +14,6 @@ import shlex
 import shutil
 import secrets
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ import yaml
 from Xlib import X, display as xdisplay
 
 from daemon.client import ApiError, Client, Unreachable
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -111,12 +111,6 @@ def free_display() -> str:
         if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
             return f":{number}"
     raise RuntimeError("no free display number")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Started:

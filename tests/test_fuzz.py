@@ -3,7 +3,6 @@ no 5xx, every error in the Error shape, the daemon alive, nothing left pressed, 
 
 import json
 import os
-import random
 
 import httpx
 import pytest
@@ -12,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.core import NotSet
 
-from daemon.ops.xvfb import Xvfb
-from tests.conftest import Daemon, action
+from tests.conftest import action
+from tests.daemons import DaemonOnOwnDisplay
 from tests.xstate import keymap_rows, nothing_pressed
 
 EXAMPLES = int(os.environ.get("XHANDS_FUZZ_EXAMPLES", "250"))
@@ -24,12 +23,8 @@ CAPS = {"duration": 20, "delay": 5, "step_delay_ms": 5, "steps_per_segment": 3, 
 @pytest.fixture(scope="module")
 def fuzzed():
     """A daemon on a display of its own, so random input cannot disturb other tests."""
-    server = Xvfb("800x600x24", display=f":{random.randint(400, 900)}")
-    server.start()
-    daemon = Daemon("--display", server.display, "--max-text", "64", "--max-path", "16", "--batch-timeout", "20")
-    yield daemon, server.display
-    daemon.stop()
-    server.stop()
+    with DaemonOnOwnDisplay("800x600x24", "--max-text", "64", "--max-path", "16", "--batch-timeout", "20") as own:
+        yield own.daemon, own.display
 
 
 def tame(value, key=None):

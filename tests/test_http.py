@@ -7,14 +7,14 @@ import socket
 import httpx
 import pytest
 
-from tests.conftest import Daemon
+from tests.daemons import start_daemon
 
 TOKEN = "s3cret-token"
 
 
 @pytest.fixture(scope="module")
 def guarded(xvfb):
-    daemon = Daemon("--token", TOKEN)
+    daemon = start_daemon("--token", TOKEN)
     yield daemon
     daemon.stop()
 

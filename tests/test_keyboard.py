@@ -5,7 +5,8 @@ import os
 import pytest
 from Xlib import XK
 
-from tests.conftest import Daemon, action, batch
+from tests.conftest import action, batch
+from tests.daemons import start_daemon
 from tests.xstate import keymap_rows, nothing_pressed
 from tests.recorder import keysym_name, keysym_to_text
 
@@ -75,7 +76,7 @@ def test_duration_holds_the_key(client, recorder):
 def test_hold_keys_released_after_an_error(xvfb, recorder):
     """A request that times out while keys are held still releases them (real error path, not validation)."""
     before = keymap_rows()
-    daemon = Daemon("--batch-timeout", "0.3")
+    daemon = start_daemon("--batch-timeout", "0.3")
     try:
         import httpx
 

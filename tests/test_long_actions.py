@@ -1,13 +1,12 @@
 """Long work costs time linear in its size and never stops the daemon from answering or exiting."""
 
 import signal
-import threading
 import time
 
 import httpx
 import pytest
 
-from tests.conftest import Daemon
+from tests.daemons import post_in_background, sigterm_during, start_daemon
 from tests.xstate import keymap_rows, nothing_pressed
 
 
@@ -38,20 +37,6 @@ def test_typing_time_is_linear_in_the_text(client):
     assert long < 10
 
 
-def start(url: str, body: dict):
-    outcome = []
-
-    def send():
-        try:
-            outcome.append(httpx.post(url, json=body, timeout=60))
-        except httpx.HTTPError as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=send, daemon=True)
-    thread.start()
-    return thread, outcome
-
-
 def answer_times(url: str, seconds: float) -> list[float]:
     """Ask /health and /metrics in turn for this long; how long each answer took."""
     times = []
@@ -78,9 +63,9 @@ LONG_ACTIONS = {
 @pytest.mark.parametrize("route, body", LONG_ACTIONS.values(), ids=LONG_ACTIONS.keys())
 def test_daemon_answers_while_long_work_runs_and_sigterm_ends_it(xvfb, route, body):
     before = keymap_rows()
-    daemon = Daemon("--max-queue", "0")
+    daemon = start_daemon("--max-queue", "0")
     try:
-        thread, outcome = start(f"{daemon.url}/computer/{route}", body)
+        thread, outcome = post_in_background(f"{daemon.url}/computer/{route}", body, timeout=60)
         time.sleep(0.3)
         times = answer_times(daemon.url, 0.8)
         asked = time.monotonic()
@@ -93,13 +78,7 @@ def test_daemon_answers_while_long_work_runs_and_sigterm_ends_it(xvfb, route, bo
         late = [t for t in times if t > 0.1]
         assert len(late) <= len(times) // 10 and max(times) < 1.0, f"{len(late)} of {len(times)} answers late: {late}"
         assert refused.status_code == 429 and refused_in < 1.0, refused.text
-        signalled = time.monotonic()
-        daemon.process.send_signal(signal.SIGTERM)
-        daemon.process.wait(timeout=5)
-        assert time.monotonic() - signalled < 2.0
-        thread.join(5)
-        assert isinstance(outcome[0], httpx.Response) and outcome[0].status_code == 503, outcome
-        assert outcome[0].json()["code"] == "shutting_down"
+        sigterm_during(daemon, thread, outcome)
     finally:
         daemon.stop()
     assert nothing_pressed()
@@ -108,7 +87,7 @@ def test_daemon_answers_while_long_work_runs_and_sigterm_ends_it(xvfb, route, bo
 
 @pytest.mark.parametrize("attempt", range(5))
 def test_a_button_held_down_is_released_by_sigterm(xvfb, attempt):
-    daemon = Daemon()
+    daemon = start_daemon()
     response = httpx.post(f"{daemon.url}/computer/click_mouse", json={"x": 20, "y": 20, "click_type": "down"})
     assert response.status_code == 200
     assert not nothing_pressed()

@@ -14,7 +14,8 @@ import pytest
 
 from daemon.client import Action, ApiError
 from daemon.client.testing import LocalServer
-from tests.conftest import free_port
+from daemon.ops.xvfb import Xvfb
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -197,11 +198,11 @@ def test_check_without_a_display_checks_a_private_xvfb():
 
 
 def test_check_says_what_is_missing_in_plain_words(tmp_path):
-    display = start_xvfb_without_xtest()
+    without_xtest = Xvfb("640x480x24", args=("-extension", "XTEST"))
     try:
-        result = xhands("check", "--display", display, env={"PATH": str(tmp_path)})  # no xclip on this PATH
+        result = xhands("check", "--display", without_xtest.start(), env={"PATH": str(tmp_path)})  # no xclip on this PATH
     finally:
-        stop_xvfb(display)
+        without_xtest.stop()
     assert result.returncode == 1
     assert re.search(r"^FAIL\s+XTest\s+the X server lacks the XTEST extension", result.stdout, re.M), result.stdout
     assert re.search(r"^FAIL\s+clipboard\s+xclip is not installed", result.stdout, re.M), result.stdout
@@ -210,23 +211,3 @@ def test_check_says_what_is_missing_in_plain_words(tmp_path):
 
     result = xhands("check", "--display", ":399")
     assert result.returncode == 1 and "cannot open display :399" in result.stdout
-
-
-_xvfbs = {}
-
-
-def start_xvfb_without_xtest() -> str:
-    read_fd, write_fd = os.pipe()
-    process = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "640x480x24", "-nolisten", "tcp",
-                                "-extension", "XTEST"], pass_fds=(write_fd,), stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        display = ":" + pipe.readline().strip()
-    _xvfbs[display] = process
-    return display
-
-
-def stop_xvfb(display: str) -> None:
-    process = _xvfbs.pop(display)
-    process.terminate()
-    process.wait(5)

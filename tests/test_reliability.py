@@ -8,30 +8,15 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 
 import httpx
 import pytest
 
-from daemon.ops.xvfb import Xvfb
-from tests.conftest import Daemon, action, free_port, helper_processes
+from tests.conftest import action, helper_processes
+from tests.daemons import DaemonOnOwnDisplay, post_in_background, sigterm_during, start_daemon
+from tests.ports import free_port
 from tests.xstate import keymap_rows, nothing_pressed
-
-
-def post_in_background(url, body, timeout=10.0):
-    """Send a request from a thread; returns the thread and a list that receives the response or error."""
-    outcome = []
-
-    def send():
-        try:
-            outcome.append(httpx.post(url, json=body, timeout=timeout))
-        except httpx.HTTPError as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=send, daemon=True)
-    thread.start()
-    return thread, outcome
 
 
 @pytest.mark.parametrize(
@@ -45,16 +30,11 @@ def post_in_background(url, body, timeout=10.0):
 )
 def test_sigterm_mid_action_releases_everything_and_exits_fast(xvfb, recorder, long_action):
     before = keymap_rows()
-    daemon = Daemon()
+    daemon = start_daemon()
     thread, outcome = post_in_background(f"{daemon.url}/computer/batch", {"actions": [long_action]})
     recorder.wait_for(lambda evs: any(e.kind in ("key_press", "button_press") for e in evs))
     time.sleep(0.2)
-    started = time.monotonic()
-    daemon.process.send_signal(signal.SIGTERM)
-    daemon.process.wait(timeout=5)
-    assert time.monotonic() - started < 2.0
-    thread.join(5)
-    assert isinstance(outcome[0], httpx.Response) and outcome[0].status_code == 503, outcome
+    sigterm_during(daemon, thread, outcome)
     assert nothing_pressed()
     assert keymap_rows() == before, "spare keycodes were left bound"
 
@@ -82,18 +62,13 @@ def test_client_disconnect_stops_the_batch_after_the_current_action(daemon, reco
 
 def test_display_killed_and_restarted(tmp_path):
     """/health turns 503 and actions get display_unavailable; the daemon reconnects when the display returns."""
-    # A number of our own: a freed low number is soon taken by the next Xvfb started with -displayfd.
-    name = f":{random.randint(400, 900)}"
-    server = Xvfb("640x480x24", display=name)
-    server.start()
-    daemon = Daemon("--display", name)
-    try:
-        client = httpx.Client(base_url=daemon.url, timeout=10)
+    with DaemonOnOwnDisplay() as own:
+        client = own.client
         assert client.post("/computer/click_mouse", json={"x": 5, "y": 5}).status_code == 200
         drag = action("drag_mouse", path=[[10, 10], [600, 400]], duration_ms=3000, hold_keys=["shift"])
-        thread, outcome = post_in_background(f"{daemon.url}/computer/batch", {"actions": [drag]})
+        thread, outcome = post_in_background(f"{own.daemon.url}/computer/batch", {"actions": [drag]})
         time.sleep(0.5)
-        server.stop()  # the X server dies mid-drag, with Shift and the button down
+        own.xvfb.stop()  # the X server dies mid-drag, with Shift and the button down
         thread.join(10)
         assert outcome[0].status_code == 503, outcome[0].text
         assert outcome[0].json()["details"][0]["target"] == "actions[0]"
@@ -101,19 +76,11 @@ def test_display_killed_and_restarted(tmp_path):
         for route, body in [("click_mouse", {"x": 5, "y": 5}), ("screenshot", {}), ("type", {"text": "x"})]:
             response = client.post(f"/computer/{route}", json=body)
             assert response.status_code == 503 and response.json()["code"] == "display_unavailable", response.text
-        server = Xvfb("640x480x24", display=name)
-        server.start()
-        deadline = time.monotonic() + 5
-        while client.get("/health").status_code != 200:
-            assert time.monotonic() < deadline, "the daemon did not reconnect"
-            time.sleep(0.1)
+        own.restart_display()
         assert client.post("/computer/click_mouse", json={"x": 7, "y": 7}).status_code == 200
         assert client.post("/computer/get_mouse_position").json() == {"x": 7, "y": 7}
         assert client.post("/computer/screenshot").content.startswith(b"\x89PNG")
-        assert nothing_pressed(name)
-    finally:
-        daemon.stop()
-        server.stop()
+        assert nothing_pressed(own.display)
 
 
 def parent(pid: int) -> int:
@@ -151,7 +118,7 @@ def test_hung_clipboard_helper_times_out_and_does_not_stall(tmp_path, xvfb):
     marker = f"sleep {random.randint(50, 99)}.{random.randint(1000, 9999)}"  # unique among the machine's processes
     fake.write_text(f"#!/bin/sh\n{marker}\n")
     fake.chmod(0o755)
-    daemon = Daemon("--clipboard-timeout", "0.5", env={"PATH": f"{tmp_path}:{os.environ['PATH']}"})
+    daemon = start_daemon("--clipboard-timeout", "0.5", env={"PATH": f"{tmp_path}:{os.environ['PATH']}"})
     try:
         started = time.monotonic()
         response = httpx.post(f"{daemon.url}/computer/clipboard/write", json={"text": "x"}, timeout=10)
@@ -164,7 +131,7 @@ def test_hung_clipboard_helper_times_out_and_does_not_stall(tmp_path, xvfb):
 
 
 def test_full_queue_answers_429_with_retry_after(xvfb):
-    daemon = Daemon("--max-queue", "1")
+    daemon = start_daemon("--max-queue", "1")
     try:
         body = {"actions": [action("sleep", duration_ms=800)]}
         first, _ = post_in_background(f"{daemon.url}/computer/batch", body)
@@ -181,7 +148,7 @@ def test_full_queue_answers_429_with_retry_after(xvfb):
 
 
 def test_limits_are_configurable(xvfb):
-    daemon = Daemon("--max-text", "10", "--max-path", "3", "--max-body", "2000")
+    daemon = start_daemon("--max-text", "10", "--max-path", "3", "--max-body", "2000")
     try:
         client = httpx.Client(base_url=daemon.url, timeout=5)
         assert client.post("/computer/type", json={"text": "x" * 11}).json()["details"][0]["target"] == "text"
@@ -192,7 +159,7 @@ def test_limits_are_configurable(xvfb):
 
 
 def test_token_is_required_except_on_health(xvfb):
-    daemon = Daemon("--token", "s3cret-token")
+    daemon = start_daemon("--token", "s3cret-token")
     try:
         url = f"{daemon.url}/computer/get_mouse_position"
         assert httpx.post(url).status_code == 401
@@ -237,19 +204,19 @@ def test_unix_socket_is_private(tmp_path, xvfb):
 
 
 def test_secrets_and_typed_text_never_reach_the_logs(xvfb, recorder):
-    daemon = Daemon("--token", "tok-do-not-log", "--log-level", "debug", "--log-format", "json")
+    daemon = start_daemon("--token", "tok-do-not-log", "--log-level", "debug", "--log-format", "json")
     headers = {"Authorization": "Bearer tok-do-not-log"}
     httpx.post(f"{daemon.url}/computer/type", json={"text": "pa55word-secret"}, headers=headers, timeout=10)
     httpx.post(f"{daemon.url}/computer/clipboard/write", json={"text": "clip-secret"}, headers=headers, timeout=10)
     httpx.post(f"{daemon.url}/computer/type", json={"text": 5, "x": "pa55word-secret"}, headers=headers, timeout=10)
     daemon.stop()
-    logs = daemon.logs
+    logs = daemon.log()
     assert "listening" in logs
     assert "tok-do-not-log" not in logs and "pa55word-secret" not in logs and "clip-secret" not in logs
 
 
 def test_works_without_an_xauthority_file(tmp_path, xvfb):
-    daemon = Daemon(env={"HOME": str(tmp_path), "XAUTHORITY": str(tmp_path / "missing")})
+    daemon = start_daemon(env={"HOME": str(tmp_path), "XAUTHORITY": str(tmp_path / "missing")})
     try:
         assert httpx.get(f"{daemon.url}/health").status_code == 200
     finally:

@@ -1,13 +1,11 @@
 """The corners of the action semantics, checked against what a real X client received."""
 
-import random
 import time
 
-import httpx
 from Xlib import X, XK
 
-from daemon.ops.xvfb import Xvfb
-from tests.conftest import Daemon, action, batch
+from tests.conftest import action, batch
+from tests.daemons import DaemonOnOwnDisplay
 from tests.recorder import keysym_name
 
 
@@ -90,22 +88,9 @@ def test_down_and_up_ignore_num_clicks(client, recorder):
 
 
 def test_first_screenshot_after_the_display_came_back_succeeds(xvfb):
-    name = f":{random.randint(400, 900)}"
-    server = Xvfb("640x480x24", display=name)
-    server.start()
-    daemon = Daemon("--display", name)
-    try:
-        client = httpx.Client(base_url=daemon.url, timeout=10)
-        assert client.post("/computer/screenshot").status_code == 200  # capture has its connection
-        server.stop()
-        server = Xvfb("640x480x24", display=name)
-        server.start()
-        deadline = time.monotonic() + 5
-        while client.get("/health").status_code != 200:
-            assert time.monotonic() < deadline, "the daemon did not reconnect"
-            time.sleep(0.1)
-        response = client.post("/computer/screenshot")
+    with DaemonOnOwnDisplay() as own:
+        assert own.client.post("/computer/screenshot").status_code == 200  # capture has its connection
+        own.xvfb.stop()
+        own.restart_display()
+        response = own.client.post("/computer/screenshot")
         assert response.status_code == 200 and response.content.startswith(b"\x89PNG"), response.text
-    finally:
-        daemon.stop()
-        server.stop()

@@ -15,6 +15,7 @@ import pytest
 
 from daemon.client import Client, Unreachable
 from tests import needs
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 UNITS = sorted((ROOT / "systemd").glob("*.service")) + sorted((ROOT / "systemd").glob("*.socket"))
@@ -25,12 +26,6 @@ def unit(name: str) -> configparser.ConfigParser:
     parser.optionxform = str  # keys are case-sensitive
     parser.read(ROOT / "systemd" / name)
     return parser
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_every_unit_is_there():

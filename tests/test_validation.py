@@ -5,7 +5,8 @@ import json
 import httpx
 import pytest
 
-from tests.conftest import Daemon, action
+from tests.conftest import action
+from tests.daemons import start_daemon
 
 CLICK = action("click_mouse", x=10, y=10)
 
@@ -73,7 +74,7 @@ def test_unknown_route_and_big_body_use_the_error_shape(client):
 
 def test_runtime_failure_stops_the_batch_and_names_the_action(xvfb, recorder):
     """With no clipboard helper on PATH, write_clipboard fails at run time; later actions never run."""
-    daemon = Daemon(env={"PATH": "/nonexistent"})
+    daemon = start_daemon(env={"PATH": "/nonexistent"})
     try:
         actions = [CLICK, action("write_clipboard", text="x"), action("click_mouse", x=20, y=20)]
         response = httpx.post(f"{daemon.url}/computer/batch", json={"actions": actions}, timeout=10)
@@ -110,7 +111,7 @@ def test_a_null_body_means_no_parameters(client):
 @pytest.fixture(scope="module")
 def limited(xvfb):
     """A daemon whose configurable limits are not the defaults."""
-    daemon = Daemon("--max-text", "500", "--max-path", "7", "--max-body", "4096")
+    daemon = start_daemon("--max-text", "500", "--max-path", "7", "--max-body", "4096")
     with httpx.Client(base_url=daemon.url, timeout=10) as http:
         yield http
     daemon.stop()

@@ -7,7 +7,11 @@
 The daemon runs as its own process (`python -m daemon serve`) and gets a
 listening socket bound here, passed as systemd socket activation does, so no
 other process can take the port between choosing it and listening. Its log
-(JSON lines) goes to `server.log_path`.
+(JSON lines) goes to `server.log_path`; `server.log()` reads it.
+
+`display=":N"` attaches to a display that is already there instead; `args`
+go to `xhands serve`, `env` adds to (or overrides) its environment, and
+`server.process` is the daemon itself, to send it signals.
 """
 
 import os
@@ -29,13 +33,15 @@ class ServerError(RuntimeError):
 
 class LocalServer:
     def __init__(self, screen: str = "1280x800x24", *, token: str | None = None, args: tuple[str, ...] = (),
-                 display: str | None = None, log_path: str | None = None):
+                 display: str | None = None, log_path: str | None = None, env: dict[str, str] | None = None):
         """`display` attaches to an existing display instead of starting a private Xvfb."""
         self.screen = screen
         self.token = token
         self.args = tuple(args)
         self.display = display
-        self.url = ""  # known once started
+        self.env = dict(env or {})
+        self.port = 0  # known once started
+        self.url = ""
         self.log_path = log_path or ""
         self.xvfb: Xvfb | None = None
         self.process: subprocess.Popen | None = None
@@ -48,11 +54,13 @@ class LocalServer:
             fd, self.log_path = tempfile.mkstemp(prefix="xhands-", suffix=".log")
             os.close(fd)
         listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        self.port = listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "daemon.ops.systemd", "--fd", str(listener.fileno()), "--",
                    sys.executable, "-m", "daemon", "serve", "--display", self.display, "--log-format", "json", *self.args]
-        env = {**os.environ, "DISPLAY": self.display}
+        env = dict(os.environ)
         env.pop("XHANDS_TOKEN", None)
+        env.update(self.env, DISPLAY=self.display)
         if self.token:
             env["XHANDS_TOKEN"] = self.token
         with listener, open(self.log_path, "ab") as log:

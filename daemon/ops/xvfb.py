@@ -21,8 +21,10 @@ def screen_geometry(text: str) -> str:
 
 
 class Xvfb:
-    def __init__(self, screen: str = "1920x1080x24", display: str | None = None):
+    def __init__(self, screen: str = "1920x1080x24", display: str | None = None, args: tuple[str, ...] = ()):
+        """`args` go to Xvfb after ours, e.g. ("-extension", "XTEST") for a server without XTest."""
         self.screen = screen
+        self.args = tuple(args)
         self.process: subprocess.Popen | None = None
         self.display = display
 
@@ -34,7 +36,7 @@ class Xvfb:
         read_fd, write_fd = os.pipe()
         self.process = subprocess.Popen(
             [binary, *([self.display] if self.display else []), "-displayfd", str(write_fd),
-             "-screen", "0", self.screen, "-nolisten", "tcp", "-noreset"],
+             "-screen", "0", self.screen, "-nolisten", "tcp", "-noreset", *self.args],
             pass_fds=(write_fd,),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

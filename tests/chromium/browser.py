@@ -5,6 +5,9 @@ X display, in --app mode (no tabs, no toolbar), at a fixed place since there is
 no window manager, with a fresh profile. The remote debugging port is only used
 to *read* what the page recorded (Runtime.evaluate); every input goes through
 the daemon's XTest.
+
+The benchmarks import this module too (benchmarks/env.py), so that tests and
+benchmarks drive one browser launcher and one DevTools client.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -109,7 +113,8 @@ class Cdp:
 class Chromium:
     """One Chromium process with a fresh profile, its --app window placed at (x, y)."""
 
-    def __init__(self, executable: str, url: str, display: str, x: int, y: int, width: int, height: int):
+    def __init__(self, executable: str, url: str, display: str, x: int, y: int, width: int, height: int,
+                 extra_args: tuple[str, ...] = ()):
         self.profile = tempfile.mkdtemp(prefix="xhands-chromium-")
         args = [
             executable,
@@ -129,6 +134,7 @@ class Chromium:
             "--remote-debugging-port=0",
             f"--window-position={x},{y}",
             f"--window-size={width},{height}",
+            *extra_args,
             f"--app={url}",
         ]
         if os.geteuid() == 0:
@@ -170,11 +176,12 @@ class Chromium:
         if cdp is not None:
             cdp.close()
         if self.process.poll() is None:
-            self.process.terminate()
+            # The whole process group (its own session): no renderer or zygote outlives a browser that hangs.
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=5)
         self.log.close()
         shutil.rmtree(self.profile, ignore_errors=True)
