@@ -4,7 +4,7 @@ import pytest
 from kernel import Kernel
 
 from tests.conftest import action
-from tests.recorder import keysym_name
+from tests.keysyms import keysym_name
 
 
 AROUND_POINTER = {"x": 390, "y": 390, "width": 48, "height": 48}

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from tests import needs
-from tests.recorder import keysym_name
+from tests.keysyms import keysym_name
 
 HERE = Path(__file__).parent / "typescript"
 

@@ -8,7 +8,7 @@ from Xlib import XK
 from tests.conftest import action, batch
 from tests.daemons import start_daemon
 from tests.xstate import keymap_rows, nothing_pressed
-from tests.recorder import keysym_name, keysym_to_text
+from tests.keysyms import keysym_name, keysym_to_text
 
 TEXT = 'héllo wörld — ñ 日本語 😀 ∑ "quotes" <tags> \n tabs\t'
 

@@ -5,7 +5,8 @@ import time
 from Xlib import X, Xatom
 
 from tests.conftest import action, batch
-from tests.recorder import Recorder, format_events
+from tests.recorder import Recorder
+from tests.x_events import format_events
 
 
 class SlowReportingRecorder(Recorder):

@@ -6,7 +6,9 @@ import pytest
 from Xlib import X, XK
 
 from tests import needs
-from tests.recorder import Event, Recorder, keysym_to_text
+from tests.keysyms import keysym_to_text
+from tests.recorder import Recorder
+from tests.x_events import Event
 
 
 @pytest.fixture(autouse=True)

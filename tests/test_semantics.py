@@ -6,7 +6,7 @@ from Xlib import X, XK
 
 from tests.conftest import action, batch
 from tests.daemons import DaemonOnOwnDisplay
-from tests.recorder import keysym_name
+from tests.keysyms import keysym_name
 
 
 def key_events(recorder, count: int):
