@@ -6,7 +6,7 @@ keysym), and typing on is only safe once it has fetched the new map (or it
 reads the old one). Chromium, for one, needs 0.4-0.7 ms per key press and
 fetches the whole map once per change, so no fixed pause is safe at full speed.
 
-Timed waits assume the worst: 1 ms per press sent since the last rebind before
+Timed waits assume the worst: 2 ms per press sent since the last rebind before
 rebinding (at most TIMED_LIMIT_S), 10 ms after it. Where the X server has
 RECORD, an InputObserver (observe.py) shows when the focused application has
 really handled the presses and fetched the map; for an application that
@@ -23,10 +23,12 @@ from .observe import focused_window, user_time
 
 log = logging.getLogger(__name__)
 
-PER_PRESS_S = 0.001
+# Chromium needs 0.4-0.7 ms per press; a plain Python client on a busy 2-core machine fell behind
+# 1 ms per press once presses were sent as fast as they are now, so the guess allows 2.
+PER_PRESS_S = 0.002
 AFTER_REBIND_S = 0.010
-# The timed wait never lasts longer than this: 1 ms per press after 100k characters of plain text
-# would otherwise be a 100 s pause before the next rebind.
+# The timed wait never lasts longer than this: 2 ms per press after 100k characters of plain text
+# would otherwise be a 200 s pause before the next rebind.
 TIMED_LIMIT_S = 3.0
 # Observed waits: how often to look, and when to stop trusting an application that reports its
 # presses (it hung, or the presses went elsewhere) and fall back to the timed wait.
