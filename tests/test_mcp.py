@@ -197,13 +197,14 @@ def test_a_full_queue_is_a_tool_error_that_says_to_retry():
     small = Daemon("--max-queue", "1")
     try:
         async def crowd():
-            async with httpx.AsyncClient(base_url=small.url) as http:
-                sleep = {"actions": [action("sleep", duration_ms=800)]}
+            # The session is opened first: the daemon's first one loads the SDK, which takes a while.
+            async with httpx.AsyncClient(base_url=small.url) as http, mcp_client(small.url) as mcp:
+                sleep = {"actions": [action("sleep", duration_ms=1500)]}
                 running = asyncio.ensure_future(http.post("/computer/batch", json=sleep))
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.2)
                 queued = asyncio.ensure_future(http.post("/computer/batch", json=sleep))
-                await asyncio.sleep(0.1)
-                result = await call_async(small.url, action("sleep", duration_ms=1))
+                await asyncio.sleep(0.2)
+                result = await mcp.call_tool(TOOL, {"session_id": "s", "actions": [action("sleep", duration_ms=1)]})
                 await asyncio.gather(running, queued)
                 return result
 

@@ -38,6 +38,9 @@ def answers(url: str, token: str | None) -> bool:
 
 async def relay(url: str, token: str | None) -> None:
     """Serve MCP on stdio, passing each tool listing and call to the daemon's /mcp."""
+    this = asyncio.current_task()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # end by cancelling, so every context below closes in order
+        asyncio.get_running_loop().add_signal_handler(signum, this.cancel)
     headers = {"Authorization": f"Bearer {token}"} if token else None
     http = create_mcp_http_client(headers=headers)
     async with Client(streamable_http_client(f"{url}/mcp", http_client=http)) as daemon:
@@ -54,22 +57,18 @@ async def relay(url: str, token: str | None) -> None:
             await server.run(read, write, server.create_initialization_options())
 
 
-def stop_on_signals() -> None:
-    """SIGTERM (a desktop client closing) unwinds like Ctrl+C, so a private daemon and Xvfb are stopped."""
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-
-
 def main(url: str, token: str | None, screen: str) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="xhands mcp: %(levelname)s %(message)s")
-    stop_on_signals()
-    with ExitStack() as owned:
-        if not answers(url, token):
-            server = owned.enter_context(LocalServer(screen))
-            log.warning("nothing answers at %s: started a private daemon at %s on %s (log: %s)",
-                        url, server.url, server.display, server.log_path)
-            url, token = server.url, server.token
-        try:
+    # SIGTERM (a desktop client closing) unwinds like Ctrl+C, so that a private daemon and Xvfb are stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        with ExitStack() as owned:
+            if not answers(url, token):
+                server = owned.enter_context(LocalServer(screen))
+                log.warning("nothing answers at %s: started a private daemon at %s on %s (log: %s)",
+                            url, server.url, server.display, server.log_path)
+                url, token = server.url, server.token
             asyncio.run(relay(url, token))
-        except KeyboardInterrupt:
-            pass
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass
     return 0

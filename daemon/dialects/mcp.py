@@ -1,4 +1,4 @@
-"""Kernel's MCP tool `computer_action`, served by the daemon itself at /mcp (streamable HTTP).
+"""Kernel's MCP tool `computer_action`: its schema, its calls and its results (mcp_route.py serves it at /mcp).
 
 The official MCP SDK speaks the protocol; this module only translates. The tool's arguments are the
 batch body of the HTTP API plus a session id (accepted and ignored, like the browser id of the HTTP
@@ -9,7 +9,6 @@ ends a batch. Results and errors come back in the shapes Kernel's hosted tool us
 
 import asyncio
 import base64
-import contextlib
 import json
 import logging
 from importlib.metadata import version
@@ -26,7 +25,7 @@ from input import fit_size
 
 from .. import models as m
 from ..actions import Image
-from ..asgi import AIOHTTP_REQUEST, connection_closed, serve_asgi
+from ..asgi import AIOHTTP_REQUEST, connection_closed
 from ..errors import ApiError, from_validation
 from ..handling import validation_context
 from ..openapi import apply_limits
@@ -34,7 +33,6 @@ from ..registry import ACTIONS, BatchRequest
 
 log = logging.getLogger(__name__)
 
-PATH = "/mcp"
 TOOL = "computer_action"
 DESCRIPTION = """\
 Operate the computer's screen like a person at it: click, move the mouse, type, press keys, scroll, \
@@ -173,39 +171,8 @@ def create_server(app: web.Application) -> Server:
     return server
 
 
-def add_routes(app: web.Application) -> None:
-    """/mcp on the app, and the SDK's session manager started and stopped with it.
-
-    Add it after the worker's start and stop: at shutdown the worker aborts the running action first, so a
-    session ended by the manager's stop does not wait for it."""
+def create_manager(app: web.Application) -> StreamableHTTPSessionManager:
+    """The SDK's streamable HTTP sessions over the tool; the caller runs it (manager.run()) and routes to it."""
     # Host checks are the app's middleware's (the SDK's own would refuse the names --allow-host adds).
-    manager = StreamableHTTPSessionManager(app=create_server(app), security_settings=None,
-                                           max_request_body_size=app["settings"].max_body)
-    stop = asyncio.Event()
-    running: list[asyncio.Task] = []
-
-    async def hold_manager(started: asyncio.Event) -> None:
-        # The manager's task group must be entered and left in one task: aiohttp's start and stop hooks run in others.
-        async with manager.run():
-            started.set()
-            await stop.wait()
-
-    async def start(app: web.Application) -> None:
-        started = asyncio.Event()
-        task = asyncio.create_task(hold_manager(started), name="xhands-mcp")
-        running.append(task)
-        await asyncio.wait([task, asyncio.ensure_future(started.wait())], return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            task.result()  # it failed to start: say why
-
-    async def stop_sessions(app: web.Application) -> None:
-        stop.set()
-        with contextlib.suppress(Exception):
-            await asyncio.gather(*running)
-
-    async def handle(request: web.Request) -> web.StreamResponse:
-        return await serve_asgi(manager.handle_request, request)
-
-    app.router.add_route("*", PATH, handle)
-    app.on_startup.append(start)
-    app.on_shutdown.append(stop_sessions)
+    return StreamableHTTPSessionManager(app=create_server(app), security_settings=None,
+                                        max_request_body_size=app["settings"].max_body)

@@ -49,7 +49,8 @@ def test_search_example_types_into_the_field_and_shows_it(page, client, daemon):
 
     field = page.rect("in1")
     shown = dark_pixels(Image.open(io.BytesIO(png)), field)
-    page.js("document.getElementById('in1').value = ''; document.activeElement.blur(); true")
+    page.js("document.getElementById('in1').value = ''; document.activeElement.blur(); "
+            "new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))")  # drawn
     empty = dark_pixels(Image.open(io.BytesIO(client.post("/computer/screenshot").content)), field)
     print(f"dark pixels in the field: {shown} with the text, {empty} without")
     assert shown > empty + 100, f"the typed text is in the picture ({shown} dark pixels, {empty} without it)"
