@@ -8,17 +8,7 @@ from mcp import Client
 from PIL import Image
 
 from tests.chromium.conftest import keep_screenshot
-
-SEARCH_EXAMPLE = {  # as Kernel gives it, but for the point of the click: the page's own text field
-    "session_id": "browser_abc123",
-    "actions": [
-        {"type": "click_mouse", "click_mouse": {"x": 420, "y": 300}},
-        {"type": "type_text", "type_text": {"text": "kernel browsers"}},
-        {"type": "press_key", "press_key": {"keys": ["Return"]}},
-        {"type": "sleep", "sleep": {"duration_ms": 1000}},
-        {"type": "screenshot"},
-    ],
-}
+from tests.test_mcp import SEARCH_EXAMPLE
 
 
 def dark_pixels(image: Image.Image, box: dict) -> int:
@@ -29,7 +19,7 @@ def dark_pixels(image: Image.Image, box: dict) -> int:
 
 
 def test_search_example_types_into_the_field_and_shows_it(page, client, daemon):
-    x, y = page.at("in1")
+    x, y = page.at("in1")  # Kernel's example as given, but for the point of the click: the page's text field
     arguments = {**SEARCH_EXAMPLE, "actions": [{"type": "click_mouse", "click_mouse": {"x": x, "y": y}},
                                                *SEARCH_EXAMPLE["actions"][1:]]}
 
