@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from http.client import HTTPConnection
 from pathlib import Path
 
+from . import mcp_calls
 from .baselines import MssPillow, PyAutoGUI, Reference, tool_available
 from .env import Stage, rss_kb
 from .page import TEXTAREA
@@ -198,6 +199,16 @@ class Bench:
             self.row(f"one action over HTTP: {name}" + (f" ({KEY_COMBO})" if name == "key combo" else ""),
                      cell(result["xhands"]), cell(result["reference"]), cell(result["pyautogui"]),
                      vs=f"{r:.1f}x" if r else "", target="p50 ≤ 1.5 ms, ≥ 10x xdotool", met=met)
+
+    # -- 1b. the MCP tool over streamable HTTP ----------------------------------
+    def mcp_tool(self):
+        url = f"http://127.0.0.1:{self.stage.daemon.port}"
+        for name, actions, limit in (("a click", mcp_calls.click_at(*SPOT), 3.0),
+                                     ("ending in a 1080p PNG screenshot", mcp_calls.SCREENSHOT, 30.0)):
+            result = summary(mcp_calls.call_samples(url, actions, n=self.n(200, 40)))
+            self.raw[f"mcp_{name}"] = result
+            self.row(f"computer_action over MCP (streamable HTTP, SDK client): {name}", cell(result),
+                     target=f"p50 ≤ {limit:g} ms", met=result["p50_ms"] <= limit)
 
     # -- 2. a 100-action batch ------------------------------------------------
     def batch(self):
@@ -633,7 +644,7 @@ def main(argv=None) -> int:
         time.sleep(1.0)
         rss_idle = rss_kb(stage.daemon.process)
         bench = Bench(stage, args.quick)
-        steps = [bench.single_actions, bench.batch, bench.typing, bench.screenshots, bench.smooth_moves]
+        steps = [bench.single_actions, bench.mcp_tool, bench.batch, bench.typing, bench.screenshots, bench.smooth_moves]
         load = OtherLoad(stage)
         other_load = {}
         for step in [*steps, lambda: bench.concurrency_and_memory(rss_idle)]:

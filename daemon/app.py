@@ -12,7 +12,7 @@ from aiohttp import web
 from input import Desktop
 
 from . import models as m
-from .dialects import kernel
+from .dialects import kernel, mcp_route
 from .errors import ApiError
 from .openapi import openapi_document
 from .ops import logs, metrics
@@ -176,4 +176,5 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app.on_startup.append(start_worker)
     app.on_shutdown.append(stop_worker)
     app.on_cleanup.append(close_display)
+    mcp_route.add_routes(app)  # after the worker's hooks: see add_routes
     return app

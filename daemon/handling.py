@@ -9,9 +9,13 @@ from input import DisplayUnavailable
 from .errors import ApiError, from_validation
 
 
-def validation_context(request: web.Request) -> dict:
+def validation_context(app: web.Application) -> dict:
     """Checked against the live screen and the configured limits, so a whole batch is checked before anything runs."""
-    return {"screen": request.app["desktop"].screen_size, "limits": request.app["settings"].limits}
+    try:
+        with app["desktop"].guarded():
+            return {"screen": app["desktop"].screen_size, "limits": app["settings"].limits}
+    except DisplayUnavailable as exc:
+        raise ApiError(503, str(exc)) from None
 
 
 async def parse(request: web.Request, model: type[BaseModel]) -> BaseModel:
@@ -20,11 +24,7 @@ async def parse(request: web.Request, model: type[BaseModel]) -> BaseModel:
     # (the TypeScript SDK's captureScreenshot(id, null)): both mean no parameters.
     if body.strip() in (b"", b"null"):
         body = b"{}"
-    try:
-        with request.app["desktop"].guarded():
-            context = validation_context(request)
-    except DisplayUnavailable as exc:
-        raise ApiError(503, str(exc)) from None
+    context = validation_context(request.app)
     try:
         return model.model_validate_json(body, context=context)
     except ValidationError as exc:

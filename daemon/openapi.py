@@ -79,16 +79,16 @@ def _operation(operation_id: str, model: type, refs: dict, reply: dict, browser_
     return {"post": operation}
 
 
-def _apply_limits(node, limits: dict[str, int]) -> None:
+def apply_limits(node, limits: dict[str, int]) -> None:
     """Put the configured value where models.WithinLimit marked a limit (it wrote the default there)."""
     if isinstance(node, dict):
         if name := node.pop(m.LIMIT_MARK, None):
             node["maxLength" if "maxLength" in node else "maxItems"] = limits[name]
         for child in node.values():
-            _apply_limits(child, limits)
+            apply_limits(child, limits)
     elif isinstance(node, list):
         for child in node:
-            _apply_limits(child, limits)
+            apply_limits(child, limits)
 
 
 def _get(operation_id: str, description: str, content_type: str, schema: dict) -> dict:
@@ -110,7 +110,7 @@ def openapi_document(limits: dict[str, int]) -> dict:
     results = [(spec.result, "serialization") for spec in ACTIONS.values() if spec.result]
     refs, defs = models_json_schema(requests + results, ref_template="#/components/schemas/{model}")
     defs = defs["$defs"]
-    _apply_limits(defs, limits)
+    apply_limits(defs, limits)
     defs.update(Error=ERROR_SCHEMA, ErrorDetail=ERROR_DETAIL_SCHEMA)
     paths = {}
     for prefix in PREFIXES:

@@ -5,6 +5,7 @@ http://127.0.0.1:10001 becomes its URL), and what they say they print is what
 they print. The deployment examples are checked against the files they name.
 """
 
+import asyncio
 import json
 import os
 import re
@@ -55,7 +56,8 @@ def shell_env(server, tmp_path_factory):
 
 
 def test_every_marked_block_has_its_test():
-    assert set(blocks()) == {"docker", "systemd", "kubernetes", "log-line", "check", "python", "async", "pytest", "cli"}
+    assert set(blocks()) == {"docker", "systemd", "kubernetes", "log-line", "check", "python", "async", "pytest", "cli",
+                             "mcp-config", "mcp-url", "mcp-transcript"}
 
 
 def test_cli_example(shell_env, tmp_path):
@@ -182,3 +184,38 @@ def test_readme_names_no_file_that_is_missing():
         assert (ROOT / path).exists(), path
 
 
+
+
+async def mcp_tool_names(server_spec) -> list[str]:
+    from mcp import Client
+
+    async with Client(server_spec) as mcp:
+        return [tool.name for tool in (await mcp.list_tools()).tools]
+
+
+def test_mcp_config_starts_the_stdio_server(shell_env, tmp_path):
+    from mcp.client.stdio import StdioServerParameters
+
+    config = json.loads(block("mcp-config"))["mcpServers"]["xhands"]
+    path = shell_env["PATH"].split(":", 1)[0]  # the `xhands` shim; XHANDS_URL names the private daemon
+    command = StdioServerParameters(command=f"{path}/{config['command']}", args=config["args"], env=shell_env, cwd=tmp_path)
+    assert asyncio.run(mcp_tool_names(command)) == ["computer_action"]
+
+
+def test_mcp_url_serves_the_tool(server):
+    url = block("mcp-url")
+    assert url == f"{DEFAULT_URL}/mcp"
+    assert asyncio.run(mcp_tool_names(url.replace(DEFAULT_URL, server.url))) == ["computer_action"]
+
+
+def test_mcp_transcript_is_what_the_tool_answers(server):
+    from mcp import Client
+
+    transcript = json.loads(block("mcp-transcript"))
+
+    async def call():
+        async with Client(f"{server.url}/mcp") as mcp:
+            return await mcp.call_tool(transcript["call"]["name"], transcript["call"]["arguments"])
+
+    result = asyncio.run(call()).model_dump(mode="json", by_alias=True, exclude_none=True)
+    assert {key: result[key] for key in transcript["result"]} == transcript["result"]

@@ -4,7 +4,7 @@
     xhands screenshot out.png       xhands batch file.json     xhands position
     xhands move 10 10               xhands scroll 500 400 --dy 3
     xhands clipboard [TEXT]         xhands cursor hide|show    xhands health
-    xhands check [--display :N]
+    xhands check [--display :N]     xhands mcp (MCP on stdio)
 
 The client commands talk to a running daemon at --url (XHANDS_URL, default
 http://127.0.0.1:10001, or unix:/path) with --token (XHANDS_TOKEN). They print
@@ -122,6 +122,14 @@ def add_commands(commands) -> None:
     p.add_argument("--screenshot", metavar="FILE", help="write a screenshot result to this file instead of printing it")
 
     client_command("health", _health, "print the daemon's /health; exit 0 only when it is healthy")
+
+    p = commands.add_parser("mcp", parents=[connection], help="speak MCP on stdin/stdout: the computer_action tool",
+                            description="Serve the computer_action MCP tool on stdin/stdout for desktop agents, relayed "
+                            "to the daemon at --url; when nothing answers there, start a daemon on a private Xvfb "
+                            "and stop both on exit.")
+    p.add_argument("--screen", type=screen_geometry, metavar="WxHxD", default="1920x1080x24",
+                   help="size of the private Xvfb, when one is started (default: %(default)s)")
+    p.set_defaults(run=_mcp)
 
     p = commands.add_parser("check", help="tell whether this machine's display can be driven",
                             description="Check the display, XTest, XFixes, the clipboard tool and screen capture, "
@@ -251,6 +259,12 @@ def _health(client: Client, args):
     screen = f", screen {health.screen[0]}x{health.screen[1]}" if health.screen else ""
     print(f"{health.status}: display {health.display}{screen}")
     return 0 if health.ok else 1
+
+
+def _mcp(args) -> int:
+    from daemon.client.mcp_stdio import main  # the MCP SDK is loaded only for this command
+
+    return main(args.url, args.token, args.screen)
 
 
 def _check(args) -> int:

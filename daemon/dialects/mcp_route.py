@@ -1,0 +1,65 @@
+"""/mcp: the computer_action tool over streamable HTTP on the daemon's own listener (TCP and Unix socket),
+behind the same middlewares as every route.
+
+The MCP SDK costs about 0.7 s of start-up and 28 MiB of memory, so it is loaded by the first request to /mcp,
+not at start: a daemon nobody asks for MCP stays as small and quick to start as before.
+"""
+
+import asyncio
+import contextlib
+import importlib
+
+from aiohttp import web
+
+from ..asgi import serve_asgi
+
+PATH = "/mcp"
+
+
+class McpRoute:
+    def __init__(self, app: web.Application):
+        self.app = app
+        self.manager = None  # the SDK's session manager, once loaded
+        self._loading = asyncio.Lock()
+        self._stop = asyncio.Event()
+        self._running: asyncio.Task | None = None
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        manager = self.manager or await self._load()
+        return await serve_asgi(manager.handle_request, request)
+
+    async def _load(self):
+        async with self._loading:
+            if self.manager is None:
+                # Imported off the event loop: the running actions and other requests go on meanwhile.
+                mcp = await asyncio.to_thread(importlib.import_module, "daemon.dialects.mcp")
+                manager = mcp.create_manager(self.app)
+                started = asyncio.Event()
+                self._running = asyncio.create_task(self._hold(manager, started), name="xhands-mcp")
+                await asyncio.wait([self._running, asyncio.ensure_future(started.wait())],
+                                   return_when=asyncio.FIRST_COMPLETED)
+                if self._running.done():
+                    self._running.result()  # it failed to start: say why
+                self.manager = manager
+        return self.manager
+
+    async def _hold(self, manager, started: asyncio.Event) -> None:
+        # The manager's task group must be entered and left in one task: requests and the stop hook are others.
+        async with manager.run():
+            started.set()
+            await self._stop.wait()
+
+    async def stop(self, app: web.Application) -> None:
+        """End the sessions: their streams close, so the listener's shutdown does not wait for them."""
+        self._stop.set()
+        if self._running is not None:
+            with contextlib.suppress(Exception):
+                await self._running
+
+
+def add_routes(app: web.Application) -> None:
+    """Add it after the worker's start and stop hooks: at shutdown the worker aborts the running action first,
+    so a session ended by the manager's stop does not wait for it."""
+    route = McpRoute(app)
+    app.router.add_route("*", PATH, route.handle)
+    app.on_shutdown.append(route.stop)

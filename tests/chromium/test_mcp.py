@@ -1,0 +1,46 @@
+"""Kernel's "Search from the page" example of computer_action, sent over MCP to a real Chromium page."""
+
+import asyncio
+import base64
+import io
+
+from mcp import Client
+from PIL import Image
+
+from tests.chromium.conftest import keep_screenshot
+from tests.test_mcp import SEARCH_EXAMPLE
+
+
+def dark_pixels(image: Image.Image, box: dict) -> int:
+    """Pixels of text inside a field (its border left out)."""
+    inner = (box["left"] + 4, box["top"] + 4, box["left"] + box["width"] - 4, box["top"] + box["height"] - 4)
+    histogram = image.convert("L").crop(inner).histogram()
+    return sum(histogram[:100])
+
+
+def test_search_example_types_into_the_field_and_shows_it(page, client, daemon):
+    x, y = page.at("in1")  # Kernel's example as given, but for the point of the click: the page's text field
+    arguments = {**SEARCH_EXAMPLE, "actions": [{"type": "click_mouse", "click_mouse": {"x": x, "y": y}},
+                                               *SEARCH_EXAMPLE["actions"][1:]]}
+
+    async def call():
+        async with Client(f"{daemon.url}/mcp") as mcp:
+            return await mcp.call_tool("computer_action", arguments)
+
+    result = asyncio.run(call())
+    assert not result.is_error, result.content
+    assert [block.type for block in result.content] == ["text", "text", "image"]
+    assert result.content[0].text == "Executed 5 action(s), then captured screenshot."
+    assert result.content[1].text.startswith("Viewport: 1280x800.")
+    png = base64.b64decode(result.content[2].data)
+    keep_screenshot("mcp_search_example", png)
+    assert page.js("document.getElementById('in1').value") == "kernel browsers"
+    assert [e["key"] for e in page.events("keydown")][-1] == "Enter"
+
+    field = page.rect("in1")
+    shown = dark_pixels(Image.open(io.BytesIO(png)), field)
+    page.js("document.getElementById('in1').value = ''; document.activeElement.blur(); "
+            "new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))")  # drawn
+    empty = dark_pixels(Image.open(io.BytesIO(client.post("/computer/screenshot").content)), field)
+    print(f"dark pixels in the field: {shown} with the text, {empty} without")
+    assert shown > empty + 100, f"the typed text is in the picture ({shown} dark pixels, {empty} without it)"

@@ -1,0 +1,273 @@
+"""The MCP tool computer_action at /mcp, driven by the official MCP SDK's client over streamable HTTP
+against a real daemon on the test display; what X applications receive is checked with the recorder."""
+
+import asyncio
+import base64
+import io
+import json
+import time
+
+import httpx
+import jsonschema
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+from PIL import Image
+from Xlib import XK
+
+from daemon.registry import ACTIONS
+from tests.conftest import Daemon, action
+
+TOOL = "computer_action"
+SEARCH_EXAMPLE = {  # Kernel's "Search from the page" example, as given
+    "session_id": "browser_abc123",
+    "actions": [
+        {"type": "click_mouse", "click_mouse": {"x": 420, "y": 300}},
+        {"type": "type_text", "type_text": {"text": "kernel browsers"}},
+        {"type": "press_key", "press_key": {"keys": ["Return"]}},
+        {"type": "sleep", "sleep": {"duration_ms": 1000}},
+        {"type": "screenshot"},
+    ],
+}
+CLIPBOARD_EXAMPLE = {  # Kernel's clipboard example, as given
+    "session_id": "browser_2vDb5kRmZ4nP8xQ1cA7",
+    "actions": [
+        {"type": "write_clipboard", "write_clipboard": {"text": "https://kernel.sh/docs"}},
+        {"type": "press_key", "press_key": {"keys": ["Ctrl+l"]}},
+        {"type": "press_key", "press_key": {"keys": ["Ctrl+v"]}},
+        {"type": "press_key", "press_key": {"keys": ["Return"]}},
+        {"type": "screenshot"},
+    ],
+}
+
+
+def mcp_client(url: str, token: str | None = None) -> Client:
+    """The SDK's client on the daemon's /mcp, with a bearer token if given."""
+    if token is None:
+        return Client(f"{url}/mcp")
+    http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+    return Client(streamable_http_client(f"{url}/mcp", http_client=http))
+
+
+async def call_async(url: str, *actions: dict, token: str | None = None):
+    async with mcp_client(url, token) as mcp:
+        return await mcp.call_tool(TOOL, {"session_id": "browser_test", "actions": list(actions)})
+
+
+def call(url: str, *actions: dict, **kwargs):
+    return asyncio.run(call_async(url, *actions, **kwargs))
+
+
+def texts(result) -> list[str]:
+    return [block.text for block in result.content if block.type == "text"]
+
+
+def image_of(result) -> Image.Image:
+    [block] = [block for block in result.content if block.type == "image"]
+    return Image.open(io.BytesIO(base64.b64decode(block.data)))
+
+
+def keysym(name: str) -> int:
+    return XK.string_to_keysym(name)
+
+
+def test_the_tool_is_listed_with_a_schema_from_the_request_models(daemon):
+    async def listed():
+        async with Client(f"{daemon.url}/mcp") as mcp:
+            return (await mcp.list_tools()).tools
+
+    [tool] = asyncio.run(listed())
+    assert tool.name == TOOL
+    assert "screenshot" in tool.description and "sleep" in tool.description
+    assert tool.annotations.read_only_hint is False and tool.annotations.idempotent_hint is False
+    schema = tool.input_schema
+    assert set(schema["required"]) == {"session_id", "actions"}
+    assert schema["properties"]["actions"]["maxItems"] == 100
+    action_schema = schema["$defs"]["ComputerAction"]
+    assert action_schema["properties"]["type"]["enum"] == list(ACTIONS)
+    openapi = httpx.get(f"{daemon.url}/openapi.json").text.replace("#/components/schemas/", "#/$defs/")
+    openapi_schemas = json.loads(openapi)["components"]["schemas"]
+    for name, spec in ACTIONS.items():  # the same models as the HTTP API's
+        assert schema["$defs"][spec.params.__name__] == openapi_schemas[spec.params.__name__], name
+    for example in (SEARCH_EXAMPLE, CLIPBOARD_EXAMPLE):
+        jsonschema.validate(example, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"session_id": "s", "actions": [{"type": "jump", "jump": {}}]}, schema)
+
+
+def test_every_action_type_reaches_x_as_it_says(daemon, recorder):
+    url = daemon.url
+    result = call(url, action("click_mouse", x=100, y=120, button="right"),
+                  action("move_mouse", x=300, y=200, smooth=False),
+                  action("type_text", text="hi"),
+                  action("press_key", keys=["Return"]),
+                  action("scroll", x=400, y=300, delta_y=2),
+                  action("drag_mouse", path=[[500, 500], [520, 540]], smooth=False, steps_per_segment=2, step_delay_ms=0),
+                  action("set_cursor", hidden=False),
+                  action("sleep", duration_ms=10))
+    assert not result.is_error and texts(result) == ["Executed 8 action(s) successfully"]
+    events = recorder.wait_for(lambda evs: sum(e.kind == "button_release" for e in evs) >= 4)
+    presses = [(e.button, e.x, e.y) for e in events if e.kind == "button_press"]
+    assert presses == [(3, 100, 120), (5, 400, 300), (5, 400, 300), (1, 500, 500)]
+    assert [(e.button, e.x, e.y) for e in events if e.kind == "button_release"][-1] == (1, 520, 540)
+    assert (300, 200) in [(e.x, e.y) for e in events if e.kind == "motion"]
+    assert recorder.presses() == [keysym("h"), keysym("i"), keysym("Return")]
+
+    result = call(url, action("get_mouse_position"))
+    assert texts(result) == ["Executed 1 action(s); get_mouse_position returned:", '{"x": 520, "y": 540}']
+    assert result.structured_content == {"x": 520, "y": 540}
+
+
+def test_sleep_waits(daemon):
+    started = time.monotonic()
+    call(daemon.url, action("sleep", duration_ms=400))
+    assert time.monotonic() - started >= 0.4
+
+
+def test_screenshot_ends_with_viewport_and_image(daemon):
+    result = call(daemon.url, action("move_mouse", x=5, y=5, smooth=False), {"type": "screenshot"})
+    summary, viewport = texts(result)
+    assert summary == "Executed 2 action(s), then captured screenshot."
+    assert viewport == "Viewport: 1280x800. Use these dimensions as the coordinate space for x/y."
+    assert result.content[-1].mime_type == "image/png" and image_of(result).size == (1280, 800)
+
+    result = call(daemon.url, action("screenshot", format="jpeg", scale_to={"width": 640}))
+    assert result.content[-1].mime_type == "image/jpeg" and image_of(result).size == (640, 400)
+    assert "scaled to 640x400" in texts(result)[1] and "by 2 (x) and 2 (y)" in texts(result)[1]
+
+    result = call(daemon.url, action("screenshot", region={"x": 100, "y": 50, "width": 200, "height": 100}))
+    assert image_of(result).size == (200, 100) and "at (100, 50)" in texts(result)[1]
+
+
+def test_clipboard_example_round_trips(daemon, recorder):
+    result = asyncio.run(_call_arguments(daemon.url, CLIPBOARD_EXAMPLE))
+    assert not result.is_error and texts(result)[0] == "Executed 5 action(s), then captured screenshot."
+    recorder.wait_for(lambda evs: sum(e.kind == "key_release" for e in evs) >= 5)
+    assert recorder.presses() == [keysym(name) for name in ("Control_L", "l", "Control_L", "v", "Return")]
+    result = call(daemon.url, {"type": "read_clipboard"})
+    assert result.structured_content == {"text": "https://kernel.sh/docs"}
+    assert texts(result)[1] == '{"text": "https://kernel.sh/docs"}'
+
+
+async def _call_arguments(url: str, arguments: dict):
+    async with Client(f"{url}/mcp") as mcp:
+        return await mcp.call_tool(TOOL, arguments)
+
+
+@pytest.mark.parametrize("bad, code, target", [
+    ({"type": "jump", "jump": {}}, "bad_request", "actions[1].type"),
+    (action("press_key", keys=["NoSuchKey"]), "bad_request", "actions[1].press_key.keys[0]"),
+    (action("click_mouse", x=10, y=5000), "bad_request", "actions[1].click_mouse.y"),
+])
+def test_errors_are_tool_errors_and_nothing_runs(daemon, recorder, bad, code, target):
+    result = call(daemon.url, action("click_mouse", x=10, y=10), bad)
+    assert result.is_error
+    [said] = texts(result)
+    assert said.startswith(f"{code}: invalid request: {target}")
+    assert result.structured_content["details"][0]["target"] == target
+    time.sleep(0.2)
+    recorder.sync()
+    assert recorder.of_kind("button_press", "key_press") == []
+
+
+def test_arguments_are_checked_like_the_http_body(daemon):
+    result = asyncio.run(_call_arguments(daemon.url, {"actions": [action("sleep", duration_ms=1)]}))
+    assert result.is_error and "session_id" in texts(result)[0]
+    result = asyncio.run(_call_arguments(daemon.url, {"session_id": "s", "actions": [action("sleep", duration_ms="1")]}))
+    assert result.is_error and "actions[0].sleep.duration_ms" in texts(result)[0]
+    result = call(daemon.url, {"type": "screenshot"}, action("sleep", duration_ms=1))
+    assert result.is_error and "may only be the last action" in texts(result)[0]
+
+
+def test_token_is_required_on_mcp():
+    token_daemon = Daemon("--token", "s3cret")
+    try:
+        refused = httpx.post(f"{token_daemon.url}/mcp", json={})
+        assert refused.status_code == 401 and refused.json()["code"] == "unauthorized"
+        with pytest.raises(Exception):
+            call(token_daemon.url, action("sleep", duration_ms=1))
+        result = call(token_daemon.url, action("get_mouse_position"), token="s3cret")
+        assert not result.is_error and set(result.structured_content) == {"x", "y"}
+    finally:
+        token_daemon.stop()
+
+
+def test_a_full_queue_is_a_tool_error_that_says_to_retry():
+    small = Daemon("--max-queue", "1")
+    try:
+        async def crowd():
+            # The session is opened first: the daemon's first one loads the SDK, which takes a while.
+            async with httpx.AsyncClient(base_url=small.url) as http, mcp_client(small.url) as mcp:
+                sleep = {"actions": [action("sleep", duration_ms=1500)]}
+                running = asyncio.ensure_future(http.post("/computer/batch", json=sleep))
+                await asyncio.sleep(0.2)
+                queued = asyncio.ensure_future(http.post("/computer/batch", json=sleep))
+                await asyncio.sleep(0.2)
+                result = await mcp.call_tool(TOOL, {"session_id": "s", "actions": [action("sleep", duration_ms=1)]})
+                await asyncio.gather(running, queued)
+                return result
+
+        result = asyncio.run(crowd())
+        assert result.is_error
+        assert texts(result)[0].startswith("too_many_requests: the action queue is full") and "retry" in texts(result)[0]
+    finally:
+        small.stop()
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])  # the 2026 per-request wire, and the 2025 session wire
+def test_a_client_leaving_stops_the_batch_after_the_current_action(daemon, recorder, mode):
+    call(daemon.url, action("move_mouse", x=100, y=100, smooth=False))
+    recorder.wait_for(lambda evs: (100, 100) in [(e.x, e.y) for e in evs if e.kind == "motion"])
+
+    async def leave_mid_batch():
+        async with Client(f"{daemon.url}/mcp", mode=mode) as mcp:
+            running = asyncio.ensure_future(mcp.call_tool(TOOL, {"session_id": "s", "actions": [
+                action("move_mouse", x=700, y=500, duration_ms=800), action("click_mouse", x=50, y=50)]}))
+            await asyncio.sleep(0.3)
+            running.cancel()
+
+    asyncio.run(leave_mid_batch())
+    time.sleep(1.2)
+    motions = [(e.x, e.y) for e in recorder.of_kind("motion")]
+    assert motions[-1] == (700, 500), "the move in progress was finished"
+    assert recorder.of_kind("button_press") == [], "the next action was not run"
+    assert not call(daemon.url, action("sleep", duration_ms=1)).is_error  # the worker is free again
+
+
+def test_mcp_sessions_and_http_clients_interleave_batch_by_batch_in_each_clients_order(daemon, recorder):
+    """8 MCP sessions and 8 HTTP clients at once, 3 batches of 3 clicks each: every batch runs whole, and
+    each client's batches run in the order it sent them."""
+    clients, batches, clicks = 16, 3, 3
+
+    def batch_of(client: int, number: int) -> list[dict]:
+        return [action("click_mouse", x=20 + client * 70, y=20 + (number * clicks + i) * 40) for i in range(clicks)]
+
+    async def over_mcp(client: int):
+        async with Client(f"{daemon.url}/mcp") as mcp:
+            for number in range(batches):
+                result = await mcp.call_tool(TOOL, {"session_id": "s", "actions": batch_of(client, number)})
+                assert not result.is_error, texts(result)
+
+    async def over_http(client: int, http: httpx.AsyncClient):
+        for number in range(batches):
+            response = await http.post("/computer/batch", json={"actions": batch_of(client, number)})
+            assert response.status_code == 200, response.text
+
+    async def everyone():
+        async with httpx.AsyncClient(base_url=daemon.url, timeout=30) as http:
+            await asyncio.gather(*(over_mcp(c) if c % 2 else over_http(c, http) for c in range(clients)))
+
+    asyncio.run(everyone())
+    total = clients * batches * clicks
+    events = recorder.wait_for(lambda evs: sum(e.kind == "button_release" for e in evs) >= total, timeout=20)
+    points = [(e.x, e.y) for e in events if e.kind == "button_press"]
+    assert len(points) == total
+    seen_batches: dict[int, list[int]] = {}
+    for start in range(0, total, clicks):
+        run = points[start:start + clicks]
+        client = (run[0][0] - 20) // 70
+        number = (run[0][1] - 20) // 40 // clicks
+        assert run == [(x, y) for x, y in ((a["click_mouse"]["x"], a["click_mouse"]["y"]) for a in batch_of(client, number))]
+        seen_batches.setdefault(client, []).append(number)
+    assert seen_batches == {client: list(range(batches)) for client in range(clients)}
