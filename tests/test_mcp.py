@@ -17,7 +17,8 @@ from PIL import Image
 from Xlib import XK
 
 from daemon.registry import ACTIONS
-from tests.conftest import Daemon, action
+from tests.conftest import action
+from tests.daemons import start_daemon
 
 TOOL = "computer_action"
 SEARCH_EXAMPLE = {  # Kernel's "Search from the page" example, as given
@@ -181,7 +182,7 @@ def test_arguments_are_checked_like_the_http_body(daemon):
 
 
 def test_token_is_required_on_mcp():
-    token_daemon = Daemon("--token", "s3cret")
+    token_daemon = start_daemon("--token", "s3cret")
     try:
         refused = httpx.post(f"{token_daemon.url}/mcp", json={})
         assert refused.status_code == 401 and refused.json()["code"] == "unauthorized"
@@ -194,7 +195,7 @@ def test_token_is_required_on_mcp():
 
 
 def test_a_full_queue_is_a_tool_error_that_says_to_retry():
-    small = Daemon("--max-queue", "1")
+    small = start_daemon("--max-queue", "1")
     try:
         async def crowd():
             # The session is opened first: the daemon's first one loads the SDK, which takes a while.
