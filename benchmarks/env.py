@@ -20,7 +20,6 @@ from tests.ports import free_port
 from . import page
 
 
-
 def wait_until(check, timeout: float, what: str, interval: float = 0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

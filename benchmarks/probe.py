@@ -8,7 +8,8 @@ are counted at the server rather than inferred from what a client asked for.
 import threading
 import time
 
-from Xlib import X, display as xdisplay
+from Xlib import X
+from Xlib import display as xdisplay
 from Xlib.ext import record
 from Xlib.protocol import rq
 
