@@ -41,6 +41,13 @@ def failure(index: int | None, exc: BaseException) -> ApiError:
     return ApiError(status, where + message, [detail], inner=detail)
 
 
+def action_of(serial: int, first_serials: list[int]) -> int:
+    """The index of the action that sent request `serial` (16-bit sequence numbers, counted from the first)."""
+    start = first_serials[0]
+    offset = (serial - start) % 65536
+    return max(index for index, first in enumerate(first_serials) if (first - start) % 65536 <= offset)
+
+
 def shutting_down() -> ApiError:
     return ApiError(503, "the daemon is shutting down; the action was aborted and everything released", code="shutting_down")
 
@@ -169,8 +176,12 @@ class Worker:
         return await self.submit(lambda: self._perform_all(actions, client_gone))
 
     async def _perform_all(self, actions: list[ComputerAction], client_gone) -> list:
+        """A refusal the X server has reported stops the batch after the action that caused it; one round trip
+        at the end makes sure it has reported on everything (one per request, not per action: XTest requests
+        have no reply, and a round trip after each of a batch's actions tripled its time)."""
         results = []
         index = None
+        first_serials = []  # each action's first request, to tell which action a refused request belonged to
         try:
             async with asyncio.timeout(self.batch_timeout_s):
                 for index, action in enumerate(actions):
@@ -178,12 +189,18 @@ class Worker:
                         log.info("client disconnected; batch stopped before action %d", index)
                         break
                     with self.desktop.guarded():
+                        first_serials.append(self.desktop.connection.next_serial)
                         results.append(await ACTIONS[action.type].run(self.desktop, action.params))
                         self.desktop.keyboard.release_all()  # no key outlives its action
-                        self.desktop.check_errors()  # an action the X server refused part of has failed
+                        self.desktop.raise_errors()
+                with self.desktop.guarded():
+                    self.desktop.check_errors()
         except asyncio.CancelledError:
             self.desktop.release_all()
             raise
+        except XRequestFailed as exc:
+            self.desktop.release_all()
+            raise failure(action_of(exc.serial, first_serials), exc) from None
         except Exception as exc:
             self.desktop.release_all()
             raise failure(index, exc) from None

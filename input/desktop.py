@@ -64,6 +64,10 @@ class Desktop:
         if it refused any of it since the last check."""
         self.connection.check_errors()
 
+    def raise_errors(self) -> None:
+        """Raise XRequestFailed if the X server has already reported refusing a request (no round trip)."""
+        self.connection.raise_errors()
+
     def release_all(self) -> None:
         """Release every key and button this daemon pressed and give back lent keycodes."""
         try:

@@ -73,7 +73,12 @@ class DisplayUnavailable(RuntimeError):
 
 
 class XRequestFailed(RuntimeError):
-    """The X server refused a request of ours (a protocol error, such as BadValue for a fake key event)."""
+    """The X server refused a request of ours (a protocol error, such as BadValue for a fake key event).
+    `serial` is the refused request's sequence number (16 bits, as the protocol has it)."""
+
+    def __init__(self, message: str, serial: int):
+        super().__init__(message)
+        self.serial = serial
 
 
 class XConnection:
@@ -83,7 +88,7 @@ class XConnection:
         self.name = name
         self._display: xdisplay.Display | None = None
         self.on_connect = []  # callbacks(display) run after every (re)connect
-        self._errors: list[str] = []  # protocol errors reported since the last check_errors()
+        self._errors: list[tuple[int, str]] = []  # (serial, what) of protocol errors reported since the last check
         self._checked_serial = -1  # python-xlib's next request serial at the last check
 
     @property
@@ -109,20 +114,30 @@ class XConnection:
 
     def _note_error(self, err, request) -> None:
         # Requests without a reply (all of XTest's) fail asynchronously: the error is read with some
-        # later reply, so it is kept until check_errors() asks after a round trip.
+        # later reply, so it is kept until raise_errors() or check_errors() asks.
         log.warning("X error: %s", err)
-        self._errors.append(f"{type(err).__name__} for request {err.major_opcode}.{err.minor_opcode} (value {err.resource_id})")
+        what = f"{type(err).__name__} for request {err.major_opcode}.{err.minor_opcode} (value {err.resource_id})"
+        self._errors.append((err.sequence_number, what))
+
+    @property
+    def next_serial(self) -> int:
+        """The sequence number the next request will have."""
+        return self.display.display.request_serial
+
+    def raise_errors(self) -> None:
+        """Raise XRequestFailed for the first refusal the server has reported so far (no round trip)."""
+        if self._errors:
+            (serial, what), self._errors[:] = self._errors[0], []
+            raise XRequestFailed(f"the X server refused a request: {what}", serial)
 
     def check_errors(self) -> None:
-        """Round trip, then raise XRequestFailed if the server refused any request since the last check.
-        Nothing sent since the last check (sleep, the clipboard, a screenshot that checked first): no round trip."""
+        """Round trip, so the server has reported on everything sent, then raise_errors(). Nothing sent since
+        the last check (sleep, the clipboard, a screenshot that checked first): no round trip."""
         with self.guard() as display:
             if display.display.request_serial != self._checked_serial:
                 display.sync()
                 self._checked_serial = display.display.request_serial
-        if self._errors:
-            first, self._errors[:] = self._errors[0], []
-            raise XRequestFailed(f"the X server refused a request: {first}")
+        self.raise_errors()
 
     @contextmanager
     def guard(self):

@@ -22,3 +22,13 @@ def test_a_refused_xtest_request_raises_at_the_next_check(xvfb):
             assert desktop.pointer.position() == (3, 4)
     finally:
         desktop.close()
+
+
+def test_a_refused_request_is_blamed_on_the_action_that_sent_it():
+    from daemon.worker import action_of
+
+    assert action_of(105, [100, 104, 110]) == 1
+    assert action_of(100, [100, 104, 110]) == 0
+    assert action_of(200, [100, 104, 110]) == 2
+    assert action_of(3, [65530, 65534, 2]) == 2  # sequence numbers wrap at 16 bits
+    assert action_of(65535, [65530, 65534, 2]) == 1

@@ -12,15 +12,21 @@ nothing on success unless they read something, and on failure print the
 daemon's error to stderr and exit 1.
 """
 
+from __future__ import annotations
+
 import argparse
 import base64
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from daemon.ops.xvfb import screen_geometry
 
-from . import ApiError, Client, Image, Region, Size, Unreachable
+from .api import ApiError, Image, Region, Size, Unreachable
+
+if TYPE_CHECKING:
+    from .transport import Client
 
 
 class Parser(argparse.ArgumentParser):
@@ -160,6 +166,8 @@ def _size(text: str) -> Size:
 
 def _call(args, run) -> int:
     try:
+        from .transport import Client  # httpx only for the commands that talk to a daemon, not for serve
+
         with Client(args.url, token=args.token) as client:
             return run(client, args) or 0
     except ApiError as exc:
