@@ -16,7 +16,6 @@ from input import (
     Desktop,
     char_to_keysym,
     encode_image,
-    fit_size,
     parse_combo,
     read_clipboard,
     wheel_clicks,
@@ -220,7 +219,7 @@ async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:
         cursor = None
         desktop.check_errors()
     frame = desktop.grabber.grab(x, y, width, height)
-    size = fit_size(width, height, p.scale_to.width, p.scale_to.height) if p.scale_to else None
+    size = p.scale_to.size_for(width, height) if p.scale_to else None
     data = await asyncio.to_thread(encode_image, frame, p.format, p.quality, size, cursor, (x, y))
     return Image(IMAGE_TYPES[p.format], data)
 

@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
-from input import UnknownKey, parse_combo
+from input import UnknownKey, fit_size, parse_combo
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 MAX_ACTIONS = 100
@@ -200,12 +200,23 @@ class ScaleTo(Strict):
 
     width: int | None = Field(None, ge=1, le=MAX_IMAGE_SIDE, description="Maximum width in pixels")
     height: int | None = Field(None, ge=1, le=MAX_IMAGE_SIDE, description="Maximum height in pixels")
+    keep_aspect: bool = Field(True, description=(
+        "Extension: false scales to exactly width x height (both needed, never enlarged), as the computer-use "
+        "models' fixed coordinate spaces (1366x768 for a 1920x1080 screen) want"))
 
     @model_validator(mode="after")
     def _some_size(self):
         if self.width is None and self.height is None:
             raise PydanticCustomError("no_size", "scale_to needs width, height or both")
+        if not self.keep_aspect and (self.width is None or self.height is None):
+            raise PydanticCustomError("no_exact_size", "scale_to with keep_aspect false needs both width and height")
         return self
+
+    def size_for(self, width: int, height: int) -> tuple[int, int]:
+        """The picture's size for a capture of width x height."""
+        if self.keep_aspect:
+            return fit_size(width, height, self.width, self.height)
+        return min(width, self.width), min(height, self.height)
 
 
 class ScreenshotRequest(Strict):

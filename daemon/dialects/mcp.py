@@ -21,8 +21,6 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.exceptions import MCPError
 from pydantic import Field, ValidationError
 
-from input import fit_size
-
 from .. import models as m
 from ..actions import Image
 from ..asgi import AIOHTTP_REQUEST, connection_closed
@@ -85,7 +83,7 @@ def viewport_text(screen: tuple[int, int], shot: m.ScreenshotRequest) -> str:
         x, y, part_width, part_height = shot.region.x, shot.region.y, shot.region.width, shot.region.height
         said += f" The image shows only the {part_width}x{part_height} region at ({x}, {y}): add ({x}, {y}) to a point in it."
     if shot.scale_to:
-        image_width, image_height = fit_size(part_width, part_height, shot.scale_to.width, shot.scale_to.height)
+        image_width, image_height = shot.scale_to.size_for(part_width, part_height)
         if (image_width, image_height) != (part_width, part_height):
             said += (f" The image is scaled to {image_width}x{image_height}: multiply a point in it by "
                      f"{part_width / image_width:.4g} (x) and {part_height / image_height:.4g} (y) for screen coordinates.")
