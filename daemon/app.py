@@ -12,7 +12,7 @@ from aiohttp import web
 from input import Desktop
 
 from . import models as m
-from .dialects import kernel, mcp_route
+from .dialects import anthropic, kernel, mcp_route
 from .errors import ApiError
 from .openapi import openapi_document
 from .ops import logs, metrics
@@ -160,6 +160,7 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app["worker"] = Worker(desktop, settings.max_queue, settings.batch_timeout_s)
     app["openapi"] = openapi_document(settings.limits)
     kernel.add_routes(app)
+    anthropic.add_routes(app)
     app.router.add_get("/health", health)
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/metrics", metrics_route)

@@ -1,0 +1,173 @@
+"""Anthropic's `computer` tool: POST /agents/anthropic/computer takes the `input` of the model's tool_use block
+and answers `{"content": [...], "is_error": bool}`, ready to be the tool_result; GET /agents/anthropic/tool
+gives the tool definition to send the model.
+
+Each action becomes the core's actions, run by the one worker; coordinates are in the model's space
+(agents.Scaling, `?scale=` on both routes). Actions that change the screen answer with a screenshot taken
+after it has settled. A request the model got wrong answers 200 with `is_error` and a text saying why, so
+the loop can hand it back to the model; nothing of it has run.
+"""
+
+import base64
+from typing import Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..actions import Image
+from ..errors import ApiError, from_validation
+from ..handling import validation_context
+from .agents import Scaling, core_action, pointer_position, run, scaling_for, screenshot_after
+
+TOOL_VERSIONS = ("computer_20251124", "computer_20250124", "computer_20241022")
+CLICKS = {  # action: (button, clicks)
+    "left_click": ("left", 1), "right_click": ("right", 1), "middle_click": ("middle", 1),
+    "double_click": ("left", 2), "triple_click": ("left", 3),
+}
+# Without a coordinate these act where the pointer is, as xdotool does in the reference loop.
+AT_POINTER = {*CLICKS, "left_mouse_down", "left_mouse_up", "scroll", "left_click_drag"}
+SCROLL_DIRECTIONS = {"up": (0, -1), "down": (0, 1), "left": (-1, 0), "right": (1, 0)}
+
+Coordinate = tuple[int, int]
+
+
+class ToolInput(BaseModel):
+    """The computer tool's input, of every version."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    action: Literal[
+        "screenshot", "left_click", "right_click", "middle_click", "double_click", "triple_click", "mouse_move",
+        "left_click_drag", "left_mouse_down", "left_mouse_up", "scroll", "type", "key", "hold_key", "wait",
+        "cursor_position", "zoom",
+    ]
+    coordinate: Coordinate | None = None
+    start_coordinate: Coordinate | None = None
+    text: str | None = None
+    key: str | None = None  # a click's or scroll's modifier, as some model versions name it
+    scroll_direction: Literal["up", "down", "left", "right"] | None = None
+    scroll_amount: int | None = Field(None, ge=0)
+    duration: float | None = Field(None, ge=0, le=100, allow_inf_nan=False)
+    region: tuple[int, int, int, int] | None = None
+
+
+def needs(said: ToolInput, field: str):
+    value = getattr(said, field)
+    if value is None:
+        raise ApiError(400, f"{said.action} needs `{field}`")
+    return value
+
+
+def core_actions(said: ToolInput, point: Coordinate | None, scaling: Scaling, context: dict) -> list:
+    """The core's actions for one tool input; `point` is where it acts, on the screen."""
+    modifiers = [said.text or said.key] if (said.text or said.key) else []
+    if said.action in CLICKS:
+        button, clicks = CLICKS[said.action]
+        return [core_action("click_mouse", context, x=point[0], y=point[1], button=button, num_clicks=clicks,
+                            hold_keys=modifiers)]
+    if said.action in ("left_mouse_down", "left_mouse_up"):
+        return [core_action("click_mouse", context, x=point[0], y=point[1], click_type=said.action.rpartition("_")[2])]
+    if said.action == "mouse_move":
+        return [core_action("move_mouse", context, x=point[0], y=point[1], smooth=False)]
+    if said.action == "left_click_drag":
+        start = scaling.to_screen(*said.start_coordinate, "start_coordinate") if said.start_coordinate else point
+        end = scaling.to_screen(*needs(said, "coordinate"))
+        # Straight steps a frame apart: a page sees the drag move, as a person's would.
+        return [core_action("drag_mouse", context, path=[start, end], smooth=False, steps_per_segment=10,
+                            step_delay_ms=16)]
+    if said.action == "scroll":
+        step_x, step_y = SCROLL_DIRECTIONS[needs(said, "scroll_direction")]
+        amount = needs(said, "scroll_amount")
+        return [core_action("scroll", context, x=point[0], y=point[1], delta_x=step_x * amount,
+                            delta_y=step_y * amount, hold_keys=modifiers)]
+    if said.action == "type":
+        return [core_action("type_text", context, text=needs(said, "text"))]
+    if said.action == "key":  # xdotool's `key` syntax: combos separated by spaces
+        return [core_action("press_key", context, keys=needs(said, "text").split())]
+    if said.action == "hold_key":
+        return [core_action("press_key", context, keys=[needs(said, "text")],
+                            duration=round(needs(said, "duration") * 1000))]
+    if said.action == "wait":
+        return [core_action("sleep", context, duration_ms=round(needs(said, "duration") * 1000))]
+    return []  # screenshot
+
+
+def zoom_region(said: ToolInput, scaling: Scaling) -> dict:
+    """The screen region of a zoom's [x0, y0, x1, y1] in the model's space."""
+    x0, y0, x1, y1 = needs(said, "region")
+    (left, top), (right, bottom) = scaling.to_screen(x0, y0, "region"), scaling.to_screen(x1, y1, "region")
+    if right <= left or bottom <= top:
+        raise ApiError(400, "region must be [x0, y0, x1, y1] with x0 < x1 and y0 < y1")
+    return {"x": left, "y": top, "width": right - left, "height": bottom - top}
+
+
+def image_block(image: Image) -> dict:
+    return {"type": "image",
+            "source": {"type": "base64", "media_type": image.mime_type, "data": base64.b64encode(image.data).decode()}}
+
+
+def text_block(text: str) -> dict:
+    return {"type": "text", "text": text}
+
+
+async def perform(request: web.Request, said: ToolInput, scaling: Scaling, context: dict) -> list[dict]:
+    """Run one tool input; the content of its tool_result."""
+    if said.action == "cursor_position":
+        x, y = scaling.to_model(*await pointer_position(request, context))
+        return [text_block(f"X={x},Y={y}")]
+    if said.action == "zoom":
+        [image] = await run(request, [core_action("screenshot", context, region=zoom_region(said, scaling))])
+        return [image_block(image)]
+    point = None
+    if said.coordinate is not None:
+        point = scaling.to_screen(*said.coordinate)
+    elif said.action in AT_POINTER:
+        point = await pointer_position(request, context)
+    elif said.action == "mouse_move":
+        needs(said, "coordinate")
+    results = await run(request, screenshot_after(core_actions(said, point, scaling, context), scaling, context))
+    return [image_block(results[-1])]
+
+
+def parse_input(body: bytes) -> ToolInput:
+    try:
+        return ToolInput.model_validate_json(body)
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+
+
+def error_answer(error: ApiError) -> web.Response:
+    """The model's mistakes answer 200, for the loop to hand back; the daemon's own troubles keep their status."""
+    status = 200 if error.status == 400 else error.status
+    return web.json_response({"content": [text_block(f"Error: {error.message}")], "is_error": True},
+                             status=status, headers=error.headers)
+
+
+async def computer(request: web.Request) -> web.Response:
+    try:
+        context = validation_context(request.app)
+        scaling = scaling_for(request, context["screen"], "auto")
+        content = await perform(request, parse_input(await request.read()), scaling, context)
+    except ApiError as error:
+        return error_answer(error)
+    return web.json_response({"content": content, "is_error": False})
+
+
+async def tool_definition(request: web.Request) -> web.Response:
+    """`?version=` one of TOOL_VERSIONS (the newest when not given); `?scale=` as for the actions."""
+    version = request.query.get("version", TOOL_VERSIONS[0])
+    if version not in TOOL_VERSIONS:
+        raise ApiError(400, f"version must be one of {', '.join(TOOL_VERSIONS)}, not {version!r}")
+    scaling = scaling_for(request, validation_context(request.app)["screen"], "auto")
+    tool = {"type": version, "name": "computer",
+            "display_width_px": scaling.model[0], "display_height_px": scaling.model[1]}
+    display_number = request.app["desktop"].display_name.rpartition(":")[2].partition(".")[0]
+    if display_number.isdigit():
+        tool["display_number"] = int(display_number)
+    if version == "computer_20251124":
+        tool["enable_zoom"] = True
+    return web.json_response(tool)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/agents/anthropic/computer", computer)
+    app.router.add_get("/agents/anthropic/tool", tool_definition)
