@@ -1,0 +1,181 @@
+"""OpenAI's computer-use tool: POST /agents/openai/computer takes a `computer_call` output item (its `action`,
+or its batched `actions`) and answers the `computer_call_output` item to send back, with the screenshot
+taken after the actions have settled. GET /agents/openai/tool gives the tool definition to send the model.
+
+The actions become the core's actions, all validated before any runs, and run by the one worker.
+Coordinates are the screen's unless `?scale=` gives the model a smaller space (agents.Scaling).
+Scrolls come in pixels and the wheel turns in notches: PIXELS_PER_NOTCH pixels make one notch (Chromium
+scrolls about 100 px a notch), rounded, and at least one for any movement. `wait` waits WAIT_MS.
+"""
+
+import base64
+from typing import Annotated, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import ApiError, from_validation
+from ..handling import validation_context
+from .agents import Scaling, core_action, run, scaling_for, screenshot_after
+
+PIXELS_PER_NOTCH = 100
+WAIT_MS = 1000  # the action carries no duration; OpenAI's sample loop waits a second
+BUTTONS = {"left": "left", "right": "right", "wheel": "middle", "back": "back", "forward": "forward"}
+
+
+class Action(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    keys: list[str] = []  # held during the action (keypress: the keys pressed together)
+
+
+class Click(Action):
+    type: Literal["click"]
+    button: Literal["left", "right", "wheel", "back", "forward"] = "left"
+    x: int
+    y: int
+
+
+class DoubleClick(Action):
+    type: Literal["double_click"]
+    x: int
+    y: int
+
+
+class PathPoint(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    x: int
+    y: int
+
+
+class Drag(Action):
+    type: Literal["drag"]
+    path: list[PathPoint] = Field(min_length=2)
+
+
+class Move(Action):
+    type: Literal["move"]
+    x: int
+    y: int
+
+
+class Scroll(Action):
+    type: Literal["scroll"]
+    x: int
+    y: int
+    scroll_x: int = 0
+    scroll_y: int = 0
+
+
+class Keypress(Action):
+    type: Literal["keypress"]
+
+
+class Type(Action):
+    type: Literal["type"]
+    text: str
+
+
+class Wait(Action):
+    type: Literal["wait"]
+
+
+class Screenshot(Action):
+    type: Literal["screenshot"]
+
+
+AnyAction = Annotated[Click | DoubleClick | Drag | Move | Scroll | Keypress | Type | Wait | Screenshot,
+                      Field(discriminator="type")]
+
+
+class ComputerCall(BaseModel):
+    """The model's computer_call item; its other fields (id, status, ...) are the loop's business."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+    type: Literal["computer_call"] = "computer_call"
+    call_id: str
+    action: AnyAction | None = None
+    actions: list[AnyAction] | None = None
+    pending_safety_checks: list[dict] = []
+
+
+def key_name(key: str) -> str:
+    """OpenAI's key names (CTRL, ENTER, ArrowLeft, cmd) are the core's, case aside; a lone letter is
+    the key, not the capital, and `+` is a key of its own, not a joint."""
+    if key == "+":
+        return "plus"
+    return key.lower() if len(key) == 1 else key
+
+
+def notches(pixels: int) -> int:
+    if pixels == 0:
+        return 0
+    return (1 if pixels > 0 else -1) * max(1, round(abs(pixels) / PIXELS_PER_NOTCH))
+
+
+def core_actions(action: Action, scaling: Scaling, context: dict) -> list:
+    held = [key_name(key) for key in action.keys]
+    if isinstance(action, (Click, DoubleClick)):
+        x, y = scaling.to_screen(action.x, action.y)
+        button = BUTTONS[action.button] if isinstance(action, Click) else "left"
+        return [core_action("click_mouse", context, x=x, y=y, button=button,
+                            num_clicks=2 if isinstance(action, DoubleClick) else 1, hold_keys=held)]
+    if isinstance(action, Move):
+        x, y = scaling.to_screen(action.x, action.y)
+        return [core_action("move_mouse", context, x=x, y=y, smooth=False, hold_keys=held)]
+    if isinstance(action, Drag):
+        path = [scaling.to_screen(point.x, point.y, f"path[{index}]") for index, point in enumerate(action.path)]
+        # Straight steps a frame apart: a page sees the drag move, as a person's would.
+        return [core_action("drag_mouse", context, path=path, smooth=False, steps_per_segment=10, step_delay_ms=16,
+                            hold_keys=held)]
+    if isinstance(action, Scroll):
+        x, y = scaling.to_screen(action.x, action.y)
+        return [core_action("scroll", context, x=x, y=y, delta_x=notches(action.scroll_x),
+                            delta_y=notches(action.scroll_y), hold_keys=held)]
+    if isinstance(action, Keypress):
+        if not held:
+            raise ApiError(400, "keypress needs `keys`")
+        return [core_action("press_key", context, keys=["+".join(held)])]
+    if isinstance(action, Type):
+        return [core_action("type_text", context, text=action.text)]
+    if isinstance(action, Wait):
+        return [core_action("sleep", context, duration_ms=WAIT_MS)]
+    return []  # screenshot
+
+
+def parse_call(body: bytes) -> ComputerCall:
+    try:
+        call = ComputerCall.model_validate_json(body)
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+    if (call.action is None) == (call.actions is None):
+        raise ApiError(400, "a computer_call has either `action` or `actions`")
+    return call
+
+
+async def computer(request: web.Request) -> web.Response:
+    context = validation_context(request.app)
+    scaling = scaling_for(request, context["screen"], "none")
+    call = parse_call(await request.read())
+    actions = [] if call.action is None else [call.action]
+    actions += call.actions or []
+    core = [one for action in actions for one in core_actions(action, scaling, context)]
+    results = await run(request, screenshot_after(core, scaling, context))
+    image = results[-1]
+    return web.json_response({
+        "type": "computer_call_output",
+        "call_id": call.call_id,
+        "acknowledged_safety_checks": call.pending_safety_checks,
+        "output": {"type": "computer_screenshot",
+                   "image_url": f"data:{image.mime_type};base64,{base64.b64encode(image.data).decode()}"},
+    })
+
+
+async def tool_definition(request: web.Request) -> web.Response:
+    scaling = scaling_for(request, validation_context(request.app)["screen"], "none")
+    return web.json_response({"type": "computer_use_preview", "display_width": scaling.model[0],
+                              "display_height": scaling.model[1], "environment": "linux"})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/agents/openai/computer", computer)
+    app.router.add_get("/agents/openai/tool", tool_definition)
