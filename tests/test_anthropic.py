@@ -91,6 +91,13 @@ def test_drag_goes_from_start_to_coordinate_with_the_left_button(client, recorde
     assert len([m for m in recorder.motions() if m[:2] != (500, 500)]) >= 2, "a page sees the drag move"
 
 
+def test_a_drag_without_a_start_starts_where_the_pointer_is(client, recorder):
+    computer(client, action="mouse_move", coordinate=[200, 210])
+    computer(client, action="left_click_drag", coordinate=[260, 230])  # as computer_20241022 sends it
+    assert presses_at(recorder, 1) == [(1, 200, 210)]
+    assert [(e.button, e.x, e.y) for e in recorder.of_kind("button_release")] == [(1, 260, 230)]
+
+
 def test_mouse_down_and_up_are_separate_actions(client, recorder):
     computer(client, action="left_mouse_down", coordinate=[10, 20])
     recorder.wait_for(lambda evs: any(e.kind == "button_press" for e in evs))

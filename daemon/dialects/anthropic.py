@@ -58,7 +58,7 @@ def needs(said: ToolInput, field: str):
 
 
 def core_actions(said: ToolInput, point: Coordinate | None, scaling: Scaling, context: dict) -> list:
-    """The core's actions for one tool input; `point` is where it acts, on the screen."""
+    """The core's actions for one tool input; `point` is where it acts (a drag's start), on the screen."""
     modifiers = [said.text or said.key] if (said.text or said.key) else []
     if said.action in CLICKS:
         button, clicks = CLICKS[said.action]
@@ -68,11 +68,10 @@ def core_actions(said: ToolInput, point: Coordinate | None, scaling: Scaling, co
         return [core_action("click_mouse", context, x=point[0], y=point[1], click_type=said.action.rpartition("_")[2])]
     if said.action == "mouse_move":
         return [core_action("move_mouse", context, x=point[0], y=point[1], smooth=False)]
-    if said.action == "left_click_drag":
-        start = scaling.to_screen(*said.start_coordinate, "start_coordinate") if said.start_coordinate else point
+    if said.action == "left_click_drag":  # from `point`, its start
         end = scaling.to_screen(*needs(said, "coordinate"))
         # Straight steps a frame apart: a page sees the drag move, as a person's would.
-        return [core_action("drag_mouse", context, path=[start, end], smooth=False, steps_per_segment=10,
+        return [core_action("drag_mouse", context, path=[point, end], smooth=False, steps_per_segment=10,
                             step_delay_ms=16)]
     if said.action == "scroll":
         step_x, step_y = SCROLL_DIRECTIONS[needs(said, "scroll_direction")]
@@ -117,9 +116,11 @@ async def perform(request: web.Request, said: ToolInput, scaling: Scaling, conte
     if said.action == "zoom":
         [image] = await run(request, [core_action("screenshot", context, region=zoom_region(said, scaling))])
         return [image_block(image)]
+    # Where the action acts: a drag's start (computer_20241022 drags from the pointer to `coordinate`).
+    field = "start_coordinate" if said.action == "left_click_drag" else "coordinate"
     point = None
-    if said.coordinate is not None:
-        point = scaling.to_screen(*said.coordinate)
+    if getattr(said, field) is not None:
+        point = scaling.to_screen(*getattr(said, field), field)
     elif said.action in AT_POINTER:
         point = await pointer_position(request, context)
     elif said.action == "mouse_move":
