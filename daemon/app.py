@@ -12,7 +12,7 @@ from aiohttp import web
 from input import Desktop
 
 from . import models as m
-from .dialects import anthropic, kernel, mcp_route, openai
+from .dialects import anthropic, kernel, lightcone, mcp_route, openai
 from .errors import ApiError
 from .openapi import openapi_document
 from .ops import logs, metrics
@@ -162,6 +162,7 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     kernel.add_routes(app)
     anthropic.add_routes(app)
     openai.add_routes(app)
+    lightcone.add_routes(app)
     app.router.add_get("/health", health)
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/metrics", metrics_route)

@@ -59,7 +59,7 @@ def test_a_token_that_is_not_ascii_is_refused_not_a_crash(guarded):
         ("/computer/clik_mouse", "did you mean /computer/click_mouse?"),
         ("/browsers/b1/computer/screenshots", "did you mean /browsers/b1/computer/screenshot?"),
         ("/computer/clipboard/wirte", "did you mean /computer/clipboard/write?"),
-        ("/computers/batch", "did you mean /computer/batch?"),
+        ("/compute/batch", "did you mean /computer/batch?"),  # /computers/... is Lightcone's
         ("/helth", "did you mean /health?"),
         ("/computer/zzzzzzzz", "/openapi.json lists the routes"),
     ],

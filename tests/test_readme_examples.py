@@ -57,7 +57,7 @@ def shell_env(server, tmp_path_factory):
 
 def test_every_marked_block_has_its_test():
     assert set(blocks()) == {"docker", "systemd", "kubernetes", "log-line", "check", "python", "async", "pytest", "cli",
-                             "mcp-config", "mcp-url", "mcp-transcript"}
+                             "mcp-config", "mcp-url", "mcp-transcript", "lightcone"}
 
 
 def test_cli_example(shell_env, tmp_path):
@@ -91,6 +91,12 @@ def test_python_example(server, shell_env, tmp_path):
 
 def test_async_example(server, shell_env, tmp_path):
     source = block("async")
+    assert run_python(source.replace(DEFAULT_URL, server.url), shell_env, tmp_path)
+
+
+def test_lightcone_example(server, shell_env, tmp_path):
+    source = block("lightcone")
+    assert DEFAULT_URL in source
     assert run_python(source.replace(DEFAULT_URL, server.url), shell_env, tmp_path)
 
 

@@ -1,4 +1,4 @@
-"""What the computer-use models' dialects (anthropic.py, openai.py) share: the model's coordinate space and
+"""What the dialects of agents' tools (anthropic.py, openai.py, lightcone.py) share: the model's coordinate space and
 its scaling to the screen, building the core's actions, and running them through the one worker.
 
 A model sees the screen in a coordinate space of its own (Anthropic recommends XGA-like sizes, since its
@@ -21,6 +21,8 @@ ASPECT_TOLERANCE = 0.02
 # A screen change (a page reacting to a click) takes a frame or several to be drawn: the screenshot an
 # action answers with is taken this long after it, as the reference loops do (theirs wait 2 s).
 SETTLE_MS = 300
+# Chromium scrolls about 100 px per wheel notch: the pixel deltas of OpenAI and Lightcone become notches at this rate.
+PIXELS_PER_NOTCH = 100
 
 
 class Scaling(NamedTuple):
@@ -67,6 +69,21 @@ def scaling_for(request: web.Request, screen: tuple[int, int], default: str) -> 
     if not (width.isdigit() and height.isdigit() and 0 < int(width) <= screen[0] and 0 < int(height) <= screen[1]):
         raise ApiError(400, f"scale must be auto, none or WxH no larger than the screen ({screen[0]}x{screen[1]}), not {said!r}")
     return Scaling(screen, (int(width), int(height)))
+
+
+def key_name(key: str) -> str:
+    """OpenAI's key names (CTRL, ENTER, ArrowLeft, cmd) and Lightcone's DOM ones (Control, Meta, ArrowLeft) are
+    the core's, case aside; a lone letter is the key, not the capital, and `+` is a key of its own, not a joint."""
+    if key == "+":
+        return "plus"
+    return key.lower() if len(key) == 1 else key
+
+
+def notches(pixels: float) -> int:
+    """Wheel notches for a scroll of `pixels`: rounded, and at least one for any movement."""
+    if pixels == 0:
+        return 0
+    return (1 if pixels > 0 else -1) * max(1, round(abs(pixels) / PIXELS_PER_NOTCH))
 
 
 def core_action(name: str, context: dict, **params) -> SingleAction:

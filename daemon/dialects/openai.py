@@ -4,8 +4,7 @@ taken after the actions have settled. GET /agents/openai/tool gives the tool def
 
 The actions become the core's actions, all validated before any runs, and run by the one worker.
 Coordinates are the screen's unless `?scale=` gives the model a smaller space (agents.Scaling).
-Scrolls come in pixels and the wheel turns in notches: PIXELS_PER_NOTCH pixels make one notch (Chromium
-scrolls about 100 px a notch), rounded, and at least one for any movement. `wait` waits WAIT_MS.
+Scrolls come in pixels and the wheel turns in notches (agents.notches). `wait` waits WAIT_MS.
 """
 
 import base64
@@ -16,9 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ApiError, from_validation
 from ..handling import validation_context
-from .agents import Scaling, core_action, run, scaling_for, screenshot_after
+from .agents import Scaling, core_action, key_name, notches, run, scaling_for, screenshot_after
 
-PIXELS_PER_NOTCH = 100
 WAIT_MS = 1000  # the action carries no duration; OpenAI's sample loop waits a second
 BUTTONS = {"left": "left", "right": "right", "wheel": "middle", "back": "back", "forward": "forward"}
 
@@ -96,20 +94,6 @@ class ComputerCall(BaseModel):
     action: AnyAction | None = None
     actions: list[AnyAction] | None = None
     pending_safety_checks: list[dict] = []
-
-
-def key_name(key: str) -> str:
-    """OpenAI's key names (CTRL, ENTER, ArrowLeft, cmd) are the core's, case aside; a lone letter is
-    the key, not the capital, and `+` is a key of its own, not a joint."""
-    if key == "+":
-        return "plus"
-    return key.lower() if len(key) == 1 else key
-
-
-def notches(pixels: int) -> int:
-    if pixels == 0:
-        return 0
-    return (1 if pixels > 0 else -1) * max(1, round(abs(pixels) / PIXELS_PER_NOTCH))
 
 
 def core_actions(action: Action, scaling: Scaling, context: dict) -> list:

@@ -1,0 +1,282 @@
+"""Tzafon Lightcone's computers API: code written against its SDK drives this display by changing its base URL.
+
+Each action route (POST /computers/{id}/click, ...) is `execute` of one action of the route's type; `execute`
+and `batch` take Lightcone's ComputerAction objects. Each action becomes one of the core's actions, all
+validated before any runs, and the one worker runs them; the answer is Lightcone's ActionResult, errors too.
+There is one computer, this display: `{id}` is accepted and ignored, and POST /computers answers it.
+
+Lightcone's numbers are floats: coordinates are rounded to the nearest pixel. Key names are the core's, case
+aside, which include the DOM's (Control, Enter, ArrowLeft, Meta). Scroll deltas are pixels, turned into wheel
+notches at agents.PIXELS_PER_NOTCH (at least one for any movement). A screenshot answers a data URL when
+asked for base64, else a URL on this daemon that serves the image from a bounded store (image_store.py).
+
+Not yet: a key held by key_down outlives no action (each action releases the keys it pressed), so key_down
+taps its key and key_up only checks the name; a mouse button does stay down from mouse_down to mouse_up.
+Browser actions (navigation, HTML, tabs, shell) and display resizing answer an error saying so.
+"""
+
+import base64
+import struct
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..actions import Image
+from ..errors import ApiError, from_validation
+from ..handling import validation_context
+from .agents import core_action, key_name, notches, run
+from .image_store import ImageStore
+from .kernel import SingleAction
+
+COMPUTER_ID = "local"
+SCREENSHOTS = "/computers/{id}/screenshots/{name}"
+NOT_A_BROWSER = "xhands drives the display, not a browser tab"
+BROWSER_ONLY = {
+    "go_to_url", "navigate", "get_html_content", "html", "debug", "change_proxy", "exec",
+    "list_tabs", "new_tab", "switch_tab", "close_tab",
+}
+NOT_YET = {"set_viewport": "resizing the display is not supported yet"}
+# The SDK's routes by the action type they run.
+ACTION_ROUTES = {
+    "click": "click", "double-click": "double_click", "right-click": "right_click", "drag": "drag",
+    "hotkey": "keypress", "key-down": "key_down", "key-up": "key_up", "mouse-down": "mouse_down",
+    "mouse-up": "mouse_up", "scroll": "scroll", "type": "type", "screenshot": "screenshot", "viewport": "set_viewport",
+}
+BROWSER_ROUTES = ("navigate", "html", "debug", "change-proxy", "exec", "exec/sync", "tabs", "tabs/{tab_id}",
+                  "tabs/{tab_id}/switch")
+# Drags move in straight steps a frame apart, so a page sees the drag move, as a person's would.
+DRAG_STEPS = {"smooth": False, "steps_per_segment": 10, "step_delay_ms": 16}
+
+Number = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class Action(BaseModel):
+    """Lightcone's ComputerAction: one flat object for every type; fields of other types (tab_id, settle_ms,
+    include_context, ...) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    type: str
+    request_id: str | None = None
+    x: Number | None = None
+    y: Number | None = None
+    x1: Number | None = None
+    y1: Number | None = None
+    x2: Number | None = None
+    y2: Number | None = None
+    dx: Number | None = None
+    dy: Number | None = None
+    scroll_x: Number | None = None  # OpenAI's names for dx/dy, used when those are absent
+    scroll_y: Number | None = None
+    button: str | None = None
+    key: str | None = None
+    keys: list[str] | None = None
+    text: str | None = None
+    ms: int | None = None
+    base64: bool = False
+
+    def needs(self, *names: str) -> list:
+        missing = [name for name in names if getattr(self, name) is None]
+        if missing:
+            raise ApiError(400, f"{self.type} needs {' and '.join(missing)}")
+        return [getattr(self, name) for name in names]
+
+    def point(self, x: str = "x", y: str = "y") -> tuple[int, int]:
+        return tuple(round(value) for value in self.needs(x, y))
+
+
+def core(action: Action, context: dict) -> SingleAction:
+    """The core's action that does what `action` asks."""
+    kind = action.type
+    if kind in BROWSER_ONLY:
+        raise ApiError(501, f"{kind} is not available: {NOT_A_BROWSER}")
+    if kind in NOT_YET:
+        raise ApiError(501, f"{kind}: {NOT_YET[kind]}")
+    if kind in ("click", "double_click", "right_click"):
+        x, y = action.point()
+        button = "right" if kind == "right_click" else (action.button or "left")
+        return core_action("click_mouse", context, x=x, y=y, button=button, num_clicks=2 if kind == "double_click" else 1)
+    if kind in ("mouse_down", "mouse_up"):
+        x, y = action.point()
+        return core_action("click_mouse", context, x=x, y=y, button=action.button or "left", click_type=kind[6:])
+    if kind == "move":
+        x, y = action.point()
+        return core_action("move_mouse", context, x=x, y=y, smooth=False)
+    if kind == "drag":
+        return core_action("drag_mouse", context, path=[action.point("x1", "y1"), action.point("x2", "y2")], **DRAG_STEPS)
+    if kind in ("keypress", "hotkey"):
+        [keys] = action.needs("keys")
+        if not keys:
+            raise ApiError(400, f"{kind} needs at least one key")
+        return core_action("press_key", context, keys=["+".join(key_name(key) for key in keys)])
+    if kind in ("key_down", "key_up"):
+        [key] = action.needs("key")
+        tap = core_action("press_key", context, keys=[key_name(key)])  # validates the name either way
+        return tap if kind == "key_down" else core_action("sleep", context, duration_ms=0)
+    if kind == "scroll":
+        dx = action.dx if action.dx is not None else action.scroll_x or 0
+        dy = action.dy if action.dy is not None else action.scroll_y or 0
+        x, y = round(action.x or 0), round(action.y or 0)
+        return core_action("scroll", context, x=x, y=y, delta_x=notches(dx), delta_y=notches(dy))
+    if kind == "type":
+        [text] = action.needs("text")
+        return core_action("type_text", context, text=text)
+    if kind == "wait":
+        [ms] = action.needs("ms")
+        return core_action("sleep", context, duration_ms=ms)
+    if kind == "screenshot":
+        return core_action("screenshot", context)
+    raise ApiError(400, f"unknown action type {kind!r}")
+
+
+def action_result(request: web.Request, action: Action, result) -> dict:
+    """Lightcone's ActionResult of one action that succeeded."""
+    if isinstance(result, Image):
+        result = screenshot_result(request, result, action.base64)
+    return envelope(action.request_id, "success", result=result)
+
+
+def envelope(request_id: str | None, status: str, result: dict | None = None, error: str | None = None) -> dict:
+    return {"status": status, "request_id": request_id or uuid.uuid4().hex,
+            "timestamp": rfc3339_now(), "result": result or {},
+            "error_message": error}
+
+
+def screenshot_result(request: web.Request, image: Image, as_data: bool) -> dict:
+    # The PNG's IHDR holds its size at bytes 16..24: no decoding needed.
+    width, height = struct.unpack(">II", image.data[16:24])
+    if as_data:
+        url = f"data:{image.mime_type};base64,{base64.b64encode(image.data).decode()}"
+    else:
+        name = request.app["lightcone_images"].add(image)
+        url = str(request.url.with_path(SCREENSHOTS.format(id=request.match_info.get("id", COMPUTER_ID), name=name))
+                  .with_query(None))
+    return {"screenshot_url": url, "width": width, "height": height}
+
+
+def rfc3339_now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_action(data) -> Action:
+    try:
+        return Action.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+
+
+async def json_body(request: web.Request) -> dict:
+    body = await request.read()
+    try:
+        data = await request.json() if body.strip() else {}
+    except ValueError:
+        raise ApiError(400, "the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return data
+
+
+def answers_action_result(handler):
+    """Errors as ActionResults too (status "error", the message in error_message), with their HTTP status."""
+
+    async def handle(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except ApiError as error:
+            return web.json_response(envelope(None, "error", error=error.message), status=error.status)
+
+    return handle
+
+
+async def run_one(request: web.Request, action: Action) -> web.Response:
+    [result] = await run(request, [core(action, validation_context(request.app))])
+    return web.json_response(action_result(request, action, result))
+
+
+def action_route(action_type: str):
+    async def handle(request: web.Request) -> web.Response:
+        return await run_one(request, parse_action({**await json_body(request), "type": action_type}))
+
+    return handle
+
+
+async def execute(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    if not isinstance(body.get("action"), dict):
+        raise ApiError(400, "execute needs `action`, one ComputerAction object")
+    return await run_one(request, parse_action(body["action"]))
+
+
+async def batch(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    if not isinstance(body.get("actions"), list) or not body["actions"]:
+        raise ApiError(400, "batch needs `actions`, a list of ComputerAction objects")
+    actions = [parse_action(one) for one in body["actions"]]
+    context = validation_context(request.app)
+    results = await run(request, [core(action, context) for action in actions])
+    return web.json_response({**envelope(None, "success"),
+                              "results": [action_result(request, *pair) for pair in zip(actions, results)]})
+
+
+async def browser_only(request: web.Request) -> web.Response:
+    raise ApiError(501, f"{request.path} is not available: {NOT_A_BROWSER}")
+
+
+async def served_screenshot(request: web.Request) -> web.Response:
+    image = request.app["lightcone_images"].get(request.match_info["name"])
+    if image is None:
+        raise ApiError(404, "no such screenshot: only the newest ones are kept")
+    return web.Response(body=image.data, content_type=image.mime_type)
+
+
+def computer(request: web.Request) -> dict:
+    """The one computer: this display, running as long as the daemon does, never idle-killed."""
+    return {"id": COMPUTER_ID, "kind": "desktop", "status": "running", "created_at": request.app["lightcone_since"],
+            "auto_kill": False, "idle_timeout_enabled": False,
+            "endpoints": {"api": str(request.url.with_path(f"/computers/{COMPUTER_ID}").with_query(None))}}
+
+
+async def create_computer(request: web.Request) -> web.Response:
+    return web.json_response(computer(request))  # whatever was asked (kind, display): there is one display
+
+
+async def list_computers(request: web.Request) -> web.Response:
+    return web.json_response([computer(request)])
+
+
+async def get_computer(request: web.Request) -> web.Response:
+    return web.json_response(computer(request))
+
+
+async def keepalive(request: web.Request) -> web.Response:
+    return web.json_response({"id": COMPUTER_ID, "status": "running"})
+
+
+async def terminate(request: web.Request) -> web.Response:
+    """Releases every key and button held down, through the queue so no running action is cut; the display stays."""
+
+    async def release():
+        request.app["desktop"].release_all()
+
+    await request.app["worker"].submit(release)
+    return web.json_response(envelope(None, "success"))
+
+
+def add_routes(app: web.Application) -> None:
+    app["lightcone_images"] = ImageStore()
+    app["lightcone_since"] = rfc3339_now()
+    app.router.add_post("/computers", answers_action_result(create_computer))
+    app.router.add_get("/computers", list_computers)
+    app.router.add_get("/computers/{id}", get_computer)
+    app.router.add_get("/computers/{id}/status", get_computer)
+    app.router.add_post("/computers/{id}/keepalive", keepalive)
+    app.router.add_delete("/computers/{id}", answers_action_result(terminate))
+    app.router.add_get(SCREENSHOTS, served_screenshot)
+    app.router.add_post("/computers/{id}/execute", answers_action_result(execute))
+    app.router.add_post("/computers/{id}/batch", answers_action_result(batch))
+    for path, action_type in ACTION_ROUTES.items():
+        app.router.add_post(f"/computers/{{id}}/{path}", answers_action_result(action_route(action_type)))
+    for path in BROWSER_ROUTES:
+        app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(browser_only))

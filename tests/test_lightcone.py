@@ -1,0 +1,169 @@
+"""Tzafon Lightcone's computers API: the official `tzafon` SDK pointed at a daemon, every X11-level method checked
+by what an X application receives (the recorder), and the ActionResults it answers."""
+
+import base64
+import io
+
+import httpx
+import pytest
+from PIL import Image
+from Xlib import XK
+from tzafon import BadRequestError, InternalServerError, Lightcone
+
+from daemon.dialects.image_store import ImageStore
+from daemon.actions import Image as CoreImage
+
+ID = "any-computer-id"
+
+
+def keysym(name: str) -> int:
+    return XK.string_to_keysym(name)
+
+
+@pytest.fixture
+def computers(daemon):
+    return Lightcone(api_key="unused", base_url=daemon.url, max_retries=0).computers
+
+
+def ok(result):
+    assert result.status == "success" and result.error_message is None, result
+    assert result.request_id and result.timestamp.endswith("Z")
+    return result
+
+
+def presses_at(recorder, count: int) -> list[tuple[int, int, int]]:
+    events = recorder.wait_for(lambda evs: sum(e.kind == "button_release" for e in evs) >= count)
+    return [(e.button, e.x, e.y) for e in events if e.kind == "button_press"]
+
+
+def test_click_right_click_and_double_click_round_float_coordinates(computers, recorder):
+    ok(computers.click(ID, x=100.4, y=120.6))
+    ok(computers.right_click(ID, x=200, y=210))
+    ok(computers.double_click(ID, x=300.5, y=310))
+    assert presses_at(recorder, 4) == [(1, 100, 121), (3, 200, 210), (1, 300, 310), (1, 300, 310)]
+    first, second = [e for e in recorder.of_kind("button_press")][2:]
+    assert second.server_ms - first.server_ms < 200  # inside any double-click interval
+
+
+def test_drag_presses_at_the_start_moves_between_and_releases_at_the_end(computers, recorder):
+    ok(computers.drag(ID, x1=100, y1=100, x2=300, y2=200))
+    assert presses_at(recorder, 1) == [(1, 100, 100)]
+    between = [(x, y) for x, y, _ in recorder.motions() if 100 < x < 300]
+    assert len(between) >= 3
+    assert [(e.button, e.x, e.y) for e in recorder.of_kind("button_release")] == [(1, 300, 200)]
+
+
+def test_mouse_down_and_up_make_a_drag_across_requests(computers, recorder):
+    ok(computers.mouse_down(ID, x=50, y=60))
+    ok(computers.mouse_up(ID, x=150, y=160))
+    assert presses_at(recorder, 1) == [(1, 50, 60)]
+    assert [(e.button, e.x, e.y) for e in recorder.of_kind("button_release")] == [(1, 150, 160)]
+
+
+def test_hotkey_presses_dom_names_in_order_and_releases_in_reverse(computers, recorder):
+    ok(computers.hotkey(ID, keys=["Control", "Shift", "ArrowLeft"]))
+    ok(computers.hotkey(ID, keys=["enter"]))
+    recorder.wait_for(lambda evs: sum(e.kind == "key_release" for e in evs) >= 4)
+    assert recorder.presses() == [keysym(name) for name in ("Control_L", "Shift_L", "Left", "Return")]
+    assert recorder.releases()[:3] == [keysym(name) for name in ("Left", "Shift_L", "Control_L")]
+
+
+def test_key_down_taps_its_key_and_key_up_checks_the_name(computers, recorder):
+    ok(computers.key_down(ID, key="Meta"))
+    ok(computers.key_up(ID, key="Meta"))
+    recorder.wait_for(lambda evs: sum(e.kind == "key_release" for e in evs) >= 1)
+    recorder.sync()
+    assert recorder.presses() == [keysym("Super_L")] and recorder.releases() == [keysym("Super_L")]
+    with pytest.raises(BadRequestError) as error:
+        computers.key_up(ID, key="NoSuchKey")
+    assert error.value.body["status"] == "error" and "NoSuchKey" in error.value.body["error_message"]
+
+
+def test_scroll_pixels_become_notches_in_their_direction(computers, recorder):
+    ok(computers.scroll(ID, x=400, y=300, dx=0, dy=300))
+    ok(computers.scroll(ID, x=400, y=300, dx=-40, dy=0))
+    ok(computers.scroll(ID, x=400, y=300, dx=0, dy=-1))
+    assert presses_at(recorder, 5) == [(5, 400, 300)] * 3 + [(6, 400, 300), (4, 400, 300)]
+
+
+def test_type_types_any_unicode_exactly(computers, recorder):
+    ok(computers.type(ID, text="héllo wörld 日本語"))
+    recorder.wait_for(lambda evs: sum(e.kind == "key_release" for e in evs) >= 15)
+    assert recorder.typed_text() == "héllo wörld 日本語"
+
+
+def decoded(png: bytes) -> tuple[int, int]:
+    return Image.open(io.BytesIO(png)).size
+
+
+def test_screenshot_as_a_data_url(computers):
+    result = ok(computers.screenshot(ID, base64=True)).result
+    prefix, data = result["screenshot_url"].split(",", 1)
+    assert prefix == "data:image/png;base64"
+    assert decoded(base64.b64decode(data)) == (result["width"], result["height"]) == (1280, 800)
+
+
+def test_screenshot_as_a_served_url(computers, daemon):
+    result = ok(computers.screenshot(ID)).result
+    assert result["screenshot_url"].startswith(daemon.url + "/computers/")
+    response = httpx.get(result["screenshot_url"])
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    assert decoded(response.content) == (result["width"], result["height"]) == (1280, 800)
+    assert httpx.get(result["screenshot_url"] + "x").status_code == 404
+
+
+def test_the_image_store_evicts_the_oldest_by_count_and_by_bytes():
+    store = ImageStore(max_images=2, max_bytes=10)
+    first, second, third = (store.add(CoreImage("image/png", b"1234")) for _ in range(3))
+    assert store.get(first) is None and store.get(second) and store.get(third)
+    store.add(CoreImage("image/png", b"12345678"))
+    assert store.get(second) is None and store.get(third) is None
+
+
+def test_execute_and_batch(computers, recorder):
+    ok(computers.execute(ID, action={"type": "click", "x": 10, "y": 20}))
+    reply = computers.batch(ID, actions=[
+        {"type": "click", "x": 30, "y": 40}, {"type": "wait", "ms": 10}, {"type": "type", "text": "ok"},
+        {"type": "screenshot", "base64": True}])
+    assert reply["status"] == "success" and [one["status"] for one in reply["results"]] == ["success"] * 4
+    assert reply["results"][3]["result"]["screenshot_url"].startswith("data:image/png;base64,")
+    assert presses_at(recorder, 2) == [(1, 10, 20), (1, 30, 40)]
+
+
+def test_a_bad_batch_runs_nothing(computers, recorder):
+    with pytest.raises(BadRequestError) as error:
+        computers.batch(ID, actions=[{"type": "click", "x": 5, "y": 5}, {"type": "click", "x": 5}])
+    assert error.value.body == {**error.value.body, "status": "error", "error_message": "click needs y"}
+    recorder.sync()
+    assert recorder.of_kind("button_press") == []
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.navigate(ID, url="https://example.com"),
+    lambda c: c.html(ID),
+    lambda c: c.debug(ID, command="ls"),
+    lambda c: c.change_proxy(ID, proxy_url="http://proxy"),
+    lambda c: c.execute(ID, action={"type": "go_to_url", "url": "https://example.com"}),
+    lambda c: c.execute(ID, action={"type": "new_tab"}),
+    lambda c: c.viewport(ID, width=800, height=600, scale_factor=1),
+])
+def test_browser_only_calls_answer_an_error(computers, call):
+    with pytest.raises(InternalServerError) as error:  # 501
+        call(computers)
+    assert error.value.status_code == 501 and error.value.body["status"] == "error"
+    assert "not a browser tab" in error.value.body["error_message"] or "not supported yet" in error.value.body["error_message"]
+
+
+def test_the_one_computer_and_the_session_wrapper(daemon, recorder):
+    client = Lightcone(api_key="unused", base_url=daemon.url, max_retries=0)
+    [listed] = client.computers.list()
+    assert listed.kind == "desktop" and listed.status == "running"
+    assert client.computers.retrieve_status(listed.id).status == "running"
+    assert client.computers.keepalive(listed.id)["status"] == "running"
+    with client.computer.create(kind="desktop") as computer:
+        assert computer.retrieve().id == listed.id and computer.retrieve().created_at == listed.created_at
+        computer.mouse_down(70, 80)  # left down when the session ends: terminating releases it
+        computer.wait(0.01)
+        assert computer.get_screenshot_url(computer.screenshot(base64=True)).startswith("data:image/png")
+    recorder.wait_for(lambda evs: any(e.kind == "button_release" for e in evs))
+    assert [(e.button, e.x, e.y) for e in recorder.of_kind("button_release")] == [(1, 70, 80)]
