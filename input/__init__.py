@@ -9,12 +9,14 @@ from .encode import encode as encode_image
 from .encode import encode_png, fit_size
 from .keys import UnknownKey, char_to_keysym, parse_combo
 from .pointer import BUTTONS, wheel_clicks
+from .screen import FixedScreenSize
 
 __all__ = [
     "BUTTONS",
     "ClipboardError",
     "Desktop",
     "DisplayUnavailable",
+    "FixedScreenSize",
     "CursorImage",
     "Frame",
     "IMAGE_TYPES",

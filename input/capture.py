@@ -7,6 +7,7 @@ lives apart, as pure functions the daemon runs off its event loop.
 from dataclasses import dataclass
 
 import mss
+import mss.exception
 
 from .display import DisplayUnavailable
 
@@ -48,9 +49,17 @@ class ScreenGrabber:
 
     def _grab(self, area: dict) -> Frame:
         if self._mss is None:
-            self._mss = mss.MSS(display=self.display_name)
+            self._mss = self._open()
         shot = self._mss.grab(area)
         return Frame(shot.raw, shot.width, shot.height)  # raw is already mss's own copy of the pixels
+
+    def _open(self):
+        try:
+            return mss.MSS(display=self.display_name)
+        except mss.exception.ScreenShotError:
+            # Xvnc lists depth 24 twice with the root's visual under the second; mss's XCB backends search only
+            # the first and refuse the screen. Its Xlib backend (plain XGetImage, no shared memory) does not.
+            return mss.MSS(display=self.display_name, backend="xlib")
 
     def close(self) -> None:
         if self._mss is not None:

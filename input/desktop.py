@@ -8,6 +8,7 @@ from .display import DisplayUnavailable, XConnection
 from .keyboard import Keyboard
 from .observe import InputObserver
 from .pointer import Pointer
+from .screen import resize_screen
 
 
 class Desktop:
@@ -48,6 +49,13 @@ class Desktop:
     @property
     def screen_size(self) -> tuple[int, int]:
         return self.connection.screen_size
+
+    def resize(self, width: int, height: int) -> None:
+        """Change the screen's size (FixedScreenSize if the server cannot). The capture reconnects on its next
+        grab: its shared-memory buffer was sized for the old screen."""
+        with self.connection.guard() as display:
+            resize_screen(display, width, height)
+        self.grabber.close()
 
     @contextmanager
     def guarded(self):
