@@ -33,9 +33,12 @@ class ServerError(RuntimeError):
 
 class LocalServer:
     def __init__(self, screen: str = "1280x800x24", *, token: str | None = None, args: tuple[str, ...] = (),
-                 display: str | None = None, log_path: str | None = None, env: dict[str, str] | None = None):
-        """`display` attaches to an existing display instead of starting a private Xvfb."""
+                 display: str | None = None, log_path: str | None = None, env: dict[str, str] | None = None,
+                 xserver: str = "xvfb"):
+        """`display` attaches to an existing display instead of starting a private Xvfb (or, with
+        xserver="xvnc", an Xvnc, whose screen can be resized)."""
         self.screen = screen
+        self.xserver = xserver
         self.token = token
         self.args = tuple(args)
         self.display = display
@@ -48,7 +51,7 @@ class LocalServer:
 
     def start(self, timeout: float = 20.0) -> "LocalServer":
         if not self.display:
-            self.xvfb = Xvfb(self.screen)
+            self.xvfb = Xvfb(self.screen, server=self.xserver)
             self.display = self.xvfb.start()
         if not self.log_path:
             fd, self.log_path = tempfile.mkstemp(prefix="xhands-", suffix=".log")

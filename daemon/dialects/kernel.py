@@ -2,22 +2,23 @@
 
 Every action with a route is POST /computer/<route> and, for the SDKs, POST
 /browsers/{id}/computer/<route> (the id is accepted and ignored); batch takes
-`{"actions": [...]}`. Single routes answer as the reference server does: empty
-200s, `{"ok": true}` for the cursor, JSON for data, the image's own bytes.
+`{"actions": [...]}`; PATCH .../display {width, height} resizes the screen. Single routes
+answer as the reference server does: empty 200s, `{"ok": true}` for the cursor, JSON for data, the image's own bytes.
 """
 
 import base64
 import difflib
 import re
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..actions import Image
 from ..errors import ApiError
 from ..handling import client_gone, parse
 from ..registry import ACTIONS, ActionSpec, BatchRequest
+from ..resize import resize_screen
 
 PREFIXES = ("/computer", "/browsers/{id}/computer")
 OTHER_PATHS = ("/health", "/metrics", "/openapi.json")
@@ -85,8 +86,21 @@ def single(spec: ActionSpec):
     return handle
 
 
+class DisplaySize(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    width: Annotated[int, Field(gt=0)]
+    height: Annotated[int, Field(gt=0)]
+
+
+async def patch_display(request: web.Request) -> web.Response:
+    """PATCH .../display {width, height}: resize the screen (on a server that can) and answer its new size."""
+    size = await parse(request, DisplaySize)
+    return web.json_response(await resize_screen(request, size.width, size.height))
+
+
 def add_routes(app: web.Application) -> None:
     for prefix in PREFIXES:
+        app.router.add_patch(f"{prefix}/display", patch_display)
         app.router.add_post(f"{prefix}/batch", batch)
         for path, spec in ROUTES.items():
             app.router.add_post(f"{prefix}/{path}", single(spec))

@@ -12,7 +12,8 @@ asked for base64, else a URL on this daemon that serves the image from a bounded
 
 Not yet: a key held by key_down outlives no action (each action releases the keys it pressed), so key_down
 taps its key and key_up only checks the name; a mouse button does stay down from mouse_down to mouse_up.
-Browser actions (navigation, HTML, tabs, shell) and display resizing answer an error saying so.
+Browser actions (navigation, HTML, tabs, shell) answer an error saying so. POST /viewport resizes the whole X
+screen (resize.py), on a server that can (Xvnc).
 """
 
 import base64
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..actions import Image
 from ..errors import ApiError, from_validation
 from ..handling import validation_context
+from ..resize import resize_screen
 from .agents import core_action, key_name, notches, run
 from .image_store import ImageStore
 from .kernel import SingleAction
@@ -38,12 +40,12 @@ BROWSER_ONLY = {
     "go_to_url", "navigate", "get_html_content", "html", "debug", "change_proxy", "exec",
     "list_tabs", "new_tab", "switch_tab", "close_tab",
 }
-NOT_YET = {"set_viewport": "resizing the display is not supported yet"}
+NOT_YET = {"set_viewport": "resize the display with POST /computers/{id}/viewport, not in execute or batch"}
 # The SDK's routes by the action type they run.
 ACTION_ROUTES = {
     "click": "click", "double-click": "double_click", "right-click": "right_click", "drag": "drag",
     "hotkey": "keypress", "key-down": "key_down", "key-up": "key_up", "mouse-down": "mouse_down",
-    "mouse-up": "mouse_up", "scroll": "scroll", "type": "type", "screenshot": "screenshot", "viewport": "set_viewport",
+    "mouse-up": "mouse_up", "scroll": "scroll", "type": "type", "screenshot": "screenshot",
 }
 BROWSER_ROUTES = ("navigate", "html", "debug", "change-proxy", "exec", "exec/sync", "tabs", "tabs/{tab_id}",
                   "tabs/{tab_id}/switch")
@@ -220,6 +222,25 @@ async def batch(request: web.Request) -> web.Response:
                               "results": [action_result(request, *pair) for pair in zip(actions, results)]})
 
 
+class Viewport(BaseModel):
+    """The whole screen's new size; a device scale factor is a browser's, and the screen has none but 1."""
+
+    model_config = ConfigDict(extra="ignore")
+    width: Annotated[int, Field(gt=0)]
+    height: Annotated[int, Field(gt=0)]
+    scale_factor: Number | None = None
+
+
+async def viewport(request: web.Request) -> web.Response:
+    try:
+        size = Viewport.model_validate(await json_body(request))
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+    if size.scale_factor not in (None, 1):
+        raise ApiError(400, "scale_factor can only be 1: xhands sizes the X screen in pixels")
+    return web.json_response(envelope(None, "success", result=await resize_screen(request, size.width, size.height)))
+
+
 async def browser_only(request: web.Request) -> web.Response:
     raise ApiError(501, f"{request.path} is not available: {NOT_A_BROWSER}")
 
@@ -278,5 +299,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/computers/{id}/batch", answers_action_result(batch))
     for path, action_type in ACTION_ROUTES.items():
         app.router.add_post(f"/computers/{{id}}/{path}", answers_action_result(action_route(action_type)))
+    app.router.add_post("/computers/{id}/viewport", answers_action_result(viewport))
     for path in BROWSER_ROUTES:
         app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(browser_only))

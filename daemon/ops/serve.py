@@ -19,7 +19,7 @@ from input import Desktop
 
 from . import logs, memory, systemd
 from .metrics_site import create_metrics_app
-from .xvfb import Xvfb, XvfbError, screen_geometry
+from .xvfb import SERVERS, Xvfb, XvfbError, screen_geometry
 
 log = logging.getLogger("xhands")
 
@@ -38,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--unix-socket", metavar="PATH", help="listen on this Unix socket (mode 0600) instead of --host and --port (default: none)")
     add("--display", metavar=":N", default=os.environ.get("DISPLAY") or None,
         help="attach to this display (default: $DISPLAY; without either, start a private Xvfb)")
-    add("--screen", type=screen_geometry, metavar="WxHxD", default="1920x1080x24", help="size of the private Xvfb, WxHxD (default: %(default)s)")
+    add("--screen", type=screen_geometry, metavar="WxHxD", default="1920x1080x24", help="size of the private X server, WxHxD (default: %(default)s)")
+    add("--xserver", choices=list(SERVERS), default="xvfb",
+        help="the private X server: xvfb, or xvnc (TigerVNC, no VNC port open) whose screen can be resized (default: %(default)s)")
     add("--token", default=os.environ.get("XHANDS_TOKEN") or None,
         help="bearer token required on every route but /health (default: $XHANDS_TOKEN; without either, none)")
     add("--metrics-port", type=int, metavar="PORT",
@@ -102,13 +104,13 @@ def settings_from(args) -> Settings:
 
 @contextlib.contextmanager
 def display_of(args):
-    """The display to drive: the one given, or a private Xvfb stopped on exit."""
+    """The display to drive: the one given, or a private X server stopped on exit."""
     if args.display:
         yield args.display
         return
-    xvfb = Xvfb(args.screen)
+    xvfb = Xvfb(args.screen, server=args.xserver)
     display = xvfb.start()
-    log.info("started a private Xvfb on %s (%s)", display, args.screen)
+    log.info("started a private %s on %s (%s)", SERVERS[args.xserver][0], display, args.screen)
     try:
         yield display
     finally:

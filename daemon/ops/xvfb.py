@@ -1,4 +1,5 @@
-"""A private Xvfb for `xhands serve` when no display is given; stopped on exit."""
+"""A private X server for `xhands serve` when no display is given (Xvfb, or Xvnc which can be resized); stopped
+on exit."""
 
 import argparse
 import os
@@ -13,6 +14,16 @@ class XvfbError(RuntimeError):
     pass
 
 
+# The servers by --xserver name: Debian package, and the arguments that give a WxHxD screen.
+SERVERS = {
+    "xvfb": ("Xvfb", "xvfb", lambda width, height, depth: ["-screen", "0", f"{width}x{height}x{depth}"]),
+    # No VNC port (-rfbport -1) and no VNC authentication to set up: the screen is reached through X only.
+    "xvnc": ("Xvnc", "tigervnc-standalone-server",
+             lambda width, height, depth: ["-geometry", f"{width}x{height}", "-depth", depth,
+                                           "-rfbport", "-1", "-SecurityTypes", "None"]),
+}
+
+
 def screen_geometry(text: str) -> str:
     """argparse type of --screen: refuse a malformed size at once, rather than as an Xvfb that never starts."""
     if not SCREEN.fullmatch(text):
@@ -21,22 +32,26 @@ def screen_geometry(text: str) -> str:
 
 
 class Xvfb:
-    def __init__(self, screen: str = "1920x1080x24", display: str | None = None, args: tuple[str, ...] = ()):
-        """`args` go to Xvfb after ours, e.g. ("-extension", "XTEST") for a server without XTest."""
+    def __init__(self, screen: str = "1920x1080x24", display: str | None = None, args: tuple[str, ...] = (),
+                 server: str = "xvfb"):
+        """`args` go to the server after ours, e.g. ("-extension", "XTEST") for a server without XTest; `server`
+        is a name of SERVERS."""
         self.screen = screen
+        self.server = server
         self.args = tuple(args)
         self.process: subprocess.Popen | None = None
         self.display = display
 
     def start(self, timeout: float = 10.0) -> str:
         """Start Xvfb on its display, or on a free number (Xvfb picks it and writes it to -displayfd)."""
-        binary = shutil.which("Xvfb")
+        program, package, screen_args = SERVERS[self.server]
+        binary = shutil.which(program)
         if not binary:
-            raise XvfbError("Xvfb is not installed (Debian package xvfb); run `make serve` or give --display")
+            raise XvfbError(f"{program} is not installed (Debian package {package}); run `make serve` or give --display")
         read_fd, write_fd = os.pipe()
         self.process = subprocess.Popen(
             [binary, *([self.display] if self.display else []), "-displayfd", str(write_fd),
-             "-screen", "0", self.screen, "-nolisten", "tcp", "-noreset", *self.args],
+             *screen_args(*self.screen.split("x")), "-nolisten", "tcp", "-noreset", *self.args],
             pass_fds=(write_fd,),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -59,7 +74,8 @@ class Xvfb:
             chunk = os.read(fd, 16) if ready else b""
             if not chunk:
                 self.stop()
-                raise XvfbError(f"Xvfb did not start with screen {self.screen} (is the depth one it supports, e.g. 24?)")
+                raise XvfbError(f"{SERVERS[self.server][0]} did not start with screen {self.screen} "
+                               "(is the depth one it supports, e.g. 24?)")
             data += chunk
         return data.decode().strip()
 
