@@ -6,8 +6,8 @@ setup:
 serve: setup
 	.venv/bin/xhands serve $(ARGS)
 
-# The tests also verify the systemd units (systemd-analyze) and check the event recorder against xdotool.
-test: export XHANDS_EXTRA_DEBS += systemd xdotool
+# The tests also verify the systemd units (systemd-analyze), check the event recorder against xdotool and resize Xvnc.
+test: export XHANDS_EXTRA_DEBS += systemd xdotool tigervnc-standalone-server
 # The browser suite (tests/chromium) needs a real Chromium, and fonts to render CJK and emoji.
 test: export XHANDS_OPTIONAL_DEBS ?= chromium fonts-wqy-microhei fonts-noto-color-emoji
 # Kernel's TypeScript SDK for tests/test_kernel_sdk_typescript.py, with the machine's Node.js (the test says if it is missing).

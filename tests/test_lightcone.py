@@ -145,13 +145,13 @@ def test_a_bad_batch_runs_nothing(computers, recorder):
     lambda c: c.change_proxy(ID, proxy_url="http://proxy"),
     lambda c: c.execute(ID, action={"type": "go_to_url", "url": "https://example.com"}),
     lambda c: c.execute(ID, action={"type": "new_tab"}),
-    lambda c: c.viewport(ID, width=800, height=600, scale_factor=1),
+    lambda c: c.execute(ID, action={"type": "set_viewport", "width": 800, "height": 600}),  # POST /viewport resizes
 ])
 def test_browser_only_calls_answer_an_error(computers, call):
     with pytest.raises(InternalServerError) as error:  # 501
         call(computers)
     assert error.value.status_code == 501 and error.value.body["status"] == "error"
-    assert "not a browser tab" in error.value.body["error_message"] or "not supported yet" in error.value.body["error_message"]
+    assert "not a browser tab" in error.value.body["error_message"] or "/viewport" in error.value.body["error_message"]
 
 
 def test_the_one_computer_and_the_session_wrapper(daemon, recorder):
