@@ -3,7 +3,7 @@ into one, and answered the same way everywhere."""
 
 from aiohttp import web
 
-from input import DisplayUnavailable, FixedScreenSize
+from input import DisplayUnavailable, FixedScreenSize, XRequestFailed
 
 from .errors import ApiError
 
@@ -22,6 +22,8 @@ async def resize_screen(request: web.Request, width: int, height: int) -> dict:
         new_width, new_height = await request.app["worker"].submit(resize)
     except FixedScreenSize as exc:
         raise ApiError(409, f"{exc}; {CAN_RESIZE}", code="conflict") from None
+    except XRequestFailed as exc:
+        raise ApiError(409, f"the X server refused the new size ({exc}); {CAN_RESIZE}", code="conflict") from None
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None
     except DisplayUnavailable as exc:

@@ -56,6 +56,7 @@ class Desktop:
         with self.connection.guard() as display:
             resize_screen(display, width, height)
         self.grabber.close()
+        self.connection.check_errors()  # SetScreenSize has no reply: a refusal is only known after a round trip
 
     @contextmanager
     def guarded(self):
