@@ -30,6 +30,7 @@ class Settings:
     max_body: int = 1024 * 1024
     max_queue: int = 64
     batch_timeout_s: float = 120.0
+    hold_timeout_s: float = 60.0  # keys and buttons held across actions are released after this long without one
     max_text: int = m.MAX_TEXT
     max_path: int = m.MAX_PATH
     # Host header names accepted without a token, besides loopback names and the address we listen on.
@@ -157,7 +158,7 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body, middlewares=middlewares)
     app["settings"] = settings
     app["desktop"] = desktop
-    app["worker"] = Worker(desktop, settings.max_queue, settings.batch_timeout_s)
+    app["worker"] = Worker(desktop, settings.max_queue, settings.batch_timeout_s, settings.hold_timeout_s)
     app["openapi"] = openapi_document(settings.limits)
     kernel.add_routes(app)
     anthropic.add_routes(app)

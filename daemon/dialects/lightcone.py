@@ -10,8 +10,9 @@ aside, which include the DOM's (Control, Enter, ArrowLeft, Meta). Scroll deltas 
 notches at agents.PIXELS_PER_NOTCH (at least one for any movement). A screenshot answers a data URL when
 asked for base64, else a URL on this daemon that serves the image from a bounded store (image_store.py).
 
-Not yet: a key held by key_down outlives no action (each action releases the keys it pressed), so key_down
-taps its key and key_up only checks the name; a mouse button does stay down from mouse_down to mouse_up.
+key_down and mouse_down hold their key or button across requests, untouched by other actions (each of which
+still releases what it pressed itself), until key_up or mouse_up, DELETE /computers/{id}, shutdown, the loss
+of the display, or --hold-timeout seconds without an action; the computer's `held` shows what is down.
 Browser actions (navigation, HTML, tabs, shell) and display resizing answer an error saying so.
 """
 
@@ -113,8 +114,7 @@ def core(action: Action, context: dict) -> SingleAction:
         return core_action("press_key", context, keys=["+".join(key_name(key) for key in keys)])
     if kind in ("key_down", "key_up"):
         [key] = action.needs("key")
-        tap = core_action("press_key", context, keys=[key_name(key)])  # validates the name either way
-        return tap if kind == "key_down" else core_action("sleep", context, duration_ms=0)
+        return core_action(kind, context, key=key_name(key))
     if kind == "scroll":
         dx = action.dx if action.dx is not None else action.scroll_x or 0
         dy = action.dy if action.dy is not None else action.scroll_y or 0
@@ -232,8 +232,10 @@ async def served_screenshot(request: web.Request) -> web.Response:
 
 
 def computer(request: web.Request) -> dict:
-    """The one computer: this display, running as long as the daemon does, never idle-killed."""
+    """The one computer: this display, running as long as the daemon does, never idle-killed; `held` names the
+    keys and buttons held down across requests (key-down, mouse-down) until their up or DELETE."""
     return {"id": COMPUTER_ID, "kind": "desktop", "status": "running", "created_at": request.app["lightcone_since"],
+            "held": request.app["desktop"].held(),
             "auto_kill": False, "idle_timeout_enabled": False,
             "endpoints": {"api": str(request.url.with_path(f"/computers/{COMPUTER_ID}").with_query(None))}}
 
