@@ -12,7 +12,7 @@ from aiohttp import web
 from input import Desktop
 
 from . import models as m
-from .dialects import anthropic, kernel, lightcone, mcp_route, openai
+from .dialects import anthropic, kernel, lightcone, lightcone_ws, mcp_route, openai
 from .errors import ApiError
 from .openapi import openapi_document
 from .ops import logs, metrics
@@ -181,4 +181,5 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app.on_shutdown.append(stop_worker)
     app.on_cleanup.append(close_display)
     mcp_route.add_routes(app)  # after the worker's hooks: see add_routes
+    lightcone_ws.add_routes(app)  # its sockets close once the worker has aborted their actions
     return app

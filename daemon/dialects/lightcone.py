@@ -13,7 +13,8 @@ asked for base64, else a URL on this daemon that serves the image from a bounded
 key_down and mouse_down hold their key or button across requests, untouched by other actions (each of which
 still releases what it pressed itself), until key_up or mouse_up, DELETE /computers/{id}, shutdown, the loss
 of the display, or --hold-timeout seconds without an action; the computer's `held` shows what is down.
-Browser actions (navigation, HTML, tabs, shell) and display resizing answer an error saying so.
+Browser actions (navigation, HTML, tabs, shell) and display resizing answer an error saying so. The same
+actions over a WebSocket: lightcone_ws.py.
 """
 
 import base64
@@ -190,14 +191,24 @@ def answers_action_result(handler):
     return handle
 
 
-async def run_one(request: web.Request, action: Action) -> web.Response:
+async def run_one(request: web.Request, action: Action) -> dict:
     [result] = await run(request, [core(action, validation_context(request.app))])
-    return web.json_response(action_result(request, action, result))
+    return action_result(request, action, result)
+
+
+async def run_batch(request: web.Request, actions) -> dict:
+    """Lightcone's batch: every action validated before any runs, one ActionResult each under `results`."""
+    if not isinstance(actions, list) or not actions:
+        raise ApiError(400, "batch needs `actions`, a list of ComputerAction objects")
+    parsed = [parse_action(one) for one in actions]
+    context = validation_context(request.app)
+    results = await run(request, [core(action, context) for action in parsed])
+    return {**envelope(None, "success"), "results": [action_result(request, *pair) for pair in zip(parsed, results)]}
 
 
 def action_route(action_type: str):
     async def handle(request: web.Request) -> web.Response:
-        return await run_one(request, parse_action({**await json_body(request), "type": action_type}))
+        return web.json_response(await run_one(request, parse_action({**await json_body(request), "type": action_type})))
 
     return handle
 
@@ -206,18 +217,11 @@ async def execute(request: web.Request) -> web.Response:
     body = await json_body(request)
     if not isinstance(body.get("action"), dict):
         raise ApiError(400, "execute needs `action`, one ComputerAction object")
-    return await run_one(request, parse_action(body["action"]))
+    return web.json_response(await run_one(request, parse_action(body["action"])))
 
 
 async def batch(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    if not isinstance(body.get("actions"), list) or not body["actions"]:
-        raise ApiError(400, "batch needs `actions`, a list of ComputerAction objects")
-    actions = [parse_action(one) for one in body["actions"]]
-    context = validation_context(request.app)
-    results = await run(request, [core(action, context) for action in actions])
-    return web.json_response({**envelope(None, "success"),
-                              "results": [action_result(request, *pair) for pair in zip(actions, results)]})
+    return web.json_response(await run_batch(request, (await json_body(request)).get("actions")))
 
 
 async def browser_only(request: web.Request) -> web.Response:
