@@ -19,7 +19,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import mcp_calls
+from . import mcp_calls, websocket
 from .baselines import MssPillow, PyAutoGUI, Reference, tool_available
 from .env import Stage, rss_kb
 from .measure import (
@@ -102,6 +102,10 @@ class Bench(ScreenSteps):
             self.row(f"one action over HTTP: {name}" + (f" ({KEY_COMBO})" if name == "key combo" else ""),
                      cell(result["xhands"]), cell(result["reference"]), cell(result["pyautogui"]),
                      vs=f"{r:.1f}x" if r else "", target="p50 ≤ 1.5 ms, ≥ 10x xdotool", met=met)
+
+    # -- 1a. one action over Lightcone's WebSocket ------------------------------
+    def websocket_move(self):
+        websocket.instant_move(self)
 
     # -- 1b. the MCP tool over streamable HTTP ----------------------------------
     def mcp_tool(self):
@@ -252,7 +256,7 @@ def main(argv=None) -> int:
         time.sleep(1.0)
         rss_idle = rss_kb(stage.daemon.process)
         bench = Bench(stage, args.quick)
-        steps = [bench.single_actions, bench.mcp_tool, bench.batch, bench.typing, bench.screenshots, bench.smooth_moves]
+        steps = [bench.single_actions, bench.websocket_move, bench.mcp_tool, bench.batch, bench.typing, bench.screenshots, bench.smooth_moves]
         load = OtherLoad(stage)
         other_load = {}
         for step in [*steps, lambda: bench.concurrency_and_memory(rss_idle)]:

@@ -23,6 +23,7 @@ from input import (
 )
 
 from . import models as m
+from .errors import ApiError
 from .timing import follow, sleep_until
 
 
@@ -100,8 +101,9 @@ async def click_mouse(desktop: Desktop, p: m.ClickMouseRequest) -> dict:
                 await sleep_until(start + index * CLICK_GAP_S)
                 pointer.click(button)
                 desktop.flush()
-        else:  # down or up happens once, whatever num_clicks says (as in the reference server)
-            (pointer.down if p.click_type == "down" else pointer.up)(button)
+        else:  # down or up happens once, whatever num_clicks says (as in the reference server); down holds the
+            # button across actions until its up
+            (pointer.hold_across if p.click_type == "down" else pointer.up)(button)
             desktop.flush()
     return {}
 
@@ -155,6 +157,22 @@ async def _press_together(desktop: Desktop, keysyms: list[int], hold_s: float) -
     finally:
         keyboard.release(keysyms)
         desktop.flush()
+
+
+async def key_down(desktop: Desktop, p: m.HeldKeyRequest) -> dict:
+    """Press a key and keep it down across actions until key_up (Lightcone's key-down)."""
+    try:
+        desktop.keyboard.hold_across(parse_combo(p.key))
+    except KeyError:
+        raise ApiError(400, f"key-down holds only keys on the keyboard map, and {p.key!r} is not on it") from None
+    desktop.flush()
+    return {}
+
+
+async def key_up(desktop: Desktop, p: m.HeldKeyRequest) -> dict:
+    desktop.keyboard.let_go(parse_combo(p.key))
+    desktop.flush()
+    return {}
 
 
 async def scroll(desktop: Desktop, p: m.ScrollRequest) -> dict:

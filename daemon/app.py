@@ -12,7 +12,7 @@ from aiohttp import web
 from input import Desktop
 
 from . import models as m
-from .dialects import anthropic, kernel, lightcone, mcp_route, openai
+from .dialects import anthropic, kernel, lightcone, lightcone_ws, mcp_route, openai
 from .errors import ApiError
 from .openapi import openapi_document
 from .ops import logs, metrics
@@ -30,6 +30,7 @@ class Settings:
     max_body: int = 1024 * 1024
     max_queue: int = 64
     batch_timeout_s: float = 120.0
+    hold_timeout_s: float = 60.0  # keys and buttons held across actions are released after this long without one
     max_text: int = m.MAX_TEXT
     max_path: int = m.MAX_PATH
     # Host header names accepted without a token, besides loopback names and the address we listen on.
@@ -157,7 +158,7 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body, middlewares=middlewares)
     app["settings"] = settings
     app["desktop"] = desktop
-    app["worker"] = Worker(desktop, settings.max_queue, settings.batch_timeout_s)
+    app["worker"] = Worker(desktop, settings.max_queue, settings.batch_timeout_s, settings.hold_timeout_s)
     app["openapi"] = openapi_document(settings.limits)
     kernel.add_routes(app)
     anthropic.add_routes(app)
@@ -180,4 +181,5 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app.on_shutdown.append(stop_worker)
     app.on_cleanup.append(close_display)
     mcp_route.add_routes(app)  # after the worker's hooks: see add_routes
+    lightcone_ws.add_routes(app)  # its sockets close once the worker has aborted their actions
     return app

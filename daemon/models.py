@@ -134,6 +134,12 @@ class PressKeyRequest(Strict):
     hold_keys: HoldKeys
 
 
+class HeldKeyRequest(Strict):
+    """A key (or combo, pressed in order) held down across actions: Lightcone's key-down and key-up."""
+
+    key: KeyCombo
+
+
 class ScrollRequest(Strict):
     x: ScreenX
     y: ScreenY

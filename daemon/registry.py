@@ -67,4 +67,15 @@ ComputerAction = create_model(
     type=(Literal[tuple(ACTIONS)], ...),
     **{name: (spec.params, m.ABSENT) for name, spec in ACTIONS.items()},
 )
+# Actions only dialects build (Lightcone's key-down and key-up): run by the worker like the others, with no
+# Kernel route, batch type or client method.
+DIALECT_ACTIONS = {
+    "key_down": (m.HeldKeyRequest, metrics.timed("key_down", actions.key_down)),
+    "key_up": (m.HeldKeyRequest, metrics.timed("key_up", actions.key_up)),
+}
+# Every action the worker runs, by type: its parameters' model and its handler.
+PARAMS: dict[str, type[BaseModel]] = {name: spec.params for name, spec in ACTIONS.items()} | {
+    name: params for name, (params, _) in DIALECT_ACTIONS.items()}
+RUNNERS: dict[str, Handler] = {name: spec.run for name, spec in ACTIONS.items()} | {
+    name: run for name, (_, run) in DIALECT_ACTIONS.items()}
 BatchRequest = m.batch_request(ComputerAction, frozenset(name for name, spec in ACTIONS.items() if spec.returns_data))

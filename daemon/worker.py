@@ -9,7 +9,7 @@ from input import ClipboardError, Desktop, DisplayUnavailable, XRequestFailed
 from .ops import logs, memory
 from .actions import warm_up
 from .errors import ApiError
-from .registry import ACTIONS, ComputerAction
+from .registry import RUNNERS, ComputerAction
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,8 @@ class QueueFull(ApiError):
 def failure(index: int | None, exc: BaseException) -> ApiError:
     """The Error answer for an action that failed while running."""
     target = f"actions[{index}]" if index is not None else None
+    if isinstance(exc, ApiError):  # the action's own refusal, already worded for the caller
+        return exc
     if isinstance(exc, DisplayUnavailable):
         status, code, message = 503, "display_unavailable", str(exc)
     elif isinstance(exc, ClipboardError):
@@ -61,8 +63,10 @@ class Worker:
     the worker task. Either way at most one job touches the display at a time.
     """
 
-    def __init__(self, desktop: Desktop, max_queue: int, batch_timeout_s: float):
+    def __init__(self, desktop: Desktop, max_queue: int, batch_timeout_s: float, hold_timeout_s: float = 60.0):
         self.desktop = desktop
+        self.hold_timeout_s = hold_timeout_s
+        self._hold_limit: asyncio.TimerHandle | None = None
         self.batch_timeout_s = batch_timeout_s
         self.max_queue = max_queue
         self.queue: asyncio.Queue = asyncio.Queue()
@@ -93,6 +97,8 @@ class Worker:
                 future.set_exception(shutting_down())
         if self._idle_trim:
             self._idle_trim.cancel()
+        if self._hold_limit:
+            self._hold_limit.cancel()
         self.desktop.release_all()
 
     async def submit(self, job: Callable[[], Awaitable]):
@@ -130,12 +136,24 @@ class Worker:
         if self._idle_trim is not None:
             self._idle_trim.cancel()
             self._idle_trim = None
+        if self._hold_limit is not None:
+            self._hold_limit.cancel()
+            self._hold_limit = None
 
     def _end(self) -> None:
         self._busy = False
         self._idle.set()
         if self._waiting == 0:
             self._schedule_trim()
+            if self.desktop.holding:
+                self._hold_limit = asyncio.get_running_loop().call_later(self.hold_timeout_s, self._release_holds)
+
+    def _release_holds(self) -> None:
+        """A key or button held with no action for --hold-timeout: a caller that died mid-gesture must not
+        leave the desktop with a key down for ever. Runs only while no job does (_begin cancels it)."""
+        self._hold_limit = None
+        log.warning("released %s, held for %g s without an action (--hold-timeout)", self.desktop.held(), self.hold_timeout_s)
+        self.desktop.release_all()
 
     def _schedule_trim(self) -> None:
         if self._idle_trim is None:
@@ -190,18 +208,18 @@ class Worker:
                         break
                     with self.desktop.guarded():
                         first_serials.append(self.desktop.connection.next_serial)
-                        results.append(await ACTIONS[action.type].run(self.desktop, action.params))
-                        self.desktop.keyboard.release_all()  # no key outlives its action
+                        results.append(await RUNNERS[action.type](self.desktop, action.params))
+                        self.desktop.keyboard.release_all()  # no key outlives its action, but those held on purpose
                         self.desktop.raise_errors()
                 with self.desktop.guarded():
                     self.desktop.check_errors()
         except asyncio.CancelledError:
-            self.desktop.release_all()
+            self.desktop.release_pressed()  # stop() releases the held ones too, on shutdown
             raise
         except XRequestFailed as exc:
-            self.desktop.release_all()
+            self.desktop.release_pressed()
             raise failure(action_of(exc.serial, first_serials), exc) from None
         except Exception as exc:
-            self.desktop.release_all()
+            self.desktop.release_pressed()
             raise failure(index, exc) from None
         return results

@@ -6,9 +6,12 @@ from .capture import ScreenGrabber
 from .cursor import Cursor
 from .display import DisplayUnavailable, XConnection
 from .keyboard import Keyboard
+from .keys import keysym_name
 from .observe import InputObserver
-from .pointer import Pointer
+from .pointer import BUTTONS, Pointer
 from .screen import resize_screen
+
+BUTTON_NAMES = {number: name for name, number in BUTTONS.items()}
 
 
 class Desktop:
@@ -77,14 +80,35 @@ class Desktop:
         """Raise XRequestFailed if the X server has already reported refusing a request (no round trip)."""
         self.connection.raise_errors()
 
-    def release_all(self) -> None:
-        """Release every key and button this daemon pressed and give back lent keycodes."""
+    def release_pressed(self, held_too: bool = False) -> None:
+        """Release what the running action pressed and give back lent keycodes; keys and buttons held across
+        actions stay down unless held_too (an action that fails lets go of its own presses only)."""
         try:
             with self.connection.guard():
-                self.keyboard.release_all()
-                self.pointer.release_all()
+                for device in (self.keyboard, self.pointer):
+                    device.release_held() if held_too else device.release_all()
         except DisplayUnavailable:
             pass  # the server took the pressed state with it
+
+    def release_all(self) -> None:
+        """Release every key and button this daemon pressed, held ones too (shutdown, DELETE, the hold's idle limit)."""
+        self.release_pressed(held_too=True)
+
+    @property
+    def holding(self) -> bool:
+        """Whether a key or button is held across actions (asks the X server nothing)."""
+        keyboard, pointer = getattr(self, "_keyboard", None), getattr(self, "_pointer", None)
+        return bool(keyboard and keyboard.held) or bool(pointer and pointer.held)
+
+    def held(self) -> dict[str, list]:
+        """The keys (keysym names) and buttons (numbers) held across actions, in press order; none while the
+        display is gone (its server took them along)."""
+        if not self.connection.is_alive():
+            return {"keys": [], "buttons": []}
+        keyboard, pointer = self.keyboard, self.pointer
+        keysyms = [keyboard.display.keycode_to_keysym(keycode, 0) for keycode in keyboard.pressed if keycode in keyboard.held]
+        return {"keys": [keysym_name(keysym) for keysym in keysyms],
+                "buttons": [BUTTON_NAMES.get(button, str(button)) for button in pointer.pressed if button in pointer.held]}
 
     def close(self) -> None:
         self.release_all()

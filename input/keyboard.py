@@ -46,6 +46,8 @@ class Keyboard:
         self.keymap = Keymap(display)
         self.catch_up = CatchUp(display, observer_factory)
         self.pressed: list[int] = []  # keycodes down, in press order
+        # Keycodes held on purpose across actions (Lightcone's key-down) until let go: release_all leaves them down.
+        self.held: set[int] = set()
         self._shifted_for: set[int] = set()  # keysyms for which we pressed Shift ourselves
 
     # -- single keycodes ---------------------------------------------------
@@ -58,18 +60,44 @@ class Keyboard:
         fake_event(self.display, X.KeyRelease, keycode)
         if keycode in self.pressed:
             self.pressed.remove(keycode)
+        self.held.discard(keycode)
 
     def release_all(self) -> None:
-        """Release every key this daemon holds, newest first, and give back lent keycodes."""
+        """Release every key an action pressed, newest first, and give back lent keycodes; held keys stay down."""
         self.catch_up.pause()
-        if not self.pressed and not self.keymap.lent:
+        if len(self.pressed) == len(self.held) and not self.keymap.lent:
             return  # nothing to undo (the common case after every action): no flush either
         for keycode in reversed(self.pressed):
-            fake_event(self.display, X.KeyRelease, keycode)
-        self.pressed.clear()
-        self._shifted_for.clear()
+            if keycode not in self.held:
+                fake_event(self.display, X.KeyRelease, keycode)
+        self.pressed = [keycode for keycode in self.pressed if keycode in self.held]
+        self._shifted_for = {keysym for keysym in self._shifted_for if self.keymap.locate(keysym).keycode in self.held}
         self.keymap.restore()
         self.display.flush()
+
+    def release_held(self) -> None:
+        """Release the keys held across actions too (shutdown, the computer deleted, the hold's idle limit)."""
+        self.held.clear()
+        self.release_all()
+
+    # -- keys held across actions ------------------------------------------
+    def hold_across(self, keysyms: list[int]) -> None:
+        """Press keysyms in order and keep them down across actions until let_go or release_held.
+        Only keys on the keyboard map: a lent keycode is given back after every action."""
+        if missing := [keysym for keysym in keysyms if keysym not in self.keymap.locations]:
+            raise KeyError(missing[0])
+        pressed_before = len(self.pressed)
+        for keysym in keysyms:
+            self.keysym_down(keysym)
+        self.held.update(self.pressed[pressed_before:])
+
+    def let_go(self, keysyms: list[int]) -> None:
+        """Release keys held by hold_across, in reverse order; a key not held is skipped."""
+        for keysym in reversed(keysyms):
+            location = self.keymap.locate(keysym)
+            if location is not None and location.keycode in self.held:
+                self.held.discard(location.keycode)
+                self.keysym_up(keysym)
 
     # -- keymap changes, with the waits other clients need ------------------
     def make_typeable(self, keysyms: Iterable[int]) -> Iterator[float]:
@@ -97,6 +125,8 @@ class Keyboard:
     def keysym_down(self, keysym: int) -> None:
         """Press a typeable keysym; Shift goes down first when it sits in column 1 and Shift is not held."""
         location = self.keymap.locate(keysym)
+        if location.keycode in self.held:
+            return  # held across actions: an action neither presses it again nor lets it go
         if location.shift and not self._shift_held():
             self._down(self.keymap.locate(SHIFT).keycode)
             self._shifted_for.add(keysym)
@@ -105,7 +135,7 @@ class Keyboard:
     def keysym_up(self, keysym: int) -> None:
         """Release a keysym pressed by keysym_down; one never pressed (an action cut short before it) is skipped."""
         location = self.keymap.locate(keysym)
-        if location is None or location.keycode not in self.pressed:
+        if location is None or location.keycode not in self.pressed or location.keycode in self.held:
             return
         self._up(location.keycode)
         if keysym in self._shifted_for:

@@ -90,6 +90,20 @@ def _lowercase_names() -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=1)
+def _names_by_keysym() -> dict[int, str]:
+    names: dict[int, str] = {}
+    for attr, keysym in vars(XK).items():
+        if attr.startswith("XK_"):
+            names.setdefault(keysym, attr[3:])
+    return names
+
+
+def keysym_name(keysym: int) -> str:
+    """A keysym's name as key names are written (Shift_L, a, Return); U+XXXX for one without."""
+    return _names_by_keysym().get(keysym) or f"U+{keysym & 0xFFFFFF:04X}"
+
+
 def _named_keysym(name: str) -> int:
     keysym = XK.string_to_keysym(name)
     if not keysym and name.startswith("XF86") and not name.startswith("XF86_"):

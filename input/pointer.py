@@ -23,6 +23,8 @@ class Pointer:
     def __init__(self, display):
         self.display = display
         self.pressed: list[int] = []  # buttons down, in press order
+        # Buttons held on purpose across actions (mouse-down, Kernel's click_type "down") until their up.
+        self.held: set[int] = set()
 
     def move(self, x: int, y: int) -> None:
         xtest.fake_input(self.display, X.MotionNotify, x=int(x), y=int(y))
@@ -35,6 +37,13 @@ class Pointer:
         fake_event(self.display, X.ButtonRelease, button)
         if button in self.pressed:
             self.pressed.remove(button)
+        self.held.discard(button)
+
+    def hold_across(self, button: int) -> None:
+        """Press a button and keep it down across actions until its up or release_held."""
+        if button not in self.held:
+            self.down(button)
+            self.held.add(button)
 
     def click(self, button: int) -> None:
         self.down(button)
@@ -45,7 +54,14 @@ class Pointer:
         return reply.root_x, reply.root_y
 
     def release_all(self) -> None:
+        """Release the buttons an action pressed; held ones stay down."""
         for button in reversed(self.pressed):
-            fake_event(self.display, X.ButtonRelease, button)
-        self.pressed.clear()
+            if button not in self.held:
+                fake_event(self.display, X.ButtonRelease, button)
+        self.pressed = [button for button in self.pressed if button in self.held]
         self.display.flush()
+
+    def release_held(self) -> None:
+        """Release the held buttons too (shutdown, the computer deleted, the hold's idle limit)."""
+        self.held.clear()
+        self.release_all()

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ..errors import ApiError, from_validation
 from ..handling import client_gone
-from ..registry import ACTIONS
+from ..registry import PARAMS
 from .kernel import SingleAction
 
 # Anthropic's recommended sizes: XGA, WXGA, FWXGA.
@@ -89,7 +89,7 @@ def notches(pixels: float) -> int:
 def core_action(name: str, context: dict, **params) -> SingleAction:
     """One of the core's actions, validated by its own model (limits, key names, on-screen checks)."""
     try:
-        return SingleAction(name, ACTIONS[name].params.model_validate(params, context=context))
+        return SingleAction(name, PARAMS[name].model_validate(params, context=context))
     except ValidationError as exc:
         raise from_validation(exc) from None
 

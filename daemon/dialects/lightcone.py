@@ -10,10 +10,11 @@ aside, which include the DOM's (Control, Enter, ArrowLeft, Meta). Scroll deltas 
 notches at agents.PIXELS_PER_NOTCH (at least one for any movement). A screenshot answers a data URL when
 asked for base64, else a URL on this daemon that serves the image from a bounded store (image_store.py).
 
-Not yet: a key held by key_down outlives no action (each action releases the keys it pressed), so key_down
-taps its key and key_up only checks the name; a mouse button does stay down from mouse_down to mouse_up.
+key_down and mouse_down hold their key or button across requests, untouched by other actions (each of which
+still releases what it pressed itself), until key_up or mouse_up, DELETE /computers/{id}, shutdown, the loss
+of the display, or --hold-timeout seconds without an action; the computer's `held` shows what is down.
 Browser actions (navigation, HTML, tabs, shell) answer an error saying so. POST /viewport resizes the whole X
-screen (resize.py), on a server that can (Xvnc).
+screen (resize.py), on a server that can (Xvnc). The same actions over a WebSocket: lightcone_ws.py.
 """
 
 import base64
@@ -115,8 +116,7 @@ def core(action: Action, context: dict) -> SingleAction:
         return core_action("press_key", context, keys=["+".join(key_name(key) for key in keys)])
     if kind in ("key_down", "key_up"):
         [key] = action.needs("key")
-        tap = core_action("press_key", context, keys=[key_name(key)])  # validates the name either way
-        return tap if kind == "key_down" else core_action("sleep", context, duration_ms=0)
+        return core_action(kind, context, key=key_name(key))
     if kind == "scroll":
         dx = action.dx if action.dx is not None else action.scroll_x or 0
         dy = action.dy if action.dy is not None else action.scroll_y or 0
@@ -192,14 +192,24 @@ def answers_action_result(handler):
     return handle
 
 
-async def run_one(request: web.Request, action: Action) -> web.Response:
+async def run_one(request: web.Request, action: Action) -> dict:
     [result] = await run(request, [core(action, validation_context(request.app))])
-    return web.json_response(action_result(request, action, result))
+    return action_result(request, action, result)
+
+
+async def run_batch(request: web.Request, actions) -> dict:
+    """Lightcone's batch: every action validated before any runs, one ActionResult each under `results`."""
+    if not isinstance(actions, list) or not actions:
+        raise ApiError(400, "batch needs `actions`, a list of ComputerAction objects")
+    parsed = [parse_action(one) for one in actions]
+    context = validation_context(request.app)
+    results = await run(request, [core(action, context) for action in parsed])
+    return {**envelope(None, "success"), "results": [action_result(request, *pair) for pair in zip(parsed, results)]}
 
 
 def action_route(action_type: str):
     async def handle(request: web.Request) -> web.Response:
-        return await run_one(request, parse_action({**await json_body(request), "type": action_type}))
+        return web.json_response(await run_one(request, parse_action({**await json_body(request), "type": action_type})))
 
     return handle
 
@@ -208,18 +218,11 @@ async def execute(request: web.Request) -> web.Response:
     body = await json_body(request)
     if not isinstance(body.get("action"), dict):
         raise ApiError(400, "execute needs `action`, one ComputerAction object")
-    return await run_one(request, parse_action(body["action"]))
+    return web.json_response(await run_one(request, parse_action(body["action"])))
 
 
 async def batch(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    if not isinstance(body.get("actions"), list) or not body["actions"]:
-        raise ApiError(400, "batch needs `actions`, a list of ComputerAction objects")
-    actions = [parse_action(one) for one in body["actions"]]
-    context = validation_context(request.app)
-    results = await run(request, [core(action, context) for action in actions])
-    return web.json_response({**envelope(None, "success"),
-                              "results": [action_result(request, *pair) for pair in zip(actions, results)]})
+    return web.json_response(await run_batch(request, (await json_body(request)).get("actions")))
 
 
 class Viewport(BaseModel):
@@ -253,8 +256,10 @@ async def served_screenshot(request: web.Request) -> web.Response:
 
 
 def computer(request: web.Request) -> dict:
-    """The one computer: this display, running as long as the daemon does, never idle-killed."""
+    """The one computer: this display, running as long as the daemon does, never idle-killed; `held` names the
+    keys and buttons held down across requests (key-down, mouse-down) until their up or DELETE."""
     return {"id": COMPUTER_ID, "kind": "desktop", "status": "running", "created_at": request.app["lightcone_since"],
+            "held": request.app["desktop"].held(),
             "auto_kill": False, "idle_timeout_enabled": False,
             "endpoints": {"api": str(request.url.with_path(f"/computers/{COMPUTER_ID}").with_query(None))}}
 

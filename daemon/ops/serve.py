@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--max-body", type=int, metavar="BYTES", default=Settings.max_body, help="largest request body in bytes (default: %(default)s)")
     add("--max-queue", type=int, metavar="N", default=Settings.max_queue, help="requests waiting for the worker before 429 (default: %(default)s)")
     add("--batch-timeout", type=float, metavar="SECONDS", default=Settings.batch_timeout_s, help="seconds one request may run (default: %(default)s)")
+    add("--hold-timeout", type=float, metavar="SECONDS", default=Settings.hold_timeout_s,
+        help="seconds a key or button held across requests (key-down, mouse-down) stays down with no action (default: %(default)s)")
     add("--max-text", type=int, metavar="CHARS", default=Settings.max_text,
         help="most characters of a type_text or write_clipboard text (default: %(default)s)")
     add("--max-path", type=int, metavar="POINTS", default=Settings.max_path, help="most points of a drag_mouse path (default: %(default)s)")
@@ -95,6 +97,7 @@ def settings_from(args) -> Settings:
         max_body=args.max_body,
         max_queue=args.max_queue,
         batch_timeout_s=args.batch_timeout,
+        hold_timeout_s=args.hold_timeout,
         max_text=args.max_text,
         max_path=args.max_path,
         allowed_hosts=frozenset(name.lower() for name in [*args.allow_host, args.host]),
