@@ -5,7 +5,7 @@ from importlib.metadata import version
 from pydantic.json_schema import models_json_schema
 
 from . import models as m
-from .dialects.kernel import PREFIXES, ROUTES
+from .dialects.kernel import PREFIXES, ROUTES, DisplaySize
 from .registry import ACTIONS, ActionSpec, BatchRequest
 
 ERROR_SCHEMA = {
@@ -104,9 +104,18 @@ OTHER_ROUTES = {
 }
 
 
+def _resize_operation(refs: dict, browser_form: bool) -> dict:
+    """PATCH .../display: the new size in, the size the screen now has out; 409 where the X server cannot resize."""
+    size = {"$ref": refs[(DisplaySize, "validation")]["$ref"]}
+    reply = {"description": "The screen's new size", "content": {"application/json": {"schema": size}}}
+    operation = _operation("browser_resize_display" if browser_form else "resize_display", DisplaySize, refs, reply, browser_form)
+    operation["post"]["responses"].update(_error_responses(409))
+    return {"patch": operation["post"]}
+
+
 def openapi_document(limits: dict[str, int]) -> dict:
     """`limits`: the configured values of the limits models.WithinLimit checks (max_text, max_path)."""
-    requests = [(model, "validation") for model in {*(spec.params for spec in ACTIONS.values()), BatchRequest}]
+    requests = [(model, "validation") for model in {*(spec.params for spec in ACTIONS.values()), BatchRequest, DisplaySize}]
     results = [(spec.result, "serialization") for spec in ACTIONS.values() if spec.result]
     refs, defs = models_json_schema(requests + results, ref_template="#/components/schemas/{model}")
     defs = defs["$defs"]
@@ -118,6 +127,7 @@ def openapi_document(limits: dict[str, int]) -> dict:
         for path, action, model, reply in _computer_routes(refs):
             operation_id = f"browser_{action}" if browser_form else action
             paths[f"{prefix}/{path}"] = _operation(operation_id, model, refs, reply, browser_form)
+        paths[f"{prefix}/display"] = _resize_operation(refs, browser_form)
     paths.update(OTHER_ROUTES)
     return {
         "openapi": "3.1.0",

@@ -81,3 +81,10 @@ def test_a_server_that_cannot_resize_answers_409_naming_xvnc(daemon):
         viewport = http.post("/computers/x/viewport", json={"width": 800, "height": 600})
         assert viewport.status_code == 409 and "--xserver xvnc" in viewport.json()["error_message"]
         assert http.get("/health").json()["screen"] == before
+
+
+def test_the_resize_route_is_in_the_openapi_document(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/computer/display", "/browsers/{id}/computer/display"):
+        operation = paths[path]["patch"]
+        assert operation["requestBody"]["required"] is True and "409" in operation["responses"]
