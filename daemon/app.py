@@ -1,6 +1,7 @@
 """The aiohttp application: settings, the middlewares every route passes (errors, metrics, token, Host),
 /health, /metrics and /openapi.json, and the dialects' routes over one worker."""
 
+import asyncio
 import hmac
 import json
 import logging
@@ -160,6 +161,7 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app["desktop"] = desktop
     app["worker"] = Worker(desktop, settings.max_queue, settings.batch_timeout_s, settings.hold_timeout_s)
     app["openapi"] = openapi_document(settings.limits)
+    app["streams_closing"] = asyncio.Event()  # set on shutdown: every open stream ends (streams/sse.py)
     kernel.add_routes(app)
     anthropic.add_routes(app)
     openai.add_routes(app)
@@ -177,7 +179,11 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     async def close_display(app):
         desktop.close()
 
+    async def close_streams(app):
+        app["streams_closing"].set()
+
     app.on_startup.append(start_worker)
+    app.on_shutdown.append(close_streams)
     app.on_shutdown.append(stop_worker)
     app.on_cleanup.append(close_display)
     mcp_route.add_routes(app)  # after the worker's hooks: see add_routes
