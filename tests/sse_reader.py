@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import socket
 import threading
 from dataclasses import dataclass
 
@@ -13,6 +14,12 @@ class Event:
     name: str | None
     id: int | None
     data: dict
+
+
+def hang_up(response: httpx.Response) -> None:
+    """Shut the response's socket: a read blocked in another thread ends at once (closing the response does not)."""
+    with contextlib.suppress(Exception):
+        response.extensions["network_stream"].get_extra_info("socket").shutdown(socket.SHUT_RDWR)
 
 
 class SseReader:
@@ -43,6 +50,7 @@ class SseReader:
         assert response.headers["content-type"].startswith("text/event-stream")
 
         def close():
+            hang_up(response)
             with contextlib.suppress(Exception):
                 context.__exit__(None, None, None)
             client.close()

@@ -16,7 +16,7 @@ from daemon import models as m
 from daemon.streams.events import ActionEvents, summary
 from tests.conftest import action
 from tests.daemons import start_daemon
-from tests.sse_reader import SseReader
+from tests.sse_reader import SseReader, hang_up
 from tests.test_mcp import call_async
 
 SECRET = "hunter2 is my password"
@@ -142,7 +142,7 @@ def test_lightcone_routes_and_its_sdk_reading_the_stream(daemon):
     """The official SDK reads the stream at /computers/{id}/events; its REST routes' actions show up in it."""
     computers = Lightcone(api_key="unused", base_url=daemon.url, max_retries=0).computers
     with computers.with_streaming_response.retrieve_events("any-id") as response:
-        stream = SseReader(response.iter_lines(), response.close)
+        stream = SseReader(response.iter_lines(), lambda: hang_up(response.http_response))
         request_id = rid()
         computers.click("any-id", x=100.4, y=50, extra_headers={"X-Request-Id": request_id})
         computers.type("any-id", text=SECRET, extra_headers={"X-Request-Id": request_id})
