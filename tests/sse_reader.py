@@ -5,6 +5,7 @@ import json
 import socket
 import threading
 from dataclasses import dataclass
+from typing import Self
 
 import httpx
 
@@ -59,7 +60,8 @@ class SseReader:
 
     def _read(self, lines) -> None:
         fields: dict[str, str] = {}
-        try:
+        # Ended by the server, or closed under the reader by close(): the stream is over either way.
+        with contextlib.suppress(Exception):
             for line in lines:
                 with self._changed:
                     self.raw.append(line)
@@ -74,8 +76,6 @@ class SseReader:
                                                  json.loads(fields["data"])))
                         fields = {}
                     self._changed.notify_all()
-        except Exception:  # noqa: BLE001 - closed under the reader by close(): the stream is over either way
-            pass
         with self._changed:
             self.ended = True
             self._changed.notify_all()
@@ -96,7 +96,7 @@ class SseReader:
         self._close()
         self._thread.join(5)
 
-    def __enter__(self) -> "SseReader":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

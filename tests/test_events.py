@@ -10,6 +10,9 @@ import uuid
 import aiohttp
 import httpx
 import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 from tzafon import Lightcone
 
 from daemon import models as m
@@ -17,7 +20,7 @@ from daemon.streams.events import ActionEvents, summary
 from tests.conftest import action
 from tests.daemons import start_daemon
 from tests.sse_reader import SseReader, hang_up
-from tests.test_mcp import call_async
+from tests.test_mcp import TOOL
 
 SECRET = "hunter2 is my password"
 
@@ -173,8 +176,22 @@ def test_lightcone_websocket_messages_are_events_of_the_upgrade_request(daemon, 
     assert seen[0].data["batch"] != seen[2].data["batch"]  # one per message
 
 
-def test_mcp_tool_calls_are_events(daemon, events):
-    result = asyncio.run(call_async(daemon.url, action("click_mouse", x=9, y=10), action("write_clipboard", text=SECRET)))
+def test_mcp_tool_calls_are_events_of_the_request_that_called_the_tool(daemon, events):
+    tool_calls = []  # the id each POST that called the tool was sent with
+
+    async def name_it(request) -> None:
+        request.headers["X-Request-Id"] = rid()
+        if b'"tools/call"' in request.content:
+            tool_calls.append(request.headers["X-Request-Id"])
+
+    async def called():
+        http = create_mcp_http_client()
+        http.event_hooks = {"request": [name_it], "response": []}
+        async with Client(streamable_http_client(f"{daemon.url}/mcp", http_client=http)) as mcp:
+            return await mcp.call_tool(TOOL, {"session_id": "any", "actions": [action("click_mouse", x=9, y=10),
+                                                          action("write_clipboard", text=SECRET)]})
+
+    result = asyncio.run(called())
     assert not result.is_error
     seen = events.wait_for(lambda seen: sum(event.name == "action_response" and event.data["type"] == "write_clipboard"
                                             for event in seen) >= 1)
@@ -182,7 +199,7 @@ def test_mcp_tool_calls_are_events(daemon, events):
     batch = [event for event in seen if event.data["batch"] == clipboard.data["batch"]]
     assert outline(batch) == [("action_request", 0, "click_mouse", None), ("action_request", 1, "write_clipboard", None),
                               ("action_response", 0, "click_mouse", "ok"), ("action_response", 1, "write_clipboard", "ok")]
-    assert batch[0].data["request_id"] and clipboard.data["params"] == {"text_length": len(SECRET)}
+    assert tool_calls == [batch[0].data["request_id"]] and clipboard.data["params"] == {"text_length": len(SECRET)}
     assert not any(SECRET in line for line in events.raw)
 
 
