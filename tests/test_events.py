@@ -284,3 +284,22 @@ def test_the_routes_are_in_the_openapi_document(client):
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/computer/events", "/computers/{id}/events"):
         assert "text/event-stream" in paths[path]["get"]["responses"]["200"]["content"]
+
+
+def test_the_readme_shows_the_events_a_batch_sends(client, events):
+    """The README's example, sent again: the same events, but for their ids, numbers and times."""
+    from tests.test_readme_examples import block
+
+    shown = SseReader(iter(block("events").splitlines() + [""]))
+    shown.wait_ended()
+    request_id = shown.events[0].data["request_id"] + "." + rid()
+    post(client, "/computer/batch", {"actions": [action("click_mouse", x=400, y=300),
+                                                  action("type_text", text="hello world")]}, request_id)
+    sent = of_request(request_id)(events.wait_for(answered(request_id, 2)))
+    varying = {"request_id", "batch", "timestamp", "duration_ms"}
+
+    def fixed(event):
+        return event.name, {key: value for key, value in event.data.items() if key not in varying}, sorted(event.data)
+
+    assert [fixed(event) for event in sent] == [fixed(event) for event in shown.events]
+    assert [event.id - sent[0].id for event in sent] == [event.id - shown.events[0].id for event in shown.events]
