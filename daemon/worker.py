@@ -80,6 +80,7 @@ class Worker:
         self._stopping = False
         self._warm_up: asyncio.Task | None = None
         self.events = ActionEvents()  # every action accepted and how it ended, for the event stream
+        self.stopped = asyncio.Event()  # stop() has failed or aborted every action: their events are out
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="xhands-worker")
@@ -102,6 +103,7 @@ class Worker:
         if self._hold_limit:
             self._hold_limit.cancel()
         self.desktop.release_all()
+        self.stopped.set()
 
     async def submit(self, job: Callable[[], Awaitable]):
         """Run a job now if the display is free and nobody waits; else queue it (a full queue is answered at once)."""
@@ -228,7 +230,8 @@ class Worker:
                     self.desktop.check_errors()
                 events.succeeded()
         except asyncio.CancelledError:
-            events.failed_with(shutting_down().message if self._stopping else "the action was cancelled")
+            why = shutting_down().message if self._stopping else "the action was cancelled"
+            events.failed_with(why, rest=why)
             self.desktop.release_pressed()  # stop() releases the held ones too, on shutdown
             raise
         except XRequestFailed as exc:

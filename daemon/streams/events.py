@@ -8,6 +8,7 @@ Typed and clipboard text never goes into an event: only its length does.
 """
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -17,10 +18,12 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from ..errors import ApiError
+from ..handling import client_gone
 from ..ops import logs
 from .sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or_gone
 
 RING_SIZE = 1000
+LAST_EVENTS_WAIT_S = 0.5  # at shutdown, for the worker to fail what it was running and what waited
 PATHS = ("/computer/events", "/computers/{id}/events")
 
 
@@ -99,7 +102,7 @@ class BatchEvents:
         self.answered = 0  # actions with a response
         self.running: int | None = None
         self.started = 0.0
-        self.failed: int | None = None
+        self.rest: str | None = None  # why the actions after a failed one did not run
         now = time.time()
         request_id = logs.request_id.get()
         self.base = [{"request_id": request_id, "batch": number, "index": index, "type": action.type,
@@ -127,16 +130,15 @@ class BatchEvents:
         """The running action (if any) has ended well."""
         self._ran(None)
 
-    def failed_with(self, message: str) -> None:
-        """The running action failed; the rest of the batch will not run."""
+    def failed_with(self, message: str, rest: str | None = None) -> None:
+        """The running action failed; the rest of the batch will not run, because of it unless `rest` says why."""
         if self.running is not None:
-            self.failed = self.running
+            self.rest = rest or f"action {self.running} failed before it"
         self._ran(message)
 
     def close(self, reason: str) -> None:
         """Every action still without a response was not run: because an earlier one failed, else `reason`."""
-        if self.failed is not None:
-            reason = f"action {self.failed} failed before it"
+        reason = self.rest or reason
         while self.answered < len(self.base):
             self._respond("not_run", reason, None)
 
@@ -153,23 +155,36 @@ def resume_point(request: web.Request, events: ActionEvents) -> int:
     return 0 if after > events.last_id else after
 
 
+async def send_new(response: web.StreamResponse, events: ActionEvents, after: int) -> int:
+    """Write what was published after event `after` (saying first how many the ring dropped); the last id sent."""
+    while True:
+        missed, pending = events.since(after)
+        if not (missed or pending):
+            return after
+        gap = event_bytes({"missed": missed}, "gap") if missed else b""
+        await response.write(gap + b"".join(event.wire() for event in pending))
+        after += missed + len(pending)
+
+
 async def stream(request: web.Request) -> web.StreamResponse:
-    events: ActionEvents = request.app["worker"].events
+    worker = request.app["worker"]
+    events: ActionEvents = worker.events
     after = resume_point(request, events)
     response = await open_stream(request)
     events.viewers += 1
     try:
         while True:
-            missed, pending = events.since(after)
-            if missed or pending:
-                gap = event_bytes({"missed": missed}, "gap") if missed else b""
-                await response.write(gap + b"".join(event.wire() for event in pending))
-                after += missed + len(pending)
-                continue
+            after = await send_new(response, events, after)
             if not await wait_or_gone(request, events.signal, HEARTBEAT_S):
                 if gone(request):
                     break
                 await response.write(HEARTBEAT)
+        if not client_gone(request)():
+            # Shutting down: the aborted action's events and those of the actions never run are published after
+            # the signal that ends streams, and sent once the worker has stopped.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(worker.stopped.wait(), LAST_EVENTS_WAIT_S)
+            await send_new(response, events, after)
     except ConnectionResetError:  # the viewer left while we wrote to it
         pass
     finally:
