@@ -170,8 +170,13 @@ class Worker:
     async def _run(self) -> None:
         while True:
             job, future = await self.queue.get()
-            while self._busy:  # an inline job that started before this one was queued
-                await self._idle.wait()
+            try:
+                while self._busy:  # an inline job that started before this one was queued
+                    await self._idle.wait()
+            except asyncio.CancelledError:  # shutdown while it waited here, out of the queue stop() empties
+                if not future.done():
+                    future.set_exception(shutting_down())
+                raise
             self._waiting -= 1
             if future.cancelled():
                 if self._waiting == 0 and not self._busy:

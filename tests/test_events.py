@@ -18,7 +18,7 @@ from tzafon import Lightcone
 from daemon import models as m
 from daemon.streams.events import ActionEvents, summary
 from tests.conftest import action
-from tests.daemons import start_daemon
+from tests.daemons import post_in_background, start_daemon
 from tests.sse_reader import SseReader, hang_up
 from tests.test_mcp import TOOL
 
@@ -266,16 +266,25 @@ def test_health_answers_while_a_viewer_is_connected(client, events):
     assert client.get("/health").json()["status"] == "ok"
 
 
-def test_the_stream_ends_and_the_daemon_exits_promptly_on_sigterm(xvfb):
+def test_at_shutdown_viewers_hear_the_aborted_actions_then_the_stream_ends_promptly(xvfb):
     daemon = start_daemon()
     try:
         with SseReader.open(daemon.url + "/computer/events") as stream:
-            request_id = rid()
-            httpx.post(f"{daemon.url}/computer/get_mouse_position", headers={"X-Request-Id": request_id})
-            stream.wait_for(answered(request_id, 1))
+            running, waiting = rid(), rid()
+            post_in_background(f"{daemon.url}/computer/batch", {"actions": [
+                action("sleep", duration_ms=5000), action("click_mouse", x=5, y=5)]}, headers={"X-Request-Id": running})
+            stream.wait_for(lambda seen: len(of_request(running)(seen)) == 2)
+            post_in_background(f"{daemon.url}/computer/batch", {"actions": [action("click_mouse", x=6, y=6)]},
+                               headers={"X-Request-Id": waiting})
+            stream.wait_for(lambda seen: len(of_request(waiting)(seen)) == 1)
             daemon.process.send_signal(signal.SIGTERM)
             daemon.process.wait(timeout=2)  # the requirement: out within 2 s with a viewer connected
             stream.wait_ended()
+        said = "the daemon is shutting down; the action was aborted and everything released"
+        responses = [event for event in stream.events if event.name == "action_response"]
+        assert [(event.data["request_id"], event.data["type"], event.data["status"], event.data["error"])
+                for event in responses] == [(running, "sleep", "error", said), (running, "click_mouse", "not_run", said),
+                                            (waiting, "click_mouse", "not_run", said)]
     finally:
         daemon.stop()
 
