@@ -254,9 +254,9 @@ def test_a_viewer_that_fell_behind_the_ring_is_told_how_many_it_missed(client, d
     assert [event.id for event in kept] == list(range(kept[0].id, newest + 1)) and len(kept) == 1000
 
 
-@pytest.mark.parametrize("given", ["abc", "-1", "1.5"])
+@pytest.mark.parametrize("given", ["abc", "-1", "1.5", "²"])
 def test_a_bad_last_event_id_is_a_400_in_the_error_shape(client, given):
-    response = client.get("/computer/events", headers={"Last-Event-ID": given})
+    response = client.get("/computer/events", headers={"Last-Event-ID": given.encode()})
     assert response.status_code == 400
     assert response.json()["code"] == "bad_request" and "Last-Event-ID" in response.json()["message"]
     assert client.get("/computers/x/events", params={"last_event_id": given}).status_code == 400

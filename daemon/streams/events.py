@@ -25,8 +25,6 @@ from .sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or
 RING_SIZE = 1000
 LAST_EVENTS_WAIT_S = 0.5  # at shutdown, for the worker to fail what it was running and what waited
 PATHS = ("/computer/events", "/computers/{id}/events")
-
-
 PLAIN = frozenset({int, float, bool, str, list, tuple})  # shown as they are; checked by type, faster than isinstance
 
 
@@ -149,7 +147,7 @@ def resume_point(request: web.Request, events: ActionEvents) -> int:
     given = request.headers.get("Last-Event-ID", request.query.get("last_event_id"))
     if given is None:
         return events.last_id
-    if not given.strip().isdigit():
+    if not (given.strip().isascii() and given.strip().isdigit()):  # "²" is a digit to isdigit, not to int
         raise ApiError(400, f"Last-Event-ID must be a whole number, the id of an event received, not {given!r}")
     after = int(given)
     return 0 if after > events.last_id else after
