@@ -141,6 +141,26 @@ def test_a_client_that_leaves_mid_batch_leaves_the_rest_not_run(daemon, events):
         ("ok", None), ("not_run", "the client left")]
 
 
+def test_an_action_refused_by_a_full_queue_is_not_run(xvfb):
+    daemon = start_daemon("--max-queue", "1")
+    try:
+        with SseReader.open(daemon.url + "/computer/events") as stream:
+            running, waiting, refused = rid(), rid(), rid()
+            sleep = {"actions": [action("sleep", duration_ms=1000)]}
+            post_in_background(f"{daemon.url}/computer/batch", sleep, headers={"X-Request-Id": running})
+            stream.wait_for(lambda seen: of_request(running)(seen))
+            post_in_background(f"{daemon.url}/computer/batch", sleep, headers={"X-Request-Id": waiting})
+            stream.wait_for(lambda seen: of_request(waiting)(seen))
+            response = httpx.post(f"{daemon.url}/computer/batch", json=sleep, headers={"X-Request-Id": refused})
+            assert response.status_code == 429
+            seen = of_request(refused)(stream.wait_for(answered(refused, 1)))
+        assert [(event.name, event.data["status"] if event.name == "action_response" else None) for event in seen] == [
+            ("action_request", None), ("action_response", "not_run")]
+        assert seen[1].data["error"] == response.json()["message"]
+    finally:
+        daemon.stop()
+
+
 def test_lightcone_routes_and_its_sdk_reading_the_stream(daemon):
     """The official SDK reads the stream at /computers/{id}/events; its REST routes' actions show up in it."""
     computers = Lightcone(api_key="unused", base_url=daemon.url, max_retries=0).computers
