@@ -104,6 +104,25 @@ OTHER_ROUTES = {
 }
 
 
+EVENTS_DESCRIPTION = (
+    "Server-Sent Events: `action_request` when an action is queued and `action_response` when it has ended, each "
+    "with an `id:` to resume from; `gap` when events were dropped before this viewer read them (README: Events)")
+RESUME_PARAMETERS = [
+    {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "integer", "minimum": 0},
+     "description": "Send the events after this one that the daemon still keeps (0: all of them)"},
+    {"name": "last_event_id", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0},
+     "description": "The same, for clients that cannot set the header"},
+]
+
+
+def _events_operation(operation_id: str, with_id: bool) -> dict:
+    operation = _get(operation_id, EVENTS_DESCRIPTION, "text/event-stream", {"type": "string"})
+    operation["get"]["parameters"] = [*([{**BROWSER_ID, "description": "Computer id, as in Lightcone's API; "
+                                         "accepted and ignored"}] if with_id else []), *RESUME_PARAMETERS]
+    operation["get"]["responses"].update(_error_responses(400))
+    return operation
+
+
 def _resize_operation(refs: dict, browser_form: bool) -> dict:
     """PATCH .../display: the new size in, the size the screen now has out; 409 where the X server cannot resize."""
     size = {"$ref": refs[(DisplaySize, "validation")]["$ref"]}
@@ -129,6 +148,8 @@ def openapi_document(limits: dict[str, int]) -> dict:
             paths[f"{prefix}/{path}"] = _operation(operation_id, model, refs, reply, browser_form)
         paths[f"{prefix}/display"] = _resize_operation(refs, browser_form)
     paths.update(OTHER_ROUTES)
+    paths["/computer/events"] = _events_operation("events", with_id=False)
+    paths["/computers/{id}/events"] = _events_operation("computer_events", with_id=True)
     return {
         "openapi": "3.1.0",
         "info": {"title": "xhands", "version": version("xhands"), "description": "Kernel computer controls API on a local X11 display"},

@@ -10,6 +10,7 @@ from .ops import logs, memory
 from .actions import warm_up
 from .errors import ApiError
 from .registry import RUNNERS, ComputerAction
+from .streams.events import ActionEvents, BatchEvents
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ class Worker:
         self._idle_trim: asyncio.TimerHandle | None = None
         self._stopping = False
         self._warm_up: asyncio.Task | None = None
+        self.events = ActionEvents()  # every action accepted and how it ended, for the event stream
+        self.stopped = asyncio.Event()  # stop() has failed or aborted every action: their events are out
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="xhands-worker")
@@ -100,6 +103,7 @@ class Worker:
         if self._hold_limit:
             self._hold_limit.cancel()
         self.desktop.release_all()
+        self.stopped.set()
 
     async def submit(self, job: Callable[[], Awaitable]):
         """Run a job now if the display is free and nobody waits; else queue it (a full queue is answered at once)."""
@@ -166,8 +170,13 @@ class Worker:
     async def _run(self) -> None:
         while True:
             job, future = await self.queue.get()
-            while self._busy:  # an inline job that started before this one was queued
-                await self._idle.wait()
+            try:
+                while self._busy:  # an inline job that started before this one was queued
+                    await self._idle.wait()
+            except asyncio.CancelledError:  # shutdown while it waited here, out of the queue stop() empties
+                if not future.done():
+                    future.set_exception(shutting_down())
+                raise
             self._waiting -= 1
             if future.cancelled():
                 if self._waiting == 0 and not self._busy:
@@ -191,14 +200,22 @@ class Worker:
 
     async def run_actions(self, actions: list[ComputerAction], client_gone: Callable[[], bool] = lambda: False) -> list:
         """Run validated actions in order through the queue; stops at the first failure or when the client leaves."""
-        return await self.submit(lambda: self._perform_all(actions, client_gone))
+        events = self.events.batch(actions)
+        try:
+            return await self.submit(lambda: self._perform_all(actions, client_gone, events))
+        except ApiError as error:  # refused before it ran (queue full, shutting down) or failed running
+            events.close(error.message)
+            raise
+        finally:
+            events.close("the client left")  # answers only what is still unanswered
 
-    async def _perform_all(self, actions: list[ComputerAction], client_gone) -> list:
+    async def _perform_all(self, actions: list[ComputerAction], client_gone, events: BatchEvents) -> list:
         """A refusal the X server has reported stops the batch after the action that caused it; one round trip
         at the end makes sure it has reported on everything (one per request, not per action: XTest requests
         have no reply, and a round trip after each of a batch's actions tripled its time)."""
         results = []
         index = None
+        last = len(actions) - 1
         first_serials = []  # each action's first request, to tell which action a refused request belonged to
         try:
             async with asyncio.timeout(self.batch_timeout_s):
@@ -206,20 +223,30 @@ class Worker:
                     if client_gone():
                         log.info("client disconnected; batch stopped before action %d", index)
                         break
+                    events.start(index)
                     with self.desktop.guarded():
                         first_serials.append(self.desktop.connection.next_serial)
                         results.append(await RUNNERS[action.type](self.desktop, action.params))
                         self.desktop.keyboard.release_all()  # no key outlives its action, but those held on purpose
                         self.desktop.raise_errors()
+                    if index < last:  # the last one has ended well once the round trip below says so
+                        events.succeeded()
                 with self.desktop.guarded():
                     self.desktop.check_errors()
+                events.succeeded()
         except asyncio.CancelledError:
+            why = shutting_down().message if self._stopping else "the action was cancelled"
+            events.failed_with(why, rest=why)
             self.desktop.release_pressed()  # stop() releases the held ones too, on shutdown
             raise
         except XRequestFailed as exc:
             self.desktop.release_pressed()
-            raise failure(action_of(exc.serial, first_serials), exc) from None
+            error = failure(action_of(exc.serial, first_serials), exc)
+            events.failed_with(error.message)
+            raise error from None
         except Exception as exc:
             self.desktop.release_pressed()
-            raise failure(index, exc) from None
+            error = failure(index, exc)
+            events.failed_with(error.message)
+            raise error from None
         return results

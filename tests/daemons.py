@@ -60,13 +60,13 @@ class DaemonOnOwnDisplay:
         self.xvfb.stop()
 
 
-def post_in_background(url: str, body: dict, timeout: float = 10.0):
+def post_in_background(url: str, body: dict, timeout: float = 10.0, headers: dict | None = None):
     """Send a request from a thread; returns the thread and a list that receives the response or error."""
     outcome = []
 
     def send():
         try:
-            outcome.append(httpx.post(url, json=body, timeout=timeout))
+            outcome.append(httpx.post(url, json=body, timeout=timeout, headers=headers))
         except httpx.HTTPError as exc:
             outcome.append(exc)
 

@@ -57,7 +57,7 @@ def shell_env(server, tmp_path_factory):
 
 def test_every_marked_block_has_its_test():
     assert set(blocks()) == {"docker", "systemd", "kubernetes", "log-line", "check", "python", "async", "pytest", "cli",
-                             "mcp-config", "mcp-url", "mcp-transcript", "lightcone"}
+                             "mcp-config", "mcp-url", "mcp-transcript", "lightcone", "events"}
 
 
 def test_cli_example(shell_env, tmp_path):
