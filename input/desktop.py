@@ -3,8 +3,9 @@
 from contextlib import contextmanager
 
 from .capture import ScreenGrabber
+from .damage import ScreenWatcher
 from .cursor import Cursor
-from .display import DisplayUnavailable, XConnection
+from .display import CONNECTION_ERRORS, DisplayUnavailable, XConnection
 from .keyboard import Keyboard
 from .keys import keysym_name
 from .observe import InputObserver
@@ -23,6 +24,17 @@ class Desktop:
         self.connection = XConnection(display_name)
         self.connection.on_connect.append(self._attach)
         self.grabber = ScreenGrabber(display_name)
+        self._watcher: ScreenWatcher | None = None
+
+    def screen_watcher(self) -> ScreenWatcher:
+        """The watcher of screen changes (damage.py), opened on first need and again after the display was
+        lost; call it from the event loop. Raises DisplayUnavailable while the display is gone."""
+        if self._watcher is None or not self._watcher.alive:
+            try:
+                self._watcher = ScreenWatcher(self.display_name)
+            except CONNECTION_ERRORS as exc:
+                raise DisplayUnavailable(f"cannot watch display {self.display_name}: {exc}") from None
+        return self._watcher
 
     def _attach(self, display) -> None:
         display.xfixes_query_version()  # XFixes requires this before any other request
@@ -116,4 +128,6 @@ class Desktop:
         if keyboard is not None:
             keyboard.close()
         self.grabber.close()
+        if self._watcher is not None:
+            self._watcher.close()
         self.connection.close()
