@@ -17,6 +17,11 @@ ACTION_LATENCY = Histogram("xhands_action_seconds", "Time one action took to run
 ACTIONS = Counter("xhands_actions", "Actions run, by type and outcome (ok, error, cancelled)", ["type", "outcome"], registry=REGISTRY)
 QUEUE_DEPTH = Gauge("xhands_queue_depth", "Requests waiting for the worker", registry=REGISTRY)
 DISPLAY_UP = Gauge("xhands_display_up", "1 when the X display answers", registry=REGISTRY)
+SCREENCAST_CAPTURES = Counter("xhands_screencast_captures", "Screen captures made for screencast viewers (none while the "
+                              "screen is unchanged)", registry=REGISTRY)
+SCREENCAST_ENCODES = Counter("xhands_screencast_encodes", "JPEG encodes for screencast viewers: one per capture and kind "
+                             "of frame (size, quality), whatever the number of viewers", registry=REGISTRY)
+SCREENCAST_VIEWERS = Gauge("xhands_screencast_viewers", "Screencast viewers connected", registry=REGISTRY)
 BUILD = Info("xhands_build", "xhands version", registry=REGISTRY)
 
 try:

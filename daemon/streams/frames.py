@@ -1,0 +1,178 @@
+"""The screencast's one source of frames: captured when the screen changed, encoded once per size and
+quality that someone watches, and handed to every viewer of that kind.
+
+The X server says when the screen changed (input/damage.py), so an idle screen costs no capture and no
+encoding. While anyone watches, one task captures at most `fps` times a second (the fastest viewer's), grabs
+and encodes on a thread of its own (off the event loop and off the worker), and puts each frame in the slot
+of each viewer; a viewer keeps only the newest, so a slow one skips frames and never holds up the others.
+The pointer is looked up on each tick; viewers that draw it themselves get its moves, and the frames of
+those who asked for it drawn in (MJPEG) are made again when it moves.
+"""
+
+import asyncio
+import base64
+import io
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from input import Desktop, DisplayUnavailable, encode_image
+from input.capture import ScreenGrabber
+from input.damage import CursorSprite
+from input.display import CONNECTION_ERRORS
+
+from ..ops import metrics
+
+log = logging.getLogger(__name__)
+RETRY_S = 1.0  # how long to wait for a display that has gone before looking again
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One kind of frame: the encoder runs once per kind per frame, whatever the number of its viewers."""
+
+    width: int
+    height: int
+    quality: int
+    cursor: bool  # drawn into the picture
+
+
+@dataclass(eq=False)  # each viewer is itself: hashed by identity
+class Viewer:
+    fps: int
+    quality: int
+    max_width: int | None = None
+    scale: float = 1.0
+    cursor_drawn: bool = False  # MJPEG has no side channel for the pointer: it is drawn into the frames
+    frame: tuple[bytes, float, tuple[int, int]] | None = None  # newest JPEG, its time, the screen's size
+    pointer: tuple[int, int] | None = None  # newest pointer position not sent yet
+    sprite: CursorSprite | None = None  # newest cursor shape not sent yet
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def variant(self, screen: tuple[int, int]) -> Variant:
+        width, height = screen
+        factor = min(self.scale, self.max_width / width if self.max_width else 1.0)
+        if factor < 1.0:
+            width, height = max(1, round(width * factor)), max(1, round(height * factor))
+        return Variant(width, height, self.quality, self.cursor_drawn)
+
+
+def sprite_png(sprite: CursorSprite) -> str:
+    """The cursor's picture as base64 PNG with its alpha (XFixes gives premultiplied B, G, R, A bytes)."""
+    image = sprite.image
+    picture = Image.frombuffer("RGBa", (image.width, image.height), image.argb, "raw", "BGRa", 0, 1).convert("RGBA")
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
+class FrameSource:
+    def __init__(self, desktop: Desktop):
+        self.desktop = desktop
+        self.viewers: list[Viewer] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        # One thread grabs and encodes: mss's connection stays on the thread that opened it.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xhands-frames")
+        self._grabber = ScreenGrabber(desktop.display_name)
+
+    def join(self, viewer: Viewer) -> None:
+        self.viewers.append(viewer)
+        metrics.SCREENCAST_VIEWERS.set(len(self.viewers))
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="xhands-frames")
+
+    def leave(self, viewer: Viewer) -> None:
+        self.viewers.remove(viewer)
+        metrics.SCREENCAST_VIEWERS.set(len(self.viewers))
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._thread.submit(self._grabber.close)
+        self._thread.shutdown(wait=True)
+
+    async def _run(self) -> None:
+        while self.viewers:
+            try:
+                await self._watch(self.desktop.screen_watcher())
+            except DisplayUnavailable as exc:
+                log.warning("screencast paused: %s", exc)
+                await asyncio.sleep(RETRY_S)
+            except CONNECTION_ERRORS:  # the display went while we asked it something: a new watcher is made
+                await asyncio.sleep(RETRY_S)
+
+    async def _watch(self, watcher) -> None:
+        """Frames for as long as there are viewers and the display stays."""
+        watcher.listen(self._wake.set)
+        seen_changes, seen_shapes, pointer = None, None, None
+        fresh: list[Viewer] = []  # joined since the last frame: they get one at once
+        served: set[Viewer] = set()
+        last_frame_at = 0.0
+        try:
+            while self.viewers and watcher.alive:
+                fresh = [viewer for viewer in self.viewers if viewer not in served]
+                served = set(self.viewers)
+                if watcher.cursor_shapes != seen_shapes or fresh:
+                    seen_shapes = watcher.cursor_shapes
+                    self._send_sprite(watcher.cursor_sprite(), self.viewers if seen_shapes is None else fresh)
+                position = watcher.pointer()
+                moved = position != pointer
+                if moved:
+                    pointer = position
+                    self._send_pointer(pointer)
+                wanted = list(self.viewers) if watcher.changes != seen_changes else fresh
+                wanted += [viewer for viewer in self.viewers if viewer.cursor_drawn and moved]
+                if wanted:
+                    interval = 1.0 / max(viewer.fps for viewer in self.viewers)
+                    await asyncio.sleep(max(0.0, last_frame_at + interval - time.monotonic()))
+                    last_frame_at = time.monotonic()
+                    seen_changes = watcher.changes  # what changes while we capture makes the next frame
+                    await self._frame(set(wanted), watcher)
+                self._wake.clear()
+                tick = 1.0 / max((viewer.fps for viewer in self.viewers), default=1)
+                try:  # woken by a change or a new viewer; else look at the pointer again after a tick
+                    await asyncio.wait_for(self._wake.wait(), tick)
+                except TimeoutError:
+                    pass
+        finally:
+            watcher.unlisten(self._wake.set)
+
+    async def _frame(self, viewers: set[Viewer], watcher) -> None:
+        screen = self.desktop.screen_size
+        kinds: dict[Variant, list[Viewer]] = {}
+        for viewer in viewers:
+            kinds.setdefault(viewer.variant(screen), []).append(viewer)
+        sprite = watcher.cursor_sprite() if any(kind.cursor for kind in kinds) else None
+        taken_at = time.time()
+        pictures = await asyncio.get_running_loop().run_in_executor(
+            self._thread, self._capture, screen, list(kinds), sprite)
+        metrics.SCREENCAST_CAPTURES.inc()
+        metrics.SCREENCAST_ENCODES.inc(len(pictures))
+        for kind, picture in pictures.items():
+            for viewer in kinds[kind]:
+                viewer.frame = (picture, taken_at, screen)
+                viewer.ready.set()
+
+    def _capture(self, screen: tuple[int, int], kinds: list[Variant], sprite: CursorSprite | None) -> dict:
+        """On the frames thread: one grab, one JPEG per kind."""
+        frame = self._grabber.grab(0, 0, *screen)
+        return {kind: encode_image(frame, "jpeg", kind.quality, (kind.width, kind.height),
+                                   sprite.image if kind.cursor and sprite else None) for kind in kinds}
+
+    def _send_pointer(self, position: tuple[int, int]) -> None:
+        for viewer in self.viewers:
+            if not viewer.cursor_drawn:
+                viewer.pointer = position
+                viewer.ready.set()
+
+    def _send_sprite(self, sprite: CursorSprite, viewers: list[Viewer]) -> None:
+        for viewer in viewers:
+            if not viewer.cursor_drawn:
+                viewer.sprite = sprite
+                viewer.ready.set()

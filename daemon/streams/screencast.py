@@ -1,0 +1,116 @@
+"""The live screen: GET /computer/screencast (and Lightcone's /computers/{id}/screencast) as Server-Sent
+Events, and GET /computer/screencast.mjpeg as multipart/x-mixed-replace JPEGs for an <img>, ffplay or VLC.
+
+SSE follows Lightcone's browser sessions: unnamed events whose data is
+`{"image_data": <base64 JPEG>, "metadata": {"timestamp": <epoch s>, "viewport": {"width", "height"}}}`
+(the viewport is the screen's size in pixels, the picture may be smaller), `event: cursor_position` with
+`{"x", "y"}` when the pointer moved, `event: cursor_update` with the cursor's picture when its shape changed,
+and a heartbeat comment on a quiet stream. The MJPEG frames have the pointer drawn in.
+"""
+
+import asyncio
+import base64
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import from_validation
+from .frames import FrameSource, Viewer, sprite_png
+from .sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or_gone
+
+BOUNDARY = "xhandsframe"
+
+
+class ScreencastQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # an <img> URL often carries a cache-busting parameter
+
+    fps: int = Field(30, ge=1, le=60, description="frames a second at most; frames come only when the screen changed")
+    quality: int = Field(70, ge=1, le=100, description="JPEG quality")
+    max_width: int | None = Field(None, ge=16, description="scale the frames down to at most this many pixels wide")
+    scale: float = Field(1.0, gt=0, le=1, description="scale the frames by this factor (at most 1)")
+
+
+def viewer_for(request: web.Request, cursor_drawn: bool) -> Viewer:
+    try:
+        query = ScreencastQuery.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+    return Viewer(**query.model_dump(), cursor_drawn=cursor_drawn)
+
+
+def sse_chunk(viewer: Viewer) -> bytes:
+    """What the viewer has not been sent yet, oldest kind first: the cursor's shape, its position, the frame."""
+    chunk = b""
+    if viewer.sprite is not None:
+        sprite, viewer.sprite = viewer.sprite, None
+        hotspot_x, hotspot_y = sprite.hotspot
+        chunk += event_bytes({"image_data": sprite_png(sprite), "width": sprite.image.width,
+                              "height": sprite.image.height, "hotspot": {"x": hotspot_x, "y": hotspot_y}},
+                             "cursor_update")
+    if viewer.pointer is not None:
+        (x, y), viewer.pointer = viewer.pointer, None
+        chunk += event_bytes({"x": x, "y": y}, "cursor_position")
+    if viewer.frame is not None:
+        (jpeg, taken_at, (width, height)), viewer.frame = viewer.frame, None
+        chunk += event_bytes({"image_data": base64.b64encode(jpeg).decode(),
+                              "metadata": {"timestamp": taken_at, "viewport": {"width": width, "height": height}}})
+    return chunk
+
+
+def mjpeg_chunk(viewer: Viewer) -> bytes:
+    if viewer.frame is None:
+        return b""
+    (jpeg, _, _), viewer.frame = viewer.frame, None
+    head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode()
+    return head + jpeg + b"\r\n"
+
+
+async def watch(request: web.Request, viewer: Viewer, response: web.StreamResponse, next_chunk, heartbeat: bytes):
+    """Send the viewer what it is due, at most `fps` times a second, until it leaves or the daemon stops."""
+    source: FrameSource = request.app["frames"]
+    source.join(viewer)
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            if not await wait_or_gone(request, viewer.ready, HEARTBEAT_S):
+                if gone(request):
+                    break
+                if heartbeat:
+                    await response.write(heartbeat)
+                continue
+            viewer.ready.clear()
+            sent_at = loop.time()
+            chunk = next_chunk(viewer)
+            if chunk:
+                await response.write(chunk)
+            # A viewer slower than the fastest one skips frames here: what arrives meanwhile replaces its slot.
+            await asyncio.sleep(max(0.0, sent_at + 1.0 / viewer.fps - loop.time()))
+    except ConnectionResetError:  # the viewer left while we wrote to it
+        pass
+    finally:
+        source.leave(viewer)
+    return response
+
+
+async def screencast(request: web.Request) -> web.StreamResponse:
+    viewer = viewer_for(request, cursor_drawn=False)
+    response = await open_stream(request)
+    return await watch(request, viewer, response, sse_chunk, HEARTBEAT)
+
+
+async def screencast_mjpeg(request: web.Request) -> web.StreamResponse:
+    viewer = viewer_for(request, cursor_drawn=True)
+    response = await open_stream(request, f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+    return await watch(request, viewer, response, mjpeg_chunk, b"")
+
+
+def add_routes(app: web.Application) -> None:
+    app["frames"] = FrameSource(app["desktop"])
+    app.router.add_get("/computer/screencast", screencast)
+    app.router.add_get("/computers/{id}/screencast", screencast)
+    app.router.add_get("/computer/screencast.mjpeg", screencast_mjpeg)
+
+    async def stop_frames(app: web.Application) -> None:
+        await app["frames"].close()
+
+    app.on_shutdown.append(stop_frames)
