@@ -285,3 +285,13 @@ def test_sigterm_ends_the_streams_and_the_daemon_at_once(xvfb):
         assert time.monotonic() - started < 2
     finally:
         daemon.stop()
+
+
+def test_the_routes_are_in_the_openapi_document(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, content_type in (("/computer/screencast", "text/event-stream"),
+                               ("/computers/{id}/screencast", "text/event-stream"),
+                               ("/computer/screencast.mjpeg", "multipart/x-mixed-replace; boundary=xhandsframe")):
+        operation = paths[path]["get"]
+        assert content_type in operation["responses"]["200"]["content"]
+        assert {"fps", "quality", "max_width", "scale"} <= {parameter["name"] for parameter in operation["parameters"]}
