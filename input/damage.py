@@ -43,7 +43,10 @@ class ScreenWatcher:
         self.alive = True
         self._listeners: list[Callable[[], None]] = []
         self._loop = asyncio.get_running_loop()
-        self._loop.add_reader(self.display.fileno(), self._read)
+        # Kept: once the connection has died its socket's number reads -1, and the loop must still be told to
+        # forget this one before a new connection (a viewer's, say) is given the same number.
+        self._fd = self.display.fileno()
+        self._loop.add_reader(self._fd, self._read)
         self._loop.call_soon(self._read)  # the round trips above may have queued a first notice already
 
     def listen(self, callback: Callable[[], None]) -> None:
@@ -107,8 +110,8 @@ class ScreenWatcher:
         if not self.alive:
             return
         self.alive = False
+        self._loop.remove_reader(self._fd)
         try:
-            self._loop.remove_reader(self.display.fileno())
             self.display.close()
         except Exception:  # a connection whose server has gone reports that on close
             pass

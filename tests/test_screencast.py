@@ -17,7 +17,7 @@ from Xlib import X
 from Xlib import display as xdisplay
 
 from tests.conftest import action, batch
-from tests.daemons import start_daemon
+from tests.daemons import DaemonOnOwnDisplay, start_daemon
 from tests.sse_reader import SseReader, hang_up
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
@@ -27,8 +27,9 @@ XC_CROSSHAIR = 34  # a cursor from the X cursor font, unlike the root window's
 class Painter:
     """A window of one colour, drawn by an X client of its own: what an application drawing looks like."""
 
-    def __init__(self, x: int, y: int, width: int, height: int, cursor_glyph: int | None = None):
-        self.display = xdisplay.Display()
+    def __init__(self, x: int, y: int, width: int, height: int, cursor_glyph: int | None = None,
+                 display_name: str | None = None):
+        self.display = xdisplay.Display(display_name)
         screen = self.display.screen()
         extra = {}
         if cursor_glyph is not None:
@@ -295,3 +296,24 @@ def test_the_routes_are_in_the_openapi_document(client):
         operation = paths[path]["get"]
         assert content_type in operation["responses"]["200"]["content"]
         assert {"fps", "quality", "max_width", "scale"} <= {parameter["name"] for parameter in operation["parameters"]}
+
+
+def test_the_stream_outlives_the_display_and_shows_the_new_one():
+    with DaemonOnOwnDisplay() as own, SseReader.open(own.daemon.url + "/computer/screencast") as reader:
+        reader.wait_for(frames)
+        own.xvfb.stop()
+        own.restart_display()
+        painter = Painter(100, 100, 200, 200, display_name=own.display)
+        try:
+            painter.fill(GREEN)
+            reader.wait_for(shows(GREEN, painter.centre), 5.0)
+        finally:
+            painter.close()
+
+
+def test_a_viewer_joining_later_is_told_where_the_pointer_is_and_what_it_looks_like(daemon, stream, client):
+    batch(client, action("move_mouse", x=321, y=123))
+    stream.wait_for(lambda events: any(e.name == "cursor_position" and e.data == {"x": 321, "y": 123} for e in events))
+    with SseReader.open(daemon.url + "/computer/screencast") as late:
+        events = late.wait_for(lambda events: {"cursor_position", "cursor_update", None} <= {e.name for e in events})
+    assert [e.data for e in events if e.name == "cursor_position"][0] == {"x": 321, "y": 123}

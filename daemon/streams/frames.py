@@ -98,11 +98,16 @@ class FrameSource:
         self._thread.shutdown(wait=True)
 
     async def _run(self) -> None:
+        paused = False
         while self.viewers:
             try:
-                await self._watch(self.desktop.screen_watcher())
+                watcher = self.desktop.screen_watcher()
+                paused = False
+                await self._watch(watcher)
             except DisplayUnavailable as exc:
-                log.warning("screencast paused: %s", exc)
+                if not paused:
+                    log.warning("screencast paused until the display is back: %s", exc)
+                paused = True
                 await asyncio.sleep(RETRY_S)
             except CONNECTION_ERRORS:  # the display went while we asked it something: a new watcher is made
                 await asyncio.sleep(RETRY_S)
@@ -127,9 +132,9 @@ class FrameSource:
                     self._send_sprite(watcher.cursor_sprite(), self.viewers if reshaped else fresh)
                 position = watcher.pointer()
                 moved = position != pointer
-                if moved:
+                if moved or fresh:
                     pointer = position
-                    self._send_pointer(pointer)
+                    self._send_pointer(pointer, self.viewers if moved else fresh)
                 wanted = list(self.viewers) if watcher.changes != seen_changes else fresh
                 wanted += [viewer for viewer in self.viewers if viewer.cursor_drawn and moved]
                 if wanted:
@@ -169,8 +174,8 @@ class FrameSource:
         return {kind: encode_image(frame, "jpeg", kind.quality, (kind.width, kind.height),
                                    sprite.image if kind.cursor and sprite else None) for kind in kinds}
 
-    def _send_pointer(self, position: tuple[int, int]) -> None:
-        for viewer in self.viewers:
+    def _send_pointer(self, position: tuple[int, int], viewers: list[Viewer]) -> None:
+        for viewer in viewers:
             if not viewer.cursor_drawn:
                 viewer.pointer = position
                 viewer.ready.set()
