@@ -3,8 +3,8 @@
 from contextlib import contextmanager
 
 from .capture import ScreenGrabber
-from .damage import ScreenWatcher
 from .cursor import Cursor
+from .damage import ScreenWatcher
 from .display import CONNECTION_ERRORS, DisplayUnavailable, XConnection
 from .keyboard import Keyboard
 from .keys import keysym_name
