@@ -119,6 +119,40 @@ def check_clicks_land(page: Page, recorder: Recorder) -> None:
         assert press.button == release.button == number
         for event in press, release:
             assert abs(event.x - expected[0]) <= scale and abs(event.y - expected[1]) <= scale, (event, expected)
+        # The pointer the page draws over the picture has come there too (its hotspot is in its box).
+        page.wait_for(f"(box => box.left <= {x} + 1 && {x} - 1 <= box.right && box.top <= {y} + 1 && "
+                      f"{y} - 1 <= box.bottom)(document.getElementById('pointer').getBoundingClientRect())",
+                      timeout=2)
+
+
+def check_drag_and_wheel(page: Page, recorder: Recorder) -> None:
+    box = frame_box(page)
+    scale = SCREEN[0] / box["width"]
+
+    def screen_point(fx, fy):
+        x, y = round(box["x"] + fx * box["width"]), round(box["y"] + fy * box["height"])
+        return (x, y), ((x - box["x"]) * scale, (y - box["y"]) * scale)
+
+    def near(event, expected):
+        return abs(event.x - expected[0]) <= scale and abs(event.y - expected[1]) <= scale
+
+    recorder.clear()
+    (start, start_screen), (end, end_screen) = screen_point(0.2, 0.2), screen_point(0.6, 0.5)
+    mouse(page, "mousePressed", *start)
+    for fx, fy in ((0.3, 0.3), (0.5, 0.4)):
+        page.cdp.call("Input.dispatchMouseEvent", type="mouseMoved", x=box["x"] + fx * box["width"],
+                      y=box["y"] + fy * box["height"], button="left", buttons=1)
+    mouse(page, "mouseReleased", *end)
+    events = recorder.wait_for(lambda events: any(e.kind == "button_release" for e in events), what="the drag")
+    press, release = (next(e for e in events if e.kind == kind) for kind in ("button_press", "button_release"))
+    assert near(press, start_screen) and near(release, end_screen), recorder.dump()
+    assert [e for e in events if e.kind == "motion" and e.state & 0x100], "no move with the button down"
+
+    recorder.clear()
+    (x, y), wheel_screen = screen_point(0.4, 0.6)
+    page.cdp.call("Input.dispatchMouseEvent", type="mouseWheel", x=x, y=y, deltaX=0, deltaY=200)  # two notches down
+    events = recorder.wait_for(lambda events: recorder.buttons("button_release").count(5) == 2, what="the wheel")
+    assert all(near(e, wheel_screen) for e in events if e.kind == "button_press"), recorder.dump()
 
 
 def test_the_page_shows_the_screen_follows_it_and_controls_it(executable):
@@ -134,6 +168,7 @@ def test_the_page_shows_the_screen_follows_it_and_controls_it(executable):
 
             take_control(page)
             check_clicks_land(page, recorder)
+            check_drag_and_wheel(page, recorder)
 
             recorder.clear()
             key(page, "H", "KeyH", 72, "H", modifiers=8)
