@@ -7,6 +7,7 @@ from pydantic.json_schema import models_json_schema
 from . import models as m
 from .dialects.kernel import PREFIXES, ROUTES, DisplaySize
 from .registry import ACTIONS, ActionSpec, BatchRequest
+from .streams.screencast import BOUNDARY, ScreencastQuery
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -126,6 +127,28 @@ def _events_operation(operation_id: str, with_id: bool) -> dict:
     return operation
 
 
+SCREENCAST_DESCRIPTION = (
+    "Server-Sent Events: unnamed events with a JPEG frame, `{image_data, metadata: {timestamp, viewport}}`, sent when "
+    "the screen changed; `cursor_position` `{x, y}` when the pointer moved; `cursor_update` (base64 PNG, width, height, "
+    "hotspot) when its shape changed (README: Screencast)")
+MJPEG_DESCRIPTION = "JPEG frames, each a part of multipart/x-mixed-replace, with the pointer drawn in (README: Screencast)"
+
+
+def _query_parameters(model: type) -> list[dict]:
+    properties = model.model_json_schema()["properties"]
+    return [{"name": name, "in": "query", "required": False, "description": schema.pop("description", ""),
+             "schema": {key: value for key, value in schema.items() if key != "title"}}
+            for name, schema in properties.items()]
+
+
+def _screencast_operation(operation_id: str, description: str, content_type: str, with_id: bool) -> dict:
+    operation = _get(operation_id, description, content_type, {"type": "string"})
+    operation["get"]["parameters"] = [*([{**BROWSER_ID, "description": "Computer id, as in Lightcone's API; "
+                                         "accepted and ignored"}] if with_id else []), *_query_parameters(ScreencastQuery)]
+    operation["get"]["responses"].update(_error_responses(400))
+    return operation
+
+
 def _resize_operation(refs: dict, browser_form: bool) -> dict:
     """PATCH .../display: the new size in, the size the screen now has out; 409 where the X server cannot resize."""
     size = {"$ref": refs[(DisplaySize, "validation")]["$ref"]}
@@ -153,6 +176,11 @@ def openapi_document(limits: dict[str, int]) -> dict:
     paths.update(OTHER_ROUTES)
     paths["/computer/events"] = _events_operation("events", with_id=False)
     paths["/computers/{id}/events"] = _events_operation("computer_events", with_id=True)
+    paths["/computer/screencast"] = _screencast_operation("screencast", SCREENCAST_DESCRIPTION, "text/event-stream", False)
+    paths["/computers/{id}/screencast"] = _screencast_operation("computer_screencast", SCREENCAST_DESCRIPTION,
+                                                                "text/event-stream", True)
+    paths["/computer/screencast.mjpeg"] = _screencast_operation(
+        "screencast_mjpeg", MJPEG_DESCRIPTION, f"multipart/x-mixed-replace; boundary={BOUNDARY}", False)
     return {
         "openapi": "3.1.0",
         "info": {"title": "xhands", "version": version("xhands"), "description": "Kernel computer controls API on a local X11 display"},

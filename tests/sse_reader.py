@@ -85,7 +85,8 @@ class SseReader:
         with self._changed:
             if not self._changed.wait_for(lambda: predicate(self.events) or self.ended, timeout) \
                     or not predicate(self.events):
-                raise AssertionError(f"not seen within {timeout} s (ended: {self.ended}): {self.events[-10:]}")
+                last = [(event.name, str(event.data)[:100]) for event in self.events[-10:]]  # frames are large
+                raise AssertionError(f"not seen within {timeout} s (ended: {self.ended}): {last}")
             return list(self.events)
 
     def wait_ended(self, timeout: float = 10.0) -> None:

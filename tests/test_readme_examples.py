@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from PIL import Image
 
 from daemon.client.testing import LocalServer
 
@@ -57,7 +58,7 @@ def shell_env(server, tmp_path_factory):
 
 def test_every_marked_block_has_its_test():
     assert set(blocks()) == {"docker", "systemd", "kubernetes", "log-line", "check", "python", "async", "pytest", "cli",
-                             "mcp-config", "mcp-url", "mcp-transcript", "lightcone", "events"}
+                             "mcp-config", "mcp-url", "mcp-transcript", "lightcone", "events", "screencast"}
 
 
 def test_cli_example(shell_env, tmp_path):
@@ -68,8 +69,6 @@ def test_cli_example(shell_env, tmp_path):
         assert result.returncode == 0, f"{command}: {result.stderr}"
         if comment:
             assert result.stdout.strip() == comment.strip(), command
-    from PIL import Image
-
     assert Image.open(tmp_path / "out.png").size == (1280, 800)
     assert Image.open(tmp_path / "part.png").size == (320, 200)
 
@@ -98,6 +97,13 @@ def test_lightcone_example(server, shell_env, tmp_path):
     source = block("lightcone")
     assert DEFAULT_URL in source
     assert run_python(source.replace(DEFAULT_URL, server.url), shell_env, tmp_path)
+
+
+def test_screencast_example(server, shell_env, tmp_path):
+    source = block("screencast")
+    assert DEFAULT_URL in source
+    assert run_python(source.replace(DEFAULT_URL, server.url), shell_env, tmp_path)
+    assert Image.open(tmp_path / "screen.jpg").size == (640, 400)
 
 
 def test_pytest_example(shell_env, tmp_path):

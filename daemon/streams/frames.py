@@ -106,6 +106,9 @@ class FrameSource:
                 await asyncio.sleep(RETRY_S)
             except CONNECTION_ERRORS:  # the display went while we asked it something: a new watcher is made
                 await asyncio.sleep(RETRY_S)
+            except Exception:  # never leave viewers waiting on a source that died
+                log.exception("screencast failed; starting again")
+                await asyncio.sleep(RETRY_S)
 
     async def _watch(self, watcher) -> None:
         """Frames for as long as there are viewers and the display stays."""
@@ -118,9 +121,10 @@ class FrameSource:
             while self.viewers and watcher.alive:
                 fresh = [viewer for viewer in self.viewers if viewer not in served]
                 served = set(self.viewers)
-                if watcher.cursor_shapes != seen_shapes or fresh:
+                reshaped = watcher.cursor_shapes != seen_shapes
+                if reshaped or fresh:
                     seen_shapes = watcher.cursor_shapes
-                    self._send_sprite(watcher.cursor_sprite(), self.viewers if seen_shapes is None else fresh)
+                    self._send_sprite(watcher.cursor_sprite(), self.viewers if reshaped else fresh)
                 position = watcher.pointer()
                 moved = position != pointer
                 if moved:

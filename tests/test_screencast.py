@@ -1,0 +1,297 @@
+"""The screencast, GET /computer/screencast (SSE) and /computer/screencast.mjpeg, against a real daemon on the
+test display: frames as a viewer decodes them, drawn by another X client, the pointer as XTest moved it."""
+
+import base64
+import io
+import re
+import signal
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+from PIL import Image
+from tzafon import Lightcone
+from Xlib import X
+from Xlib import display as xdisplay
+
+from tests.conftest import action, batch
+from tests.daemons import start_daemon
+from tests.sse_reader import SseReader, hang_up
+
+RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
+XC_CROSSHAIR = 34  # a cursor from the X cursor font, unlike the root window's
+
+
+class Painter:
+    """A window of one colour, drawn by an X client of its own: what an application drawing looks like."""
+
+    def __init__(self, x: int, y: int, width: int, height: int, cursor_glyph: int | None = None):
+        self.display = xdisplay.Display()
+        screen = self.display.screen()
+        extra = {}
+        if cursor_glyph is not None:
+            font = self.display.open_font("cursor")
+            extra["cursor"] = font.create_glyph_cursor(font, cursor_glyph, cursor_glyph + 1,
+                                                       (0, 0, 0), (65535, 65535, 65535))
+        self.window = screen.root.create_window(x, y, width, height, 0, screen.root_depth, X.InputOutput,
+                                                X.CopyFromParent, override_redirect=True, **extra)
+        self.window.map()
+        self.raise_to_top()
+        self.centre = (x + width // 2, y + height // 2)
+
+    def raise_to_top(self) -> None:
+        """Above every other window, such as a recorder made after it."""
+        self.window.configure(stack_mode=X.Above)
+        self.display.sync()
+
+    def fill(self, rgb: tuple[int, int, int]) -> None:
+        red, green, blue = rgb
+        self.window.change_attributes(background_pixel=(red << 16) | (green << 8) | blue)
+        self.window.clear_area()
+        self.display.sync()
+
+    def close(self) -> None:
+        self.window.destroy()
+        self.display.close()
+
+
+@pytest.fixture
+def painter(xvfb):
+    window = Painter(200, 150, 300, 200)
+    yield window
+    window.close()
+
+
+def frames(events) -> list:
+    return [event for event in events if event.name is None]
+
+
+def picture(event) -> Image.Image:
+    return Image.open(io.BytesIO(base64.b64decode(event.data["image_data"]))).convert("RGB")
+
+
+def near(colour, expected, tolerance: int = 40) -> bool:
+    """JPEG moves colours a little."""
+    return all(abs(got - want) <= tolerance for got, want in zip(colour, expected))
+
+
+def shows(rgb, at, scale: float = 1.0):
+    """A predicate: the newest frame shows `rgb` at screen point `at`."""
+    def check(events) -> bool:
+        seen = frames(events)
+        return bool(seen) and near(picture(seen[-1]).getpixel((round(at[0] * scale), round(at[1] * scale))), rgb)
+    return check
+
+
+def counter(client, name: str) -> float:
+    text = client.get("/metrics").text
+    return float(re.search(rf"^{name} (\S+)$", text, re.M).group(1))
+
+
+@pytest.fixture
+def stream(daemon):
+    with SseReader.open(daemon.url + "/computer/screencast") as reader:
+        yield reader
+
+
+def test_a_viewer_gets_a_frame_at_once_with_the_screen_size_and_the_cursor(daemon):
+    with SseReader.open(daemon.url + "/computer/screencast", params={"max_width": 640}) as reader:
+        events = reader.wait_for(lambda events: frames(events) and any(e.name == "cursor_update" for e in events), 1.0)
+    frame = frames(events)[0]
+    assert frame.data["metadata"]["viewport"] == {"width": 1280, "height": 800}
+    assert abs(frame.data["metadata"]["timestamp"] - time.time()) < 5
+    assert picture(frame).size == (640, 400)
+    [sprite] = [event.data for event in events if event.name == "cursor_update"]
+    cursor = Image.open(io.BytesIO(base64.b64decode(sprite["image_data"])))
+    assert cursor.mode == "RGBA" and cursor.size == (sprite["width"], sprite["height"])
+    assert 0 <= sprite["hotspot"]["x"] < sprite["width"] and 0 <= sprite["hotspot"]["y"] < sprite["height"]
+
+
+def test_what_another_client_draws_arrives_in_the_next_frames(stream, painter):
+    for colour in (RED, GREEN, BLUE):
+        painter.fill(colour)
+        stream.wait_for(shows(colour, painter.centre), 2.0)
+
+
+def test_an_unchanged_screen_costs_no_capture(stream, painter, client):
+    painter.fill(RED)
+    stream.wait_for(shows(RED, painter.centre), 2.0)
+    time.sleep(0.3)  # let the last change be captured
+    captures, sent = counter(client, "xhands_screencast_captures_total"), len(frames(stream.events))
+    time.sleep(1.0)
+    assert counter(client, "xhands_screencast_captures_total") == captures
+    assert len(frames(stream.events)) == sent
+
+
+def test_viewers_of_one_kind_share_each_capture_and_encode(daemon, client, painter):
+    url = daemon.url + "/computer/screencast"
+    with SseReader.open(url) as first, SseReader.open(url) as second, SseReader.open(url) as third:
+        for reader in (first, second, third):
+            reader.wait_for(frames)
+        captures, encodes = (counter(client, f"xhands_screencast_{name}_total") for name in ("captures", "encodes"))
+        for colour in (RED, GREEN, BLUE, RED):
+            painter.fill(colour)
+            for reader in (first, second, third):
+                reader.wait_for(shows(colour, painter.centre), 2.0)
+        made = counter(client, "xhands_screencast_captures_total") - captures
+        assert made >= 4 and counter(client, "xhands_screencast_encodes_total") - encodes == made
+
+
+def test_pointer_moves_and_cursor_shapes_arrive_as_their_own_events(stream, client, xvfb):
+    batch(client, action("move_mouse", x=123, y=45))
+    stream.wait_for(lambda events: any(e.name == "cursor_position" and e.data == {"x": 123, "y": 45} for e in events))
+    shapes = sum(event.name == "cursor_update" for event in stream.events)
+    crosshair = Painter(600, 500, 100, 100, cursor_glyph=XC_CROSSHAIR)
+    try:
+        batch(client, action("move_mouse", x=650, y=550))
+        stream.wait_for(lambda events: sum(e.name == "cursor_update" for e in events) > shapes)
+        stream.wait_for(lambda events: any(e.name == "cursor_position" and e.data == {"x": 650, "y": 550}
+                                           for e in events))
+    finally:
+        crosshair.close()
+
+
+def read_part(lines) -> bytes:
+    """One part of a multipart/x-mixed-replace body: its headers, then exactly Content-Length bytes."""
+    boundary = next(lines)
+    assert boundary == b"--xhandsframe\r\n", boundary
+    headers = {}
+    for line in lines:
+        if line == b"\r\n":
+            break
+        name, _, value = line.decode().partition(":")
+        headers[name.lower()] = value.strip()
+    assert headers["content-type"] == "image/jpeg"
+    return lines.send(int(headers["content-length"]))
+
+
+def parts_of(response: httpx.Response):
+    """A generator of the body's lines that can be asked for a number of bytes instead (send(n))."""
+    buffer = b""
+    chunks = response.iter_bytes()
+    wanted = None
+    while True:
+        while (b"\r\n" not in buffer if wanted is None else len(buffer) < wanted + 2):
+            buffer += next(chunks)
+        if wanted is None:
+            line, _, buffer = buffer.partition(b"\r\n")
+            wanted = yield line + b"\r\n"
+        else:
+            body, buffer = buffer[:wanted], buffer[wanted + 2:]
+            wanted = yield body
+
+
+def test_mjpeg_parts_are_jpegs_of_the_screen_with_the_pointer_drawn_in(daemon, client, painter):
+    painter.fill(GREEN)
+    batch(client, action("move_mouse", x=painter.centre[0], y=painter.centre[1]))
+    with httpx.stream("GET", daemon.url + "/computer/screencast.mjpeg", params={"scale": 0.5}, timeout=10) as response:
+        assert response.headers["content-type"] == "multipart/x-mixed-replace; boundary=xhandsframe"
+        lines = parts_of(response)
+        first = Image.open(io.BytesIO(read_part(lines))).convert("RGB")
+        assert first.size == (640, 400)
+        centre = (painter.centre[0] // 2, painter.centre[1] // 2)
+        assert not near(first.getpixel(centre), GREEN, 60), "the pointer's picture is drawn at the pointer"
+        assert near(first.getpixel((centre[0] + 40, centre[1] + 40)), GREEN)
+        painter.fill(BLUE)
+        for _ in range(20):
+            latest = Image.open(io.BytesIO(read_part(lines))).convert("RGB")
+            if near(latest.getpixel((centre[0] + 40, centre[1] + 40)), BLUE):
+                break
+        else:
+            raise AssertionError("the change never arrived")
+        hang_up(response)
+
+
+@pytest.mark.parametrize("query", ["fps=0", "fps=61", "quality=0", "quality=x", "scale=0", "scale=1.5", "max_width=2"])
+def test_bad_parameters_are_a_400_that_says_which(client, query):
+    response = client.get("/computer/screencast?" + query)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "bad_request" and query.split("=")[0] in body["message"], body
+    assert client.get("/computer/screencast.mjpeg?" + query).status_code == 400
+
+
+def stalled_viewer(url: str) -> socket.socket:
+    """A viewer that asks for the stream and never reads it: the daemon's writes to it back up."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.sendall(f"GET /computer/screencast?quality=100 HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    return sock
+
+
+def test_a_viewer_that_stops_reading_holds_up_neither_the_others_nor_the_actions(daemon, stream, painter, client,
+                                                                                 recorder):
+    painter.raise_to_top()
+    stalled = stalled_viewer(daemon.url)
+    try:
+        for step in range(30):  # far more frames than the stalled socket's buffers hold
+            colour = (RED, GREEN, BLUE)[step % 3]
+            painter.fill(colour)
+            stream.wait_for(shows(colour, painter.centre), 2.0)
+        recorder.focus()
+        typed = "streaming does not drop a key 0123456789" * 5
+        batch(client, action("type_text", text=typed))
+        assert recorder.wait_for(lambda events: recorder.typed_text() == typed, 5.0)
+    finally:
+        stalled.close()
+
+
+def test_typing_is_exact_while_the_screen_changes_at_full_rate(stream, client, recorder, painter):
+    painter.raise_to_top()
+    stop = threading.Event()
+
+    def animate():
+        step = 0
+        while not stop.is_set():
+            painter.fill(((RED, GREEN, BLUE)[step % 3]))
+            step += 1
+            time.sleep(0.005)
+
+    animation = threading.Thread(target=animate, daemon=True)
+    animation.start()
+    try:
+        sent = len(frames(stream.events))
+        stream.wait_for(lambda events: len(frames(events)) > sent + 5)  # streaming at full rate
+        recorder.focus()
+        typed = "The quick brown fox jumps over the lazy dog; 0123456789 ~!@#$%^&*()_+ " * 300
+        batch(client, action("type_text", text=typed))
+        assert recorder.wait_for(lambda events: recorder.typed_text() == typed, 10.0)
+    finally:
+        stop.set()
+        animation.join()
+
+
+def test_lightcones_sdk_reads_the_screencast(daemon):
+    computers = Lightcone(api_key="unused", base_url=daemon.url, max_retries=0).computers
+    with computers.with_streaming_response.retrieve_screencast("any-id") as response:
+        reader = SseReader(response.iter_lines(), lambda: hang_up(response.http_response))
+        with reader:
+            events = reader.wait_for(frames, 2.0)
+    assert picture(frames(events)[0]).size == (1280, 800)
+
+
+def test_sigterm_ends_the_streams_and_the_daemon_at_once(xvfb):
+    daemon = start_daemon()
+    try:
+        with SseReader.open(daemon.url + "/computer/screencast") as reader:
+            reader.wait_for(frames)
+            started = time.monotonic()
+            daemon.process.send_signal(signal.SIGTERM)
+            daemon.process.wait(timeout=2)
+            reader.wait_ended(2)
+        assert time.monotonic() - started < 2
+    finally:
+        daemon.stop()
+
+
+def test_the_routes_are_in_the_openapi_document(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, content_type in (("/computer/screencast", "text/event-stream"),
+                               ("/computers/{id}/screencast", "text/event-stream"),
+                               ("/computer/screencast.mjpeg", "multipart/x-mixed-replace; boundary=xhandsframe")):
+        operation = paths[path]["get"]
+        assert content_type in operation["responses"]["200"]["content"]
+        assert {"fps", "quality", "max_width", "scale"} <= {parameter["name"] for parameter in operation["parameters"]}
