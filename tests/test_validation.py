@@ -150,9 +150,9 @@ def test_openapi_documents_every_route(limited):
             body = operation.get("requestBody")
             assert bool(body and body["required"]) == (op in NEED_A_BODY), (op, body)
     assert {"/health", "/metrics", "/openapi.json", "/view"} <= {path for path, methods in paths.items() if "get" in methods}
-    # Twelve POST routes and PATCH display under each prefix, plus /health, /metrics, /openapi.json and /view, and
-    # the two event streams (/computer/events, /computers/{id}/events).
-    assert len({operation["operationId"] for methods in paths.values() for operation in methods.values()}) == 2 * 13 + 4 + 2
+    # Twelve POST routes and PATCH display under each prefix, plus /health, /metrics, /openapi.json and /view, the two
+    # event streams (/computer/events, /computers/{id}/events) and the three screencasts (those two and the MJPEG).
+    assert len({operation["operationId"] for methods in paths.values() for operation in methods.values()}) == 2 * 13 + 4 + 2 + 3
 
 
 def test_openapi_states_every_limit_with_the_configured_values(limited):
