@@ -17,12 +17,12 @@ from .dialects import anthropic, kernel, lightcone, lightcone_ws, mcp_route, ope
 from .errors import ApiError
 from .openapi import openapi_document
 from .ops import logs, metrics
-from .streams import events, screencast
+from .streams import events, screencast, view
 from .worker import Worker
 
 log = logging.getLogger(__name__)
 
-OPEN_PATHS = {"/health"}
+OPEN_PATHS = {"/health", view.PATH}  # the view page holds no secret: it asks for the token
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -189,6 +189,7 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app.on_cleanup.append(close_display)
     events.add_routes(app)  # after close_streams: see add_routes
     screencast.add_routes(app)
+    view.add_routes(app)
     mcp_route.add_routes(app)  # after the worker's hooks: see add_routes
     lightcone_ws.add_routes(app)  # its sockets close once the worker has aborted their actions
     return app

@@ -102,6 +102,9 @@ OTHER_ROUTES = {
         "200": {"description": "Display reachable"}, "503": {"description": "Display unavailable"}}}},
     "/metrics": _get("metrics", "Prometheus text exposition", "text/plain", {"type": "string"}),
     "/openapi.json": _get("openapi", "This document", "application/json", {"type": "object"}),
+    "/view": {"get": {"operationId": "view", "security": [], "responses": {"200": {
+        "description": "The live view page: the screen, the pointer and the actions; it asks for the token itself",
+        "content": {"text/html": {"schema": {"type": "string"}}}}}}},
 }
 
 

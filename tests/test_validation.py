@@ -149,10 +149,10 @@ def test_openapi_documents_every_route(limited):
         for operation in (plain, browser):
             body = operation.get("requestBody")
             assert bool(body and body["required"]) == (op in NEED_A_BODY), (op, body)
-    assert {"/health", "/metrics", "/openapi.json"} <= {path for path, methods in paths.items() if "get" in methods}
-    # Twelve POST routes and PATCH display under each prefix, plus /health, /metrics and /openapi.json, and the two
-    # event streams (/computer/events, /computers/{id}/events).
-    assert len({operation["operationId"] for methods in paths.values() for operation in methods.values()}) == 2 * 13 + 3 + 2
+    assert {"/health", "/metrics", "/openapi.json", "/view"} <= {path for path, methods in paths.items() if "get" in methods}
+    # Twelve POST routes and PATCH display under each prefix, plus /health, /metrics, /openapi.json and /view, the two
+    # event streams (/computer/events, /computers/{id}/events) and the three screencasts (those two and the MJPEG).
+    assert len({operation["operationId"] for methods in paths.values() for operation in methods.values()}) == 2 * 13 + 4 + 2 + 3
 
 
 def test_openapi_states_every_limit_with_the_configured_values(limited):

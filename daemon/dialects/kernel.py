@@ -21,7 +21,7 @@ from ..registry import ACTIONS, ActionSpec, BatchRequest
 from ..resize import resize_screen
 
 PREFIXES = ("/computer", "/browsers/{id}/computer")
-OTHER_PATHS = ("/health", "/metrics", "/openapi.json")
+OTHER_PATHS = ("/health", "/metrics", "/openapi.json", "/view")
 
 
 # Single-action routes under each prefix, by path: the registry's actions that have one.

@@ -6,6 +6,9 @@ no window manager, with a fresh profile. The remote debugging port is only used
 to *read* what the page recorded (Runtime.evaluate); every input goes through
 the daemon's XTest.
 
+test_view.py runs it headless instead, on the daemon's /view page, and plays a
+viewer's mouse and keys to that page through DevTools.
+
 The benchmarks import this module too (benchmarks/env.py), so that tests and
 benchmarks drive one browser launcher and one DevTools client.
 """
@@ -51,6 +54,7 @@ class Cdp:
     def __init__(self, ws_url: str):
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future] = {}
+        self.events: list[dict] = []  # notifications, from the domains a caller enabled (Network.enable...)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="cdp", daemon=True)
         self._thread.start()
@@ -69,6 +73,9 @@ class Cdp:
             if msg.type != aiohttp.WSMsgType.TEXT:
                 continue
             data = json.loads(msg.data)
+            if "method" in data:
+                self.events.append(data)
+                continue
             future = self._pending.pop(data.get("id"), None)
             if future is not None and not future.done():
                 future.set_result(data)
