@@ -34,7 +34,10 @@ async def settle(watcher: ScreenWatcher, input_at: float, quiet_s: float, limit_
     watcher.listen(changed.set)  # a change may end the wait for a first drawing early
     try:
         while watcher.alive:
-            left = wait_left(time.monotonic(), input_at, watcher.changed_at, quiet_s, deadline)
+            # A watcher that has seen no change yet was opened just now, after the input: it cannot tell
+            # whether the application drew meanwhile, so nothing counts as drawn.
+            changed_at = watcher.changed_at if watcher.changes else 0.0
+            left = wait_left(time.monotonic(), input_at, changed_at, quiet_s, deadline)
             if left <= 0:
                 return
             changed.clear()
