@@ -24,7 +24,7 @@ def field_picture(client, region: dict, **params) -> tuple[np.ndarray, float]:
 def typed_then_shot(page, client, region: dict, **params) -> tuple[np.ndarray, float]:
     """Empty the field, type TEXT, and screenshot it at once (as an agent would) with params."""
     page.js("document.getElementById('ta').value = ''; true")
-    page.js("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))")
+    time.sleep(0.3)  # the emptied field is on screen (a frame Chromium draws after the page's rAFs), the screen at rest
     assert client.post("/computer/type", json={"text": TEXT}).status_code == 200
     return field_picture(client, region, **params)
 
