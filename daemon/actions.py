@@ -226,7 +226,9 @@ async def read_clipboard_action(desktop: Desktop, p: m.NoParams) -> dict:
 
 
 async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:
-    """Grab on the worker (input sent before it is on screen), encode off the event loop."""
+    """Grab on the worker (input sent before it is on screen; with settle_ms, drawn), encode off the event loop."""
+    if p.settle_ms is not None:
+        await desktop.settled(p.settle_ms / 1000, m.MAX_SETTLE_MS / 1000)
     if p.region:
         x, y, width, height = p.region.x, p.region.y, p.region.width, p.region.height
     else:

@@ -27,6 +27,7 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 MAX_ACTIONS = 100
 MAX_TEXT = 100_000
 MAX_PATH = 1_000
+MAX_SETTLE_MS = 2_000  # a screenshot's settle wait, and its whole wait for the screen, end within this
 
 Int32 = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]
 
@@ -235,6 +236,11 @@ class ScreenshotRequest(Strict):
         None, description="Extension: scale the capture down to fit width x height, aspect ratio kept; never enlarged"
     )
     include_cursor: bool = Field(False, description="Extension: draw the pointer's current cursor image into the picture")
+    settle_ms: int | None = Field(
+        None, ge=0, le=MAX_SETTLE_MS,
+        description="Extension: first wait until the screen shows the input sent before (something drawn since, "
+                    "or nothing within 300 ms) and has then not changed for this many ms; at most 2 s in all",
+    )
 
     @model_validator(mode="after")
     def _quality_for_lossy(self):

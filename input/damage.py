@@ -36,7 +36,12 @@ class ScreenWatcher:
         self.root = self.display.screen().root
         self._damage = self.root.damage_create(damage.DamageReportNonEmpty)
         self.display.xfixes_select_cursor_input(self.root, xfixes.XFixesDisplayCursorNotifyMask)
+        # DamageCreate reports the whole window damaged once: the screen did not change, so that notice is
+        # dropped (with the sync it has arrived) and the region emptied for the first real change.
+        self.display.damage_subtract(self._damage)
         self.display.sync()
+        while self.display.pending_events():
+            self.display.next_event()
         self.changed_at = time.monotonic()  # when the screen last changed (or watching began)
         self.changes = 0
         self.cursor_shapes = 0

@@ -1,5 +1,6 @@
 """The X side as one object: a connection and the devices that live on it."""
 
+import time
 from contextlib import contextmanager
 
 from .capture import ScreenGrabber
@@ -11,6 +12,7 @@ from .keys import keysym_name
 from .observe import InputObserver
 from .pointer import BUTTONS, Pointer
 from .screen import resize_screen
+from .settle import settle
 
 BUTTON_NAMES = {number: name for name, number in BUTTONS.items()}
 
@@ -25,6 +27,7 @@ class Desktop:
         self.connection.on_connect.append(self._attach)
         self.grabber = ScreenGrabber(display_name)
         self._watcher: ScreenWatcher | None = None
+        self.input_sent_at = 0.0  # monotonic time of the last flush of input, which settled() waits to see drawn
 
     def screen_watcher(self) -> ScreenWatcher:
         """The watcher of screen changes (damage.py), opened on first need and again after the display was
@@ -35,6 +38,11 @@ class Desktop:
             except CONNECTION_ERRORS as exc:
                 raise DisplayUnavailable(f"cannot watch display {self.display_name}: {exc}") from None
         return self._watcher
+
+    async def settled(self, quiet_s: float, limit_s: float) -> None:
+        """Wait until the screen shows what the input sent so far drew (settle.py), at most limit_s; call it
+        from the event loop. Raises DisplayUnavailable while the display is gone."""
+        await settle(self.screen_watcher(), self.input_sent_at, quiet_s, limit_s)
 
     def _attach(self, display) -> None:
         display.xfixes_query_version()  # XFixes requires this before any other request
@@ -80,8 +88,10 @@ class Desktop:
             yield self
 
     def flush(self) -> None:
+        """Send the input made so far."""
         with self.connection.guard() as display:
             display.flush()
+        self.input_sent_at = time.monotonic()
 
     def check_errors(self) -> None:
         """Wait until the X server has handled everything sent (one round trip), and raise XRequestFailed

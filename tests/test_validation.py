@@ -40,6 +40,7 @@ BAD_BATCHES = [
     ([CLICK, action("sleep", duration_ms=-5)], "actions[1].sleep.duration_ms"),
     ([CLICK, action("click_mouse", x=10, y=2**40)], "actions[1].click_mouse.y"),
     ([CLICK] * 101, "actions"),
+    *[([CLICK, action("screenshot", settle_ms=bad)], "actions[1].screenshot.settle_ms") for bad in (-1, 2001, "x")],
 ]
 
 

@@ -272,9 +272,10 @@ class Action:
 
     @operation("screenshot", "image", _image)
     def screenshot(region: Region | None = None, *, format: ImageFormat | None = None, quality: int | None = None,
-                   scale_to: Size | None = None, include_cursor: bool | None = None) -> dict:
+                   scale_to: Size | None = None, include_cursor: bool | None = None,
+                   settle_ms: int | None = None) -> dict:
         return _action("screenshot", region=region, format=format, quality=quality, scale_to=scale_to,
-                       include_cursor=include_cursor)
+                       include_cursor=include_cursor, settle_ms=settle_ms)
 
     @operation("get_mouse_position", "json", _position)
     def get_mouse_position() -> dict:

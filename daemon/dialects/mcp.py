@@ -45,7 +45,8 @@ How to use it well:
 2. Put related pointer and keyboard actions in one call (click a field, type, press Return) instead of one call each.
 3. After something that makes the page load, animate or update later, add a sleep (e.g. 500-2000 ms) before looking.
 4. screenshot, read_clipboard and get_mouse_position return data, so only the last action may be one of them; \
-end with a screenshot whenever you need to see the result.
+end with a screenshot whenever you need to see the result, with settle_ms (e.g. 100) so that it shows what the \
+actions before it made the application draw.
 
 Keys are X keysym names (Return, Tab, Escape, BackSpace, F5, Page_Down, a, A) or combos joined by + \
 (Ctrl+l, Ctrl+Shift+Tab). Scroll deltas are wheel notches, positive down/right."""

@@ -1,0 +1,49 @@
+"""Waiting until the screen shows what was just done, before a screenshot.
+
+An application draws its answer to input a while after reading it: Chromium draws typed characters tens
+of milliseconds after the keys arrive, and 120-200 ms on a busy machine. The X server tells (damage.py)
+when anything is drawn, so the wait is: until something is drawn after the input (or the application has
+had EXPECT_DRAW_S to start drawing and drew nothing), then until the screen has been quiet for the
+caller's quiet time; never longer than the caller's limit. Waiting only for quiet, from the input on,
+would expire before a slow application even starts drawing.
+"""
+
+import asyncio
+import time
+
+from .damage import ScreenWatcher
+
+# How long an application may take to start drawing its answer to input: Chromium on a busy 2-core
+# machine took up to 200 ms. Input that changes nothing on screen costs this much.
+EXPECT_DRAW_S = 0.3
+
+
+def wait_left(now: float, input_at: float, changed_at: float, quiet_s: float, deadline: float) -> float:
+    """Seconds still to wait before grabbing (0: grab now). Times are monotonic; input_at is when the last
+    input was sent, changed_at when the screen last changed."""
+    until = max(input_at, changed_at) + quiet_s
+    if changed_at <= input_at:  # nothing drawn since the input: give the application time to start
+        until = max(until, input_at + EXPECT_DRAW_S)
+    return max(0.0, min(until, deadline) - now)
+
+
+async def settle(watcher: ScreenWatcher, input_at: float, quiet_s: float, limit_s: float) -> None:
+    """Wait (in the event loop) until wait_left says grab, or the watcher's display is gone."""
+    deadline = time.monotonic() + limit_s
+    changed = asyncio.Event()
+    watcher.listen(changed.set)  # a change may end the wait for a first drawing early
+    try:
+        while watcher.alive:
+            # A watcher that has seen no change yet was opened just now, after the input: it cannot tell
+            # whether the application drew meanwhile, so nothing counts as drawn.
+            changed_at = watcher.changed_at if watcher.changes else 0.0
+            left = wait_left(time.monotonic(), input_at, changed_at, quiet_s, deadline)
+            if left <= 0:
+                return
+            changed.clear()
+            try:
+                await asyncio.wait_for(changed.wait(), left)
+            except TimeoutError:
+                pass
+    finally:
+        watcher.unlisten(changed.set)
