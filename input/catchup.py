@@ -41,7 +41,7 @@ class CatchUp:
         """`observer_factory` makes an InputObserver on first need; None (or a failing one) keeps the timed waits."""
         self.display = display
         self._presses_since_rebind = 0
-        self._last_press_at = 0.0
+        self.last_press_at = 0.0
         self._observer_factory = observer_factory
         self._observer = None  # None: not made yet; False: unavailable
         self._watched: int | None = None  # the focused client, while it is seen keeping up
@@ -49,7 +49,7 @@ class CatchUp:
     def pressed(self) -> None:
         """Count a key press sent."""
         self._presses_since_rebind += 1
-        self._last_press_at = time.monotonic()
+        self.last_press_at = time.monotonic()
 
     def rebound(self) -> None:
         """The keymap changed: presses are counted afresh."""
@@ -57,7 +57,7 @@ class CatchUp:
 
     def handled(self) -> Iterator[float]:
         """Until the focused client has handled every press sent so far (observed), or the timed wait."""
-        timed = min(self._last_press_at + self._presses_since_rebind * PER_PRESS_S, time.monotonic() + TIMED_LIMIT_S)
+        timed = min(self.last_press_at + self._presses_since_rebind * PER_PRESS_S, time.monotonic() + TIMED_LIMIT_S)
         observer = self._observer_ready()
         client = None
         if observer is not None:

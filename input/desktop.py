@@ -7,6 +7,7 @@ from .capture import ScreenGrabber
 from .cursor import Cursor
 from .damage import ScreenWatcher
 from .display import CONNECTION_ERRORS, DisplayUnavailable, XConnection
+from .handled import HandledInput
 from .keyboard import Keyboard
 from .keys import keysym_name
 from .observe import InputObserver
@@ -27,6 +28,7 @@ class Desktop:
         self.connection.on_connect.append(self._attach)
         self.grabber = ScreenGrabber(display_name)
         self._watcher: ScreenWatcher | None = None
+        self._handled: HandledInput | None = None
         self.input_sent_at = 0.0  # monotonic time of the last flush of input, which settled() waits to see drawn
 
     def screen_watcher(self) -> ScreenWatcher:
@@ -39,10 +41,28 @@ class Desktop:
                 raise DisplayUnavailable(f"cannot watch display {self.display_name}: {exc}") from None
         return self._watcher
 
+    def handled_input(self) -> HandledInput:
+        """The connection that tells whether the focused application handled a press (handled.py), opened on
+        first need and again after the display was lost."""
+        if self._handled is None or not self._handled.alive:
+            try:
+                self._handled = HandledInput(self.display_name)
+            except CONNECTION_ERRORS as exc:
+                raise DisplayUnavailable(f"cannot open display {self.display_name}: {exc}") from None
+        return self._handled
+
+    @property
+    def pressed_at(self) -> float:
+        """Monotonic time of the last key or button press sent (0: none yet)."""
+        keyboard, pointer = getattr(self, "_keyboard", None), getattr(self, "_pointer", None)
+        return max(keyboard.catch_up.last_press_at if keyboard else 0.0, pointer.pressed_at if pointer else 0.0)
+
     async def settled(self, quiet_s: float, limit_s: float) -> None:
         """Wait until the screen shows what the input sent so far drew (settle.py), at most limit_s; call it
         from the event loop. Raises DisplayUnavailable while the display is gone."""
-        await settle(self.screen_watcher(), self.input_sent_at, quiet_s, limit_s)
+        self.check_errors()  # the server has handled our input: its time now is after every press
+        await settle(self.screen_watcher(), self.handled_input(), self.input_sent_at, self.pressed_at, quiet_s,
+                     limit_s)
 
     def _attach(self, display) -> None:
         display.xfixes_query_version()  # XFixes requires this before any other request
@@ -140,4 +160,6 @@ class Desktop:
         self.grabber.close()
         if self._watcher is not None:
             self._watcher.close()
+        if self._handled is not None:
+            self._handled.close()
         self.connection.close()

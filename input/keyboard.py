@@ -8,7 +8,7 @@ caller sleeps until each one without blocking anything else.
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from Xlib import X, XK
+from Xlib import XK, X
 
 from .catchup import CatchUp
 from .fakeinput import fake_event

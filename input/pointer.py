@@ -1,5 +1,7 @@
 """XTest pointer: absolute motion, buttons and wheel notches, and the pointer's position."""
 
+import time
+
 from Xlib import X
 from Xlib.ext import xtest
 
@@ -25,6 +27,7 @@ class Pointer:
         self.pressed: list[int] = []  # buttons down, in press order
         # Buttons held on purpose across actions (mouse-down, Kernel's click_type "down") until their up.
         self.held: set[int] = set()
+        self.pressed_at = 0.0  # monotonic time of the last press, which a settled screenshot waits to see handled
 
     def move(self, x: int, y: int) -> None:
         xtest.fake_input(self.display, X.MotionNotify, x=int(x), y=int(y))
@@ -32,6 +35,7 @@ class Pointer:
     def down(self, button: int) -> None:
         fake_event(self.display, X.ButtonPress, button)
         self.pressed.append(button)
+        self.pressed_at = time.monotonic()
 
     def up(self, button: int) -> None:
         fake_event(self.display, X.ButtonRelease, button)

@@ -9,7 +9,9 @@ import time
 
 import pytest
 from PIL import Image
+from Xlib import Xatom
 
+from input.handled import SLACK_MS, WRAP, press_time, stamped_since
 from input.settle import EXPECT_DRAW_S, wait_left
 from tests.conftest import action, batch
 from tests.test_validation import assert_error
@@ -48,6 +50,48 @@ def answer_the_key_late(recorder) -> threading.Thread:
     thread = threading.Thread(target=answer, daemon=True)
     thread.start()
     return thread
+
+
+def stamp_user_time(recorder, server_ms: int) -> None:
+    """What an EWMH application does with each press it handles: _NET_WM_USER_TIME is the press's time."""
+    with recorder.locked() as display:
+        recorder.window.change_property(display.intern_atom("_NET_WM_USER_TIME"), Xatom.CARDINAL, 32, [server_ms])
+        display.sync()
+
+
+def handle_the_key_slowly(recorder, after_s: float) -> threading.Thread:
+    """An application on a busy machine: it gets round to the press late, stamps it, and only then draws."""
+    def handle():
+        [press] = [e for e in recorder.wait_for(lambda events: any(e.kind == "key_press" for e in events))
+                   if e.kind == "key_press"][:1]
+        time.sleep(after_s)
+        stamp_user_time(recorder, press.server_ms)
+        time.sleep(FRAME_GAP_S)
+        for shade in [*SHADES, FINAL]:
+            fill(recorder, shade)
+            time.sleep(FRAME_GAP_S)
+
+    thread = threading.Thread(target=handle, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_the_time_of_a_press_on_the_servers_clock():
+    assert press_time(server_now=10_000, seconds_since_press=0.25) == 10_000 - 250 - SLACK_MS
+    assert press_time(server_now=100, seconds_since_press=0.2) == WRAP + 100 - 200 - SLACK_MS  # the clock went round
+    assert stamped_since(1000, 1000) and stamped_since(1001, 1000) and not stamped_since(999, 1000)
+    assert stamped_since(5, WRAP - 5) and not stamped_since(WRAP - 5, 5)
+
+
+def test_an_application_that_handles_the_press_late_is_waited_for(client, recorder):
+    """It takes longer than EXPECT_DRAW_S even to handle the key; it says when it has (_NET_WM_USER_TIME), and
+    the wait for its drawing counts from then."""
+    stamp_user_time(recorder, 1)  # it stamps its presses: one long ago
+    recorder.clear()
+    handling = handle_the_key_slowly(recorder, after_s=EXPECT_DRAW_S + 0.2)
+    result = batch(client, action("press_key", keys=["a"]), action("screenshot", region=REGION, settle_ms=100))
+    handling.join(5)
+    assert colour_of(result["results"][-1]) == FINAL
 
 
 def test_wait_left_waits_for_a_first_drawing_then_for_quiet():
