@@ -7,11 +7,12 @@ import io
 import httpx
 import pytest
 from PIL import Image
-from Xlib import XK
 from tzafon import BadRequestError, InternalServerError, Lightcone
+from Xlib import XK
 
-from daemon.dialects.image_store import ImageStore
 from daemon.actions import Image as CoreImage
+from daemon.dialects.image_store import ImageStore
+from tests.test_settle import FINAL, answer_the_key_late
 
 ID = "any-computer-id"
 
@@ -105,6 +106,17 @@ def test_screenshot_as_a_served_url(computers, daemon):
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     assert decoded(response.content) == (result["width"], result["height"]) == (1280, 800)
     assert httpx.get(result["screenshot_url"] + "x").status_code == 404
+
+
+def test_a_screenshot_with_settle_ms_shows_what_the_input_drew_late(computers, recorder):
+    recorder.clear()
+    answering = answer_the_key_late(recorder)
+    ok(computers.hotkey(ID, keys=["a"]))
+    result = ok(computers.execute(ID, action={"type": "screenshot", "base64": True, "settle_ms": 100})).result
+    answering.join(5)
+    picture = Image.open(io.BytesIO(base64.b64decode(result["screenshot_url"].split(",", 1)[1]))).convert("RGB")
+    red, green, blue = picture.getpixel((20, 20))
+    assert red << 16 | green << 8 | blue == FINAL
 
 
 def test_the_image_store_evicts_the_oldest_by_count_and_by_bytes():

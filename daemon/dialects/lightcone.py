@@ -57,8 +57,9 @@ Number = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class Action(BaseModel):
-    """Lightcone's ComputerAction: one flat object for every type; fields of other types (tab_id, settle_ms,
-    include_context, ...) are accepted and ignored."""
+    """Lightcone's ComputerAction: one flat object for every type; fields of other types (tab_id,
+    include_context, ...) are accepted and ignored. settle_ms, Lightcone's pause between an action's steps,
+    is a screenshot's settle_ms here: the wait until what the input drew is on screen."""
 
     model_config = ConfigDict(extra="ignore")
     type: str
@@ -78,6 +79,7 @@ class Action(BaseModel):
     keys: list[str] | None = None
     text: str | None = None
     ms: int | None = None
+    settle_ms: int | None = None
     base64: bool = False
 
     def needs(self, *names: str) -> list:
@@ -129,7 +131,7 @@ def core(action: Action, context: dict) -> SingleAction:
         [ms] = action.needs("ms")
         return core_action("sleep", context, duration_ms=ms)
     if kind == "screenshot":
-        return core_action("screenshot", context)
+        return core_action("screenshot", context, **({} if action.settle_ms is None else {"settle_ms": action.settle_ms}))
     raise ApiError(400, f"unknown action type {kind!r}")
 
 
