@@ -124,6 +124,7 @@ class FrameSource:
         last_frame_at = 0.0
         try:
             while self.viewers and watcher.alive:
+                self._wake.clear()  # before looking: a change while this round captures wakes the next at once
                 fresh = [viewer for viewer in self.viewers if viewer not in served]
                 served = set(self.viewers)
                 reshaped = watcher.cursor_shapes != seen_shapes
@@ -143,7 +144,6 @@ class FrameSource:
                     last_frame_at = time.monotonic()
                     seen_changes = watcher.changes  # what changes while we capture makes the next frame
                     await self._frame(set(wanted), watcher)
-                self._wake.clear()
                 tick = 1.0 / max((viewer.fps for viewer in self.viewers), default=1)
                 try:  # woken by a change or a new viewer; else look at the pointer again after a tick
                     await asyncio.wait_for(self._wake.wait(), tick)
