@@ -34,22 +34,23 @@ class Desktop:
     def screen_watcher(self) -> ScreenWatcher:
         """The watcher of screen changes (damage.py), opened on first need and again after the display was
         lost; call it from the event loop. Raises DisplayUnavailable while the display is gone."""
-        if self._watcher is None or not self._watcher.alive:
-            try:
-                self._watcher = ScreenWatcher(self.display_name)
-            except CONNECTION_ERRORS as exc:
-                raise DisplayUnavailable(f"cannot watch display {self.display_name}: {exc}") from None
+        self._watcher = self._own_connection(self._watcher, ScreenWatcher)
         return self._watcher
 
     def handled_input(self) -> HandledInput:
         """The connection that tells whether the focused application handled a press (handled.py), opened on
         first need and again after the display was lost."""
-        if self._handled is None or not self._handled.alive:
-            try:
-                self._handled = HandledInput(self.display_name)
-            except CONNECTION_ERRORS as exc:
-                raise DisplayUnavailable(f"cannot open display {self.display_name}: {exc}") from None
+        self._handled = self._own_connection(self._handled, HandledInput)
         return self._handled
+
+    def _own_connection(self, current, kind):
+        """`current` while it lives, else a new `kind` on a connection of its own."""
+        if current is not None and current.alive:
+            return current
+        try:
+            return kind(self.display_name)
+        except CONNECTION_ERRORS as exc:
+            raise DisplayUnavailable(f"cannot open display {self.display_name}: {exc}") from None
 
     @property
     def pressed_at(self) -> float:

@@ -3,6 +3,7 @@ test display: frames as a viewer decodes them, drawn by another X client, the po
 
 import base64
 import io
+import itertools
 import re
 import signal
 import socket
@@ -21,6 +22,7 @@ from tests.daemons import DaemonOnOwnDisplay, start_daemon
 from tests.sse_reader import SseReader, hang_up
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
+COLOURS = (RED, GREEN, BLUE)
 XC_CROSSHAIR = 34  # a cursor from the X cursor font, unlike the root window's
 
 
@@ -111,7 +113,7 @@ def test_a_viewer_gets_a_frame_at_once_with_the_screen_size_and_the_cursor(daemo
 
 
 def test_what_another_client_draws_arrives_in_the_next_frames(stream, painter):
-    for colour in (RED, GREEN, BLUE):
+    for colour in COLOURS:
         painter.fill(colour)
         stream.wait_for(shows(colour, painter.centre), 2.0)
 
@@ -228,8 +230,7 @@ def test_a_viewer_that_stops_reading_holds_up_neither_the_others_nor_the_actions
     painter.raise_to_top()
     stalled = stalled_viewer(daemon.url)
     try:
-        for step in range(30):  # far more frames than the stalled socket's buffers hold
-            colour = (RED, GREEN, BLUE)[step % 3]
+        for colour in itertools.islice(itertools.cycle(COLOURS), 30):  # more than the stalled socket's buffers hold
             painter.fill(colour)
             stream.wait_for(shows(colour, painter.centre), 2.0)
         recorder.focus()
@@ -245,10 +246,8 @@ def test_typing_is_exact_while_the_screen_changes_at_full_rate(stream, client, r
     stop = threading.Event()
 
     def animate():
-        step = 0
-        while not stop.is_set():
-            painter.fill(((RED, GREEN, BLUE)[step % 3]))
-            step += 1
+        for colour in itertools.takewhile(lambda _: not stop.is_set(), itertools.cycle(COLOURS)):
+            painter.fill(colour)
             time.sleep(0.005)
 
     animation = threading.Thread(target=animate, daemon=True)
