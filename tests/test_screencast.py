@@ -216,6 +216,12 @@ def test_bad_parameters_are_a_400_that_says_which(client, query):
     assert client.get("/computer/screencast.mjpeg?" + query).status_code == 400
 
 
+def types_exactly(client, recorder, text: str) -> None:
+    recorder.focus()
+    batch(client, action("type_text", text=text))
+    assert recorder.wait_for(lambda events: recorder.typed_text() == text, 10.0)
+
+
 def stalled_viewer(url: str) -> socket.socket:
     """A viewer that asks for the stream and never reads it: the daemon's writes to it back up."""
     host, port = url.removeprefix("http://").split(":")
@@ -233,10 +239,7 @@ def test_a_viewer_that_stops_reading_holds_up_neither_the_others_nor_the_actions
         for colour in itertools.islice(itertools.cycle(COLOURS), 30):  # more than the stalled socket's buffers hold
             painter.fill(colour)
             stream.wait_for(shows(colour, painter.centre), 2.0)
-        recorder.focus()
-        typed = "streaming does not drop a key 0123456789" * 5
-        batch(client, action("type_text", text=typed))
-        assert recorder.wait_for(lambda events: recorder.typed_text() == typed, 5.0)
+        types_exactly(client, recorder, "streaming does not drop a key 0123456789" * 5)
     finally:
         stalled.close()
 
@@ -255,10 +258,7 @@ def test_typing_is_exact_while_the_screen_changes_at_full_rate(stream, client, r
     try:
         sent = len(frames(stream.events))
         stream.wait_for(lambda events: len(frames(events)) > sent + 5)  # streaming at full rate
-        recorder.focus()
-        typed = "The quick brown fox jumps over the lazy dog; 0123456789 ~!@#$%^&*()_+ " * 300
-        batch(client, action("type_text", text=typed))
-        assert recorder.wait_for(lambda events: recorder.typed_text() == typed, 10.0)
+        types_exactly(client, recorder, "The quick brown fox jumps over the lazy dog; 0123456789 ~!@#$%^&*()_+ " * 300)
     finally:
         stop.set()
         animation.join()
