@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tests.chromium.test_settle import TEXT as SETTLE_TEXT
 
-from . import mcp_calls, websocket
+from . import mcp_calls, streams, websocket
 from .baselines import MssPillow, PyAutoGUI, Reference, tool_available
 from .env import Stage, rss_kb
 from .measure import (
@@ -119,6 +119,10 @@ class Bench(ScreenSteps):
             self.row(f"computer_action over MCP (streamable HTTP, SDK client): {name}", cell(result),
                      target=f"p50 ≤ {limit:g} ms", met=result["p50_ms"] <= limit)
 
+    # -- 1c. the screencast beside ffmpeg -------------------------------------------
+    def screencast(self):
+        streams.screencast(self)
+
     # -- 2. a 100-action batch ------------------------------------------------
     def batch(self):
         x, y = SPOT
@@ -171,8 +175,8 @@ class Bench(ScreenSteps):
         time.sleep(0.2)
         return self.stage.chromium.cdp.evaluate("document.hasFocus() && document.activeElement === ta")
 
-    def type_once(self, send) -> dict:
-        focused = self.focus_textarea()
+    def type_once(self, send, focus=None) -> dict:
+        focused = (focus or self.focus_textarea)()
         start_epoch_ms = time.time() * 1000
         start = time.perf_counter()
         send()
@@ -289,7 +293,8 @@ def main(argv=None) -> int:
         steps = [bench.single_actions, bench.websocket_move, bench.mcp_tool, bench.batch, bench.typing, bench.settled_screenshot, bench.screenshots, bench.smooth_moves]
         load = OtherLoad(stage)
         other_load = {}
-        for step in [*steps, lambda: bench.concurrency_and_memory(rss_idle)]:
+        # The screencast runs last: the RSS row is about the daemon before it had viewers.
+        for step in [*steps, lambda: bench.concurrency_and_memory(rss_idle), bench.screencast]:
             name = getattr(step, "__name__", "")
             name = "concurrency_and_memory" if name == "<lambda>" else name
             print(f"bench: {name} ...", flush=True)

@@ -65,8 +65,8 @@ class ScreenWatcher:
     def _read(self) -> None:
         """Handle every notice received. Also called after each round trip on this connection: python-xlib
         queues the events that arrive while it waits for a reply, and the socket then has nothing to tell."""
+        damaged, reshaped = False, False
         try:
-            damaged = False
             while self.display.pending_events():
                 event = self.display.next_event()
                 kind = type(event).__name__  # python-xlib registers a copy of each extension's event class
@@ -74,6 +74,7 @@ class ScreenWatcher:
                     damaged = True
                 elif kind == "DisplayCursorNotify":
                     self.cursor_shapes += 1
+                    reshaped = True
             if damaged:
                 self.changes += 1
                 self.changed_at = time.monotonic()
@@ -81,8 +82,12 @@ class ScreenWatcher:
                 self.display.flush()
         except CONNECTION_ERRORS:
             self.close()  # the display went away; whoever needs a watcher makes a new one
-        for callback in list(self._listeners):
-            callback()
+            damaged = True  # listeners look at `alive`
+        # Only when something happened: pointer() schedules a read after its round trip, and a listener that
+        # looks at the pointer when woken would otherwise wake itself again at once, forever.
+        if damaged or reshaped:
+            for callback in list(self._listeners):
+                callback()
 
     async def quiet(self, quiet_s: float, limit_s: float) -> bool:
         """Wait until the screen has not changed for quiet_s, at most limit_s; True if it went quiet."""
