@@ -28,6 +28,10 @@ from ..ops import metrics
 
 log = logging.getLogger(__name__)
 RETRY_S = 1.0  # how long to wait for a display that has gone before looking again
+# The X server does not say when the pointer moves, so it is asked: each tick while it moves, and this often
+# once it has been still for POINTER_STILL_S, so that the first move of a still pointer shows within this.
+POINTER_IDLE_S = 0.2
+POINTER_STILL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,7 @@ class FrameSource:
         seen_changes, seen_shapes, pointer = None, None, None
         fresh: list[Viewer] = []  # joined since the last frame: they get one at once
         served: set[Viewer] = set()
-        last_frame_at = 0.0
+        last_frame_at = pointer_moved_at = 0.0
         try:
             while self.viewers and watcher.alive:
                 self._wake.clear()  # before looking: a change while this round captures wakes the next at once
@@ -138,15 +142,22 @@ class FrameSource:
                     self._send_pointer(pointer, self.viewers if moved else fresh)
                 wanted = list(self.viewers) if watcher.changes != seen_changes else fresh
                 wanted += [viewer for viewer in self.viewers if viewer.cursor_drawn and moved]
+                interval = 1.0 / max((viewer.fps for viewer in self.viewers), default=1)
+                if moved:
+                    pointer_moved_at = time.monotonic()
                 if wanted:
-                    interval = 1.0 / max(viewer.fps for viewer in self.viewers)
-                    await asyncio.sleep(max(0.0, last_frame_at + interval - time.monotonic()))
-                    last_frame_at = time.monotonic()
+                    due = last_frame_at + interval
+                    await asyncio.sleep(max(0.0, due - time.monotonic()))
+                    # On schedule while the screen keeps changing (a late wake-up does not push the next frame
+                    # back); after a pause, from now.
+                    last_frame_at = due if time.monotonic() - due < interval else time.monotonic()
                     seen_changes = watcher.changes  # what changes while we capture makes the next frame
                     await self._frame(set(wanted), watcher)
-                tick = 1.0 / max((viewer.fps for viewer in self.viewers), default=1)
-                try:  # woken by a change or a new viewer; else look at the pointer again after a tick
-                    await asyncio.wait_for(self._wake.wait(), tick)
+                # Woken by a change or a new viewer; else look at the pointer again after a tick: a frame's while
+                # it moves, POINTER_IDLE_S once it has been still for a second (an idle screen costs nothing).
+                still = time.monotonic() - pointer_moved_at > POINTER_STILL_S
+                try:
+                    await asyncio.wait_for(self._wake.wait(), max(interval, POINTER_IDLE_S) if still else interval)
                 except TimeoutError:
                     pass
         finally:
