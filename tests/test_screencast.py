@@ -17,6 +17,7 @@ from tzafon import Lightcone
 from Xlib import X
 from Xlib import display as xdisplay
 
+from daemon.streams.screencast import next_send
 from tests.conftest import action, batch
 from tests.daemons import DaemonOnOwnDisplay, start_daemon
 from tests.sse_reader import SseReader, hang_up
@@ -317,3 +318,18 @@ def test_a_viewer_joining_later_is_told_where_the_pointer_is_and_what_it_looks_l
     with SseReader.open(daemon.url + "/computer/screencast") as late:
         events = late.wait_for(lambda events: {"cursor_position", "cursor_update", None} <= {e.name for e in events})
     assert [e.data for e in events if e.name == "cursor_position"][0] == {"x": 321, "y": 123}
+
+
+def test_a_viewer_is_sent_at_its_own_rate_whatever_the_sources():
+    def sends(arrivals, interval):
+        allowed, sent = 0.0, []
+        for arrival in arrivals:
+            if arrival >= allowed:
+                sent.append(arrival)
+                allowed = next_send(allowed, arrival, interval)
+        return sent
+
+    third = 1 / 30
+    jittered = [index * third + (0.008 if index % 2 else -0.008) for index in range(1, 301)]
+    assert len(sends(jittered, third)) == 300  # at its own rate, a little early or late: every frame
+    assert 95 <= len(sends([index / 60 for index in range(1, 601)], 1 / 10)) <= 105  # 60 fps to a 10 fps viewer

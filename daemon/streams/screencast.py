@@ -65,11 +65,19 @@ def mjpeg_chunk(viewer: Viewer) -> bytes:
     return head + jpeg + b"\r\n"
 
 
+def next_send(allowed_at: float, now: float, interval: float) -> float:
+    """When a viewer may next be sent something: one interval after the last allowed time, so frames arriving
+    a little late or early at its own rate all pass, yet never sooner than half an interval from now, so a
+    faster source is thinned to the viewer's rate."""
+    return max(allowed_at + interval, now + interval / 2)
+
+
 async def watch(request: web.Request, viewer: Viewer, response: web.StreamResponse, next_chunk, heartbeat: bytes):
     """Send the viewer what it is due, at most `fps` times a second, until it leaves or the daemon stops."""
     source: FrameSource = request.app["frames"]
     source.join(viewer)
     loop = asyncio.get_running_loop()
+    allowed_at = 0.0
     try:
         while True:
             if not await wait_or_gone(request, viewer.ready, HEARTBEAT_S):
@@ -78,13 +86,13 @@ async def watch(request: web.Request, viewer: Viewer, response: web.StreamRespon
                 if heartbeat:
                     await response.write(heartbeat)
                 continue
+            # A viewer slower than the fastest one skips frames here: what arrives meanwhile replaces its slot.
+            await asyncio.sleep(max(0.0, allowed_at - loop.time()))
             viewer.ready.clear()
-            sent_at = loop.time()
             chunk = next_chunk(viewer)
             if chunk:
                 await response.write(chunk)
-            # A viewer slower than the fastest one skips frames here: what arrives meanwhile replaces its slot.
-            await asyncio.sleep(max(0.0, sent_at + 1.0 / viewer.fps - loop.time()))
+            allowed_at = next_send(allowed_at, loop.time(), 1.0 / viewer.fps)
     except ConnectionResetError:  # the viewer left while we wrote to it
         pass
     finally:
