@@ -52,7 +52,7 @@ async def settle(watcher: ScreenWatcher, handled: HandledInput, input_at: float,
                  quiet_s: float, limit_s: float) -> None:
     """Wait (in the event loop) until wait_left says grab, or the watcher's display is gone."""
     deadline = time.monotonic() + limit_s
-    if pressed_at:
+    if time.monotonic() - pressed_at < HANDLED_LIMIT_S:  # a press long ago has had all the time it may take
         input_at = max(input_at, await handled_late(handled, pressed_at, deadline) or 0.0)
     changed = asyncio.Event()
     watcher.listen(changed.set)  # a change may end the wait for a first drawing early
