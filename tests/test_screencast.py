@@ -42,16 +42,14 @@ class Painter:
         self.window = screen.root.create_window(x, y, width, height, 0, screen.root_depth, X.InputOutput,
                                                 X.CopyFromParent, override_redirect=True, **extra)
         self.window.map()
-        self.raise_to_top()
-        self.centre = (x + width // 2, y + height // 2)
-
-    def raise_to_top(self) -> None:
-        """Above every other window, such as a recorder made after it."""
         self.window.configure(stack_mode=X.Above)
         self.display.sync()
+        self.centre = (x + width // 2, y + height // 2)
 
     def fill(self, rgb: tuple[int, int, int]) -> None:
+        """Paint it all one colour, above every other window (a recorder raises itself when focused)."""
         red, green, blue = rgb
+        self.window.configure(stack_mode=X.Above)
         self.window.change_attributes(background_pixel=(red << 16) | (green << 8) | blue)
         self.window.clear_area()
         self.display.sync()
@@ -235,7 +233,6 @@ def stalled_viewer(url: str) -> socket.socket:
 
 def test_a_viewer_that_stops_reading_holds_up_neither_the_others_nor_the_actions(daemon, stream, painter, client,
                                                                                  recorder):
-    painter.raise_to_top()
     stalled = stalled_viewer(daemon.url)
     try:
         for colour in itertools.islice(itertools.cycle(COLOURS), 30):  # more than the stalled socket's buffers hold
@@ -247,7 +244,6 @@ def test_a_viewer_that_stops_reading_holds_up_neither_the_others_nor_the_actions
 
 
 def test_typing_is_exact_while_the_screen_changes_at_full_rate(stream, client, recorder, painter):
-    painter.raise_to_top()
     stop = threading.Event()
 
     def animate():
