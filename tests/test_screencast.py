@@ -156,34 +156,25 @@ def test_pointer_moves_and_cursor_shapes_arrive_as_their_own_events(stream, clie
         crosshair.close()
 
 
-def read_part(lines) -> bytes:
-    """One part of a multipart/x-mixed-replace body: its headers, then exactly Content-Length bytes."""
-    boundary = next(lines)
-    assert boundary == b"--xhandsframe\r\n", boundary
-    headers = {}
-    for line in lines:
-        if line == b"\r\n":
-            break
-        name, _, value = line.decode().partition(":")
-        headers[name.lower()] = value.strip()
-    assert headers["content-type"] == "image/jpeg"
-    return lines.send(int(headers["content-length"]))
+BOUNDARY = b"--xhandsframe\r\n"
 
 
 def parts_of(response: httpx.Response):
-    """A generator of the body's lines that can be asked for a number of bytes instead (send(n))."""
-    buffer = b""
+    """The JPEGs of a multipart/x-mixed-replace body, each once its Content-Length bytes have come."""
     chunks = response.iter_bytes()
-    wanted = None
+    buffer = b""
     while True:
-        while (b"\r\n" not in buffer if wanted is None else len(buffer) < wanted + 2):
+        while b"\r\n\r\n" not in buffer:
             buffer += next(chunks)
-        if wanted is None:
-            line, _, buffer = buffer.partition(b"\r\n")
-            wanted = yield line + b"\r\n"
-        else:
-            body, buffer = buffer[:wanted], buffer[wanted + 2:]
-            wanted = yield body
+        head, _, buffer = buffer.partition(b"\r\n\r\n")
+        assert head.startswith(BOUNDARY), head
+        headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n")[1:])
+        assert headers["Content-Type"] == "image/jpeg", headers
+        length = int(headers["Content-Length"])
+        while len(buffer) < length + 2:
+            buffer += next(chunks)
+        part, buffer = buffer[:length], buffer[length + 2:]
+        yield Image.open(io.BytesIO(part)).convert("RGB")
 
 
 def test_mjpeg_parts_are_jpegs_of_the_screen_with_the_pointer_drawn_in(daemon, client, painter):
@@ -191,15 +182,15 @@ def test_mjpeg_parts_are_jpegs_of_the_screen_with_the_pointer_drawn_in(daemon, c
     batch(client, action("move_mouse", x=painter.centre[0], y=painter.centre[1]))
     with httpx.stream("GET", daemon.url + "/computer/screencast.mjpeg", params={"scale": 0.5}, timeout=10) as response:
         assert response.headers["content-type"] == "multipart/x-mixed-replace; boundary=xhandsframe"
-        lines = parts_of(response)
-        first = Image.open(io.BytesIO(read_part(lines))).convert("RGB")
+        parts = parts_of(response)
+        first = next(parts)
         assert first.size == (640, 400)
         centre = (painter.centre[0] // 2, painter.centre[1] // 2)
         assert not near(first.getpixel(centre), GREEN, 60), "the pointer's picture is drawn at the pointer"
         assert near(first.getpixel((centre[0] + 40, centre[1] + 40)), GREEN)
         painter.fill(BLUE)
         for _ in range(20):
-            latest = Image.open(io.BytesIO(read_part(lines))).convert("RGB")
+            latest = next(parts)
             if near(latest.getpixel((centre[0] + 40, centre[1] + 40)), BLUE):
                 break
         else:

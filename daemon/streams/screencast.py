@@ -19,6 +19,7 @@ from .frames import FrameSource, Viewer, sprite_png
 from .sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or_gone
 
 BOUNDARY = "xhandsframe"
+REPEAT_S = 0.1  # how long after a part the screen counts as still, and the part is sent again for browsers
 
 
 class ScreencastQuery(BaseModel):
@@ -57,12 +58,35 @@ def sse_chunk(viewer: Viewer) -> bytes:
     return chunk
 
 
-def mjpeg_chunk(viewer: Viewer) -> bytes:
-    if viewer.frame is None:
-        return b""
-    (jpeg, _, _), viewer.frame = viewer.frame, None
-    head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode()
-    return head + jpeg + b"\r\n"
+class SseWire:
+    idle_after_s = HEARTBEAT_S
+    chunk = staticmethod(sse_chunk)
+
+    def idle(self) -> bytes:
+        return HEARTBEAT
+
+
+class MjpegWire:
+    """Parts with their length, which players such as ffmpeg read exactly. A browser shows a part in an <img>
+    only once the next part's headers have come, so when the screen goes still the last part is sent once
+    more after REPEAT_S: the browser then shows the last frame, and a player shows it twice."""
+
+    def __init__(self):
+        self.last = b""
+        self.idle_after_s = HEARTBEAT_S
+
+    def chunk(self, viewer: Viewer) -> bytes:
+        if viewer.frame is None:
+            return b""
+        (jpeg, _, _), viewer.frame = viewer.frame, None
+        head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode()
+        self.last, self.idle_after_s = head + jpeg + b"\r\n", REPEAT_S
+        return self.last
+
+    def idle(self) -> bytes:
+        """The last part again, once."""
+        (part, self.last), self.idle_after_s = (self.last, b""), HEARTBEAT_S
+        return part
 
 
 def next_send(allowed_at: float, now: float, interval: float) -> float:
@@ -72,7 +96,7 @@ def next_send(allowed_at: float, now: float, interval: float) -> float:
     return max(allowed_at + interval, now + interval / 2)
 
 
-async def watch(request: web.Request, viewer: Viewer, response: web.StreamResponse, next_chunk, heartbeat: bytes):
+async def watch(request: web.Request, viewer: Viewer, response: web.StreamResponse, wire) -> web.StreamResponse:
     """Send the viewer what it is due, at most `fps` times a second, until it leaves or the daemon stops."""
     source: FrameSource = request.app["frames"]
     source.join(viewer)
@@ -80,17 +104,16 @@ async def watch(request: web.Request, viewer: Viewer, response: web.StreamRespon
     allowed_at = 0.0
     try:
         while True:
-            if not await wait_or_gone(request, viewer.ready, HEARTBEAT_S):
+            if not await wait_or_gone(request, viewer.ready, wire.idle_after_s):
                 if gone(request):
                     break
-                if heartbeat:
-                    await response.write(heartbeat)
+                if idle := wire.idle():
+                    await response.write(idle)
                 continue
             # A viewer slower than the fastest one skips frames here: what arrives meanwhile replaces its slot.
             await asyncio.sleep(max(0.0, allowed_at - loop.time()))
             viewer.ready.clear()
-            chunk = next_chunk(viewer)
-            if chunk:
+            if chunk := wire.chunk(viewer):
                 await response.write(chunk)
             allowed_at = next_send(allowed_at, loop.time(), 1.0 / viewer.fps)
     except ConnectionResetError:  # the viewer left while we wrote to it
@@ -103,13 +126,13 @@ async def watch(request: web.Request, viewer: Viewer, response: web.StreamRespon
 async def screencast(request: web.Request) -> web.StreamResponse:
     viewer = viewer_for(request, cursor_drawn=False)
     response = await open_stream(request)
-    return await watch(request, viewer, response, sse_chunk, HEARTBEAT)
+    return await watch(request, viewer, response, SseWire())
 
 
 async def screencast_mjpeg(request: web.Request) -> web.StreamResponse:
     viewer = viewer_for(request, cursor_drawn=True)
     response = await open_stream(request, f"multipart/x-mixed-replace; boundary={BOUNDARY}")
-    return await watch(request, viewer, response, mjpeg_chunk, b"")
+    return await watch(request, viewer, response, MjpegWire())
 
 
 def add_routes(app: web.Application) -> None:

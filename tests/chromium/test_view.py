@@ -5,11 +5,14 @@ records where the page's "take control" put the clicks and which keys it pressed
 the screen, so every point goes through the scaling.
 """
 
+import base64
 import contextlib
+import io
 import re
 import time
 
 import pytest
+from PIL import Image
 
 from tests import needs
 from tests.chromium.browser import Chromium, find_chromium
@@ -212,3 +215,32 @@ def test_with_a_token_the_page_asks_for_it_once_and_never_puts_it_in_a_url(execu
             "/view", "/computer/screencast", "/computer/events", "/computer/batch"}
         assert not [url for url in urls if TOKEN in url]
         assert TOKEN not in own.daemon.log()
+
+
+def shown_at(page: Page, x: int, y: int) -> tuple[int, int, int]:
+    """The colour the page shows at (x, y), from a screenshot of it."""
+    shot = page.cdp.call("Page.captureScreenshot", format="png")["data"]
+    return Image.open(io.BytesIO(base64.b64decode(shot))).convert("RGB").getpixel((x, y))
+
+
+def test_an_img_tag_plays_the_mjpeg_stream(executable, page_server):
+    """GET /computer/screencast.mjpeg as the source of a plain <img> on another local site's page: it shows the
+    screen, a still one too, and follows it."""
+    with DaemonOnOwnDisplay(f"{SCREEN[0]}x{SCREEN[1]}x24") as own:
+        url = f"{page_server}/page.html"
+        browser = Chromium(executable, url, "", 0, 0, *WINDOW, extra_args=("--headless=new",))
+        try:
+            page = Page(browser, url)
+            page.wait_for("window.__ready === true")  # the test page's own script has run
+            source = f"{own.daemon.url}/computer/screencast.mjpeg?max_width=640"
+            page.js(f"document.body.innerHTML = `<img id=frame src='{source}' style='position:fixed;left:0;top:0'>`")
+            page.wait_for("document.getElementById('frame').naturalWidth === 640", timeout=5)
+            for colour in ((46, 139, 87), (139, 46, 87)):
+                with Recorder(display_name=own.display, colour=colour[0] << 16 | colour[1] << 8 | colour[2]):
+                    deadline = time.monotonic() + 5
+                    # Away from the middle: the pointer is drawn there.
+                    while not all(abs(got - want) <= 24 for got, want in zip(shown_at(page, 100, 100), colour)):
+                        assert time.monotonic() < deadline, f"{colour} never shown: {shown_at(page, 100, 100)}"
+                        time.sleep(0.05)
+        finally:
+            browser.stop()
