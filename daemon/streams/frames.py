@@ -140,18 +140,19 @@ class FrameSource:
                 if moved or fresh:
                     pointer = position
                     self._send_pointer(pointer, self.viewers if moved else fresh)
-                wanted = list(self.viewers) if watcher.changes != seen_changes else fresh
-                wanted += [viewer for viewer in self.viewers if viewer.cursor_drawn and moved]
+                wanted = fresh + [viewer for viewer in self.viewers if viewer.cursor_drawn and moved]
                 interval = 1.0 / max((viewer.fps for viewer in self.viewers), default=1)
                 if moved:
                     pointer_moved_at = time.monotonic()
-                if wanted:
+                if wanted or watcher.changes != seen_changes:
                     due = last_frame_at + interval
                     await asyncio.sleep(max(0.0, due - time.monotonic()))
                     # On schedule while the screen keeps changing (a late wake-up does not push the next frame
                     # back); after a pause, from now.
                     last_frame_at = due if time.monotonic() - due < interval else time.monotonic()
-                    seen_changes = watcher.changes  # what changes while we capture makes the next frame
+                    if watcher.changes != seen_changes:  # (also if it changed while we waited): everyone's due
+                        seen_changes = watcher.changes  # what changes while we capture makes the next frame
+                        wanted = self.viewers
                     await self._frame(set(wanted), watcher)
                 # Woken by a change or a new viewer; else look at the pointer again after a tick: a frame's while
                 # it moves, POINTER_IDLE_S once it has been still for a second (an idle screen costs nothing).
