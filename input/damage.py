@@ -89,19 +89,6 @@ class ScreenWatcher:
             for callback in list(self._listeners):
                 callback()
 
-    async def quiet(self, quiet_s: float, limit_s: float) -> bool:
-        """Wait until the screen has not changed for quiet_s, at most limit_s; True if it went quiet."""
-        deadline = time.monotonic() + limit_s
-        while self.alive:
-            now = time.monotonic()
-            still_for = now - self.changed_at
-            if still_for >= quiet_s:
-                return True
-            if now >= deadline:
-                return False
-            await asyncio.sleep(min(quiet_s - still_for, deadline - now))
-        return False
-
     def pointer(self) -> tuple[int, int]:
         """Where the pointer is (one round trip on this connection)."""
         reply = self.root.query_pointer()
