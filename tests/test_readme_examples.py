@@ -82,27 +82,20 @@ def run_python(source: str, env: dict, cwd: Path) -> list[str]:
     return expected
 
 
-def test_python_example(server, shell_env, tmp_path):
-    source = block("python")
+def run_marked_python(name: str, server, env: dict, cwd: Path) -> list[str]:
+    """Run a marked Python block against the test daemon instead of the default address it names."""
+    source = block(name)
     assert DEFAULT_URL in source
-    assert run_python(source.replace(DEFAULT_URL, server.url), shell_env, tmp_path)
+    return run_python(source.replace(DEFAULT_URL, server.url), env, cwd)
 
 
-def test_async_example(server, shell_env, tmp_path):
-    source = block("async")
-    assert run_python(source.replace(DEFAULT_URL, server.url), shell_env, tmp_path)
-
-
-def test_lightcone_example(server, shell_env, tmp_path):
-    source = block("lightcone")
-    assert DEFAULT_URL in source
-    assert run_python(source.replace(DEFAULT_URL, server.url), shell_env, tmp_path)
+@pytest.mark.parametrize("name", ["python", "async", "lightcone"])
+def test_python_example(name, server, shell_env, tmp_path):
+    assert run_marked_python(name, server, shell_env, tmp_path)
 
 
 def test_screencast_example(server, shell_env, tmp_path):
-    source = block("screencast")
-    assert DEFAULT_URL in source
-    assert run_python(source.replace(DEFAULT_URL, server.url), shell_env, tmp_path)
+    assert run_marked_python("screencast", server, shell_env, tmp_path)
     assert Image.open(tmp_path / "screen.jpg").size == (640, 400)
 
 
