@@ -10,20 +10,12 @@ busy screen costs at most one notice per read of this connection, however much i
 
 import asyncio
 import time
-from array import array
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from Xlib.ext import damage, xfixes
 
-from .capture import CursorImage
-from .display import CONNECTION_ERRORS, open_display
-
-
-@dataclass(frozen=True)
-class CursorSprite:
-    image: CursorImage  # its pixels, and where they are on the screen now
-    hotspot: tuple[int, int]  # the pixel of the sprite that points
+from .cursor import CursorSprite, read_cursor
+from .display import CONNECTION_ERRORS, close_quietly, open_display
 
 
 class ScreenWatcher:
@@ -97,18 +89,13 @@ class ScreenWatcher:
 
     def cursor_sprite(self) -> CursorSprite:
         """The cursor's current picture and hotspot (one round trip)."""
-        reply = self.display.xfixes_get_cursor_image(None)
+        sprite = read_cursor(self.display)
         self._loop.call_soon(self._read)
-        argb = array("I", reply.cursor_image).tobytes()
-        image = CursorImage(reply.x - reply.xhot, reply.y - reply.yhot, reply.width, reply.height, argb)
-        return CursorSprite(image, (reply.xhot, reply.yhot))
+        return sprite
 
     def close(self) -> None:
         if not self.alive:
             return
         self.alive = False
         self._loop.remove_reader(self._fd)
-        try:
-            self.display.close()
-        except Exception:  # a connection whose server has gone reports that on close
-            pass
+        close_quietly(self.display)

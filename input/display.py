@@ -49,6 +49,14 @@ def _open(name: str) -> xdisplay.Display:
                 os.environ["XAUTHORITY"] = saved
 
 
+def close_quietly(conn: xdisplay.Display) -> None:
+    """Close a connection, whose server may have gone (python-xlib then fails to flush on close)."""
+    try:
+        conn.close()
+    except Exception:  # the socket is already dead; nothing to flush
+        pass
+
+
 def _restore_core_errors(conn: xdisplay.Display) -> None:
     """python-xlib 0.32-0.33 registers the RANDR and DAMAGE errors at codes 0-2, over the core
     BadRequest and BadValue: a BadValue then breaks its reader (no sequence_number) and the next
@@ -164,10 +172,7 @@ class XConnection:
 
     def drop(self) -> None:
         if self._display is not None:
-            try:
-                self._display.close()
-            except Exception:  # the socket is already dead; nothing to flush
-                pass
+            close_quietly(self._display)
             self._display = None
 
     def close(self) -> None:

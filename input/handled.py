@@ -11,7 +11,7 @@ import time
 
 from Xlib import X, Xatom
 
-from .display import CONNECTION_ERRORS, open_display
+from .display import CONNECTION_ERRORS, close_quietly, open_display
 from .observe import focused_window, user_time
 
 # Server times are milliseconds, and a press and the moment it was noted here differ by about one.
@@ -61,7 +61,4 @@ class HandledInput:
 
     def close(self) -> None:
         self.alive = False
-        try:
-            self.display.close()
-        except Exception:  # a connection whose server has gone reports that on close
-            pass
+        close_quietly(self.display)

@@ -50,7 +50,7 @@ from Xlib import error as xerror
 from Xlib.ext import record
 from Xlib.protocol import request, rq
 
-from .display import open_display
+from .display import close_quietly, open_display
 
 log = logging.getLogger(__name__)
 
@@ -248,11 +248,8 @@ class InputObserver:
         except Exception:
             pass
         for conn in (self._data, self._control):
-            try:
-                if conn is not None:
-                    conn.close()
-            except Exception:
-                pass
+            if conn is not None:
+                close_quietly(conn)
         self._thread = None
 
 

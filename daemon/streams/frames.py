@@ -21,7 +21,7 @@ from PIL import Image
 
 from input import Desktop, DisplayUnavailable, encode_image
 from input.capture import ScreenGrabber
-from input.damage import CursorSprite
+from input.cursor import CursorSprite
 from input.display import CONNECTION_ERRORS
 
 from ..ops import metrics
@@ -123,8 +123,7 @@ class FrameSource:
         """Frames for as long as there are viewers and the display stays."""
         watcher.listen(self._wake.set)
         seen_changes, seen_shapes, pointer = None, None, None
-        fresh: list[Viewer] = []  # joined since the last frame: they get one at once
-        served: set[Viewer] = set()
+        served: set[Viewer] = set()  # those who have had their first frame; who joined since gets one at once
         last_frame_at = pointer_moved_at = 0.0
         try:
             while self.viewers and watcher.alive:
@@ -134,12 +133,12 @@ class FrameSource:
                 reshaped = watcher.cursor_shapes != seen_shapes
                 if reshaped or fresh:
                     seen_shapes = watcher.cursor_shapes
-                    self._send_sprite(watcher.cursor_sprite(), self.viewers if reshaped else fresh)
+                    self._tell(self.viewers if reshaped else fresh, sprite=watcher.cursor_sprite())
                 position = watcher.pointer()
                 moved = position != pointer
                 if moved or fresh:
                     pointer = position
-                    self._send_pointer(pointer, self.viewers if moved else fresh)
+                    self._tell(self.viewers if moved else fresh, pointer=pointer)
                 wanted = fresh + [viewer for viewer in self.viewers if viewer.cursor_drawn and moved]
                 interval = 1.0 / max((viewer.fps for viewer in self.viewers), default=1)
                 if moved:
@@ -186,14 +185,11 @@ class FrameSource:
         return {kind: encode_image(frame, "jpeg", kind.quality, (kind.width, kind.height),
                                    sprite.image if kind.cursor and sprite else None) for kind in kinds}
 
-    def _send_pointer(self, position: tuple[int, int], viewers: list[Viewer]) -> None:
+    @staticmethod
+    def _tell(viewers: list[Viewer], **news) -> None:
+        """Give the viewers that draw the pointer themselves its new position or shape."""
         for viewer in viewers:
             if not viewer.cursor_drawn:
-                viewer.pointer = position
-                viewer.ready.set()
-
-    def _send_sprite(self, sprite: CursorSprite, viewers: list[Viewer]) -> None:
-        for viewer in viewers:
-            if not viewer.cursor_drawn:
-                viewer.sprite = sprite
+                for name, value in news.items():
+                    setattr(viewer, name, value)
                 viewer.ready.set()
