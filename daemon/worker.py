@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable
 
 from input import ClipboardError, Desktop, DisplayUnavailable, XRequestFailed
 
-from .ops import logs, memory
 from .actions import warm_up
 from .errors import ApiError
+from .ops import logs, memory
 from .registry import RUNNERS, ComputerAction
 from .streams.events import ActionEvents, BatchEvents
 
@@ -239,14 +239,11 @@ class Worker:
             events.failed_with(why, rest=why)
             self.desktop.release_pressed()  # stop() releases the held ones too, on shutdown
             raise
-        except XRequestFailed as exc:
-            self.desktop.release_pressed()
-            error = failure(action_of(exc.serial, first_serials), exc)
-            events.failed_with(error.message)
-            raise error from None
         except Exception as exc:
             self.desktop.release_pressed()
-            error = failure(index, exc)
+            # A refused request is the fault of the action that sent it, which may be an earlier one.
+            at = action_of(exc.serial, first_serials) if isinstance(exc, XRequestFailed) else index
+            error = failure(at, exc)
             events.failed_with(error.message)
             raise error from None
         return results
