@@ -15,6 +15,7 @@ COPY scripts/ scripts/
 COPY daemon/ daemon/
 COPY input/ input/
 COPY bezier/ bezier/
+COPY xhands/ xhands/
 
 # The same set-up as `make serve`: Debian packages, then .venv with the project (no test extras).
 RUN --mount=type=cache,target=/var/lib/apt/lists,sharing=locked --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/root/.cache/pip XHANDS_EXTRA_DEBS="chromium fonts-liberation fonts-noto-color-emoji tini" XHANDS_EXTRAS="" scripts/setup.sh

@@ -12,8 +12,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from daemon.client.testing import LocalServer
-from daemon.ops.xvfb import Xvfb
+from xhands.daemon.client.testing import LocalServer
+from xhands.daemon.ops.xvfb import Xvfb
 from tests.chromium.browser import Chromium, find_chromium
 from tests.ports import free_port
 

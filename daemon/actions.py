@@ -10,7 +10,7 @@ import time
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 
-from input import (
+from xhands.input import (
     BUTTONS,
     IMAGE_TYPES,
     Desktop,
@@ -29,15 +29,15 @@ from .timing import follow, sleep_until
 
 def _motion():
     """input.motion and bezier/ need numpy (~11 MB of RSS): loaded on first use, or by warm_up()."""
-    from input import motion
+    from xhands.input import motion
 
     return motion
 
 
 def _warm() -> None:
     _motion()
-    from bezier import plan_move
-    from bezier.keystrokes import plan_keystrokes
+    from xhands.bezier import plan_move
+    from xhands.bezier.keystrokes import plan_keystrokes
 
     plan_move((0, 0), (100, 100), 100, bounds=(200, 200))  # numpy's first calls are slow too
     plan_keystrokes("warm up", 0.0)
@@ -122,7 +122,7 @@ async def type_text(desktop: Desktop, p: m.TypeTextRequest) -> dict:
     keyboard = desktop.keyboard
     text = p.text.replace("\r\n", "\n")  # a CRLF is one line break; a lone \r is one Return too
     if p.smooth:
-        from bezier.keystrokes import plan_keystrokes
+        from xhands.bezier.keystrokes import plan_keystrokes
 
         strokes = plan_keystrokes(text, p.typo_chance)
         steps = keyboard.type_keysyms([char_to_keysym(char) for char, _ in strokes], [gap for _, gap in strokes])

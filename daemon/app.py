@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from input import Desktop
+from xhands.input import Desktop
 
 from . import models as m
 from .dialects import anthropic, kernel, lightcone, lightcone_ws, mcp_route, openai

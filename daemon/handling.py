@@ -4,7 +4,7 @@ client is still there."""
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from input import DisplayUnavailable
+from xhands.input import DisplayUnavailable
 
 from .errors import ApiError, from_validation
 

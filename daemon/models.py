@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
-from input import UnknownKey, fit_size, parse_combo
+from xhands.input import UnknownKey, fit_size, parse_combo
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 MAX_ACTIONS = 100

@@ -3,7 +3,7 @@ into one, and answered the same way everywhere."""
 
 from aiohttp import web
 
-from input import DisplayUnavailable, FixedScreenSize, XRequestFailed
+from xhands.input import DisplayUnavailable, FixedScreenSize, XRequestFailed
 
 from .errors import ApiError
 

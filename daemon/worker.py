@@ -4,7 +4,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from input import ClipboardError, Desktop, DisplayUnavailable, XRequestFailed
+from xhands.input import ClipboardError, Desktop, DisplayUnavailable, XRequestFailed
 
 from .actions import warm_up
 from .errors import ApiError

@@ -5,7 +5,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from bezier import MotionPlan, plan_drag, plan_move, straight_steps
+from xhands.bezier import MotionPlan, plan_drag, plan_move, straight_steps
 
 
 def play(pointer, points: np.ndarray, offsets_s: np.ndarray) -> Iterator[float]:

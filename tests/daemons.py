@@ -9,8 +9,8 @@ import time
 
 import httpx
 
-from daemon.client.testing import LocalServer
-from daemon.ops.xvfb import Xvfb
+from xhands.daemon.client.testing import LocalServer
+from xhands.daemon.ops.xvfb import Xvfb
 
 # The daemons' logs, gone when the test session ends (LocalServer alone would leave them in /tmp).
 LOGS = tempfile.TemporaryDirectory(prefix="xhands-test-logs-")

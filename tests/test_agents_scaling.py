@@ -2,8 +2,8 @@
 
 import pytest
 
-from daemon.dialects.agents import Scaling, recommended_size
-from daemon.errors import ApiError
+from xhands.daemon.dialects.agents import Scaling, recommended_size
+from xhands.daemon.errors import ApiError
 
 
 @pytest.mark.parametrize("screen, model", [

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bezier import MotionPlan, default_duration_ms, plan_drag, plan_move, straight_steps
+from xhands.bezier import MotionPlan, default_duration_ms, plan_drag, plan_move, straight_steps
 
 fast = settings(max_examples=100, deadline=None)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from daemon.client import Action, ApiError, AsyncClient, Client, Health, Position, Region, Size, Unreachable
-from daemon.client.testing import LocalServer
+from xhands.daemon.client import Action, ApiError, AsyncClient, Client, Health, Position, Region, Size, Unreachable
+from xhands.daemon.client.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,7 +146,7 @@ def test_async_client(server):
 
 
 def shell(server, *args: str, stdin: str | bytes | None = None, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "daemon", *args], cwd=ROOT, input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "xhands", *args], cwd=ROOT, input=stdin, capture_output=True,
                           env={**os.environ, "XHANDS_URL": server.url, "XHANDS_TOKEN": server.token, **env}, timeout=30)
 
 
@@ -204,7 +204,7 @@ def test_shell_commands_fail_in_plain_words(server):
 def test_pytest_plugin_gives_a_private_display_daemon_and_clients(tmp_path):
     (tmp_path / "test_with_xhands.py").write_text(textwrap.dedent('''
         import asyncio, os
-        from daemon.client import Client, AsyncClient, Position
+        from xhands.daemon.client import Client, AsyncClient, Position
 
         def test_sync(xhands, xhands_server):
             assert isinstance(xhands, Client)
@@ -218,7 +218,7 @@ def test_pytest_plugin_gives_a_private_display_daemon_and_clients(tmp_path):
             assert asyncio.run(xhands_async.get_mouse_position()) == Position(12, 34)  # same session server
     '''))
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "daemon.client.pytest_plugin", "--xhands-screen", "800x600x24",
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "xhands.daemon.client.pytest_plugin", "--xhands-screen", "800x600x24",
                              "-q", "-p", "no:cacheprovider", str(tmp_path)], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -233,7 +233,7 @@ def test_pytest_plugin_can_use_a_running_daemon(server, tmp_path):
             xhands.get_mouse_position()  # the token came from XHANDS_TOKEN
     '''))
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": str(ROOT), "XHANDS_TOKEN": server.token}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "daemon.client.pytest_plugin", "--xhands-url", server.url,
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "xhands.daemon.client.pytest_plugin", "--xhands-url", server.url,
                              "-q", "-p", "no:cacheprovider", str(tmp_path)], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -243,4 +243,4 @@ def test_pytest_plugin_is_registered_as_an_entry_point():
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert project["project"]["entry-points"]["pytest11"] == {"xhands": "daemon.client.pytest_plugin"}
+    assert project["project"]["entry-points"]["pytest11"] == {"xhands": "xhands.daemon.client.pytest_plugin"}

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from Xlib import X, display as xdisplay
 
-from daemon.client import ApiError, Client, Unreachable
+from xhands.daemon.client import ApiError, Client, Unreachable
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,7 +209,7 @@ def test_dockerfile_recipe_is_complete():
             for source in sources:
                 assert (ROOT / source).exists(), f"COPY {source}: no such file here"
     copied = {args.split()[0].rstrip("/") for name, args in steps if name == "COPY"}
-    for package in ("daemon", "input", "bezier"):
+    for package in ("xhands", "daemon", "input", "bezier"):
         assert package in copied, f"the image lacks the package {package}"
     user = one("USER")
     assert user not in ("root", "0"), "the browser and xhands must not run as root"

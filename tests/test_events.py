@@ -15,8 +15,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from tzafon import Lightcone
 
-from daemon import models as m
-from daemon.streams.events import ActionEvents, summary
+from xhands.daemon import models as m
+from xhands.daemon.streams.events import ActionEvents, summary
 from tests.conftest import action
 from tests.daemons import post_in_background, start_daemon
 from tests.sse_reader import SseReader, hang_up

@@ -113,7 +113,7 @@ def test_smooth_typing_with_typos_ends_with_exactly_the_text(client, recorder):
 
 def test_releasing_keys_an_action_never_got_to_press_is_harmless(xvfb):
     """An action cut short while binding a spare keycode releases what it holds and nothing else."""
-    from input import Desktop, parse_combo
+    from xhands.input import Desktop, parse_combo
 
     desktop = Desktop(os.environ["DISPLAY"])
     try:

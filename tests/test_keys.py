@@ -5,9 +5,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from Xlib import XK
 
-from input.keyboard import split_groups
-from input.keymap import KeyLocation, index_keymap
-from input.keys import UnknownKey, char_to_keysym, keysym_for, parse_combo, split_combo
+from xhands.input.keyboard import split_groups
+from xhands.input.keymap import KeyLocation, index_keymap
+from xhands.input.keys import UnknownKey, char_to_keysym, keysym_for, parse_combo, split_combo
 
 
 @pytest.mark.parametrize(

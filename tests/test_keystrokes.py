@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bezier.keystrokes import BACKSPACE, plan_keystrokes
+from xhands.bezier.keystrokes import BACKSPACE, plan_keystrokes
 
 
 def replay(strokes) -> str:

@@ -10,8 +10,8 @@ from PIL import Image
 from tzafon import BadRequestError, InternalServerError, Lightcone
 from Xlib import XK
 
-from daemon.actions import Image as CoreImage
-from daemon.dialects.image_store import ImageStore
+from xhands.daemon.actions import Image as CoreImage
+from xhands.daemon.dialects.image_store import ImageStore
 from tests.test_settle import FINAL, answer_the_key_late
 
 ID = "any-computer-id"

@@ -16,7 +16,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from PIL import Image
 from Xlib import XK
 
-from daemon.registry import ACTIONS
+from xhands.daemon.registry import ACTIONS
 from tests.conftest import action
 from tests.daemons import start_daemon
 

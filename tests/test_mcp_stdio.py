@@ -21,7 +21,7 @@ NOBODY = "http://127.0.0.1:1"  # nothing answers there: `xhands mcp` starts its 
 
 def stdio_server(url: str) -> StdioServerParameters:
     # The whole environment: the SDK passes only a few variables by default, and the orphan check needs its marker.
-    return StdioServerParameters(command=sys.executable, args=["-m", "daemon", "mcp", "--url", url],
+    return StdioServerParameters(command=sys.executable, args=["-m", "xhands", "mcp", "--url", url],
                                  cwd=str(ROOT), env={k: v for k, v in os.environ.items() if k != "XHANDS_TOKEN"})
 
 
@@ -56,7 +56,7 @@ def test_stdout_holds_only_protocol_messages_and_stdin_closing_stops_everything(
     before = our_xvfbs()
     initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}}
-    done = subprocess.run([sys.executable, "-m", "daemon", "mcp", "--url", NOBODY], cwd=ROOT, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "xhands", "mcp", "--url", NOBODY], cwd=ROOT, capture_output=True,
                           text=True, input=json.dumps(initialize) + "\n", timeout=60)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -68,7 +68,7 @@ def test_stdout_holds_only_protocol_messages_and_stdin_closing_stops_everything(
 
 def test_sigterm_stops_the_private_daemon_and_xvfb():
     before = our_xvfbs()
-    process = subprocess.Popen([sys.executable, "-m", "daemon", "mcp", "--url", NOBODY], cwd=ROOT,
+    process = subprocess.Popen([sys.executable, "-m", "xhands", "mcp", "--url", NOBODY], cwd=ROOT,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert "started a private daemon" in process.stderr.readline()

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from input.motion import play
+from xhands.input.motion import play
 
 
 class FakePointer:

@@ -6,7 +6,7 @@ import time
 from Xlib import X, Xatom
 from Xlib import display as xdisplay
 
-from input.observe import InputObserver, focused_window
+from xhands.input.observe import InputObserver, focused_window
 
 
 def wait_for(condition, timeout=5.0):

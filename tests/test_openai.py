@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from Xlib import XK
 
-from daemon.dialects.agents import notches
+from xhands.daemon.dialects.agents import notches
 from tests.daemons import DaemonOnOwnDisplay
 from tests.recorder import Recorder
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from daemon.client import Action, ApiError
-from daemon.client.testing import LocalServer
-from daemon.ops.xvfb import Xvfb
+from xhands.daemon.client import Action, ApiError
+from xhands.daemon.client.testing import LocalServer
+from xhands.daemon.ops.xvfb import Xvfb
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ def server():
 
 
 def xhands(*args: str, env: dict | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "daemon", *args], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "xhands", *args], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout)
 
 
@@ -125,7 +125,7 @@ def test_request_id_reaches_logs_written_by_the_worker(server):
         time.sleep(0.1)  # gone while the batch sleeps
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        worker_lines = [e for e in log_entries(server) if e.get("request_id") == "leaves-early" and e["logger"] == "daemon.worker"]
+        worker_lines = [e for e in log_entries(server) if e.get("request_id") == "leaves-early" and e["logger"] == "xhands.daemon.worker"]
         if worker_lines:
             break
         time.sleep(0.05)
@@ -191,7 +191,7 @@ def test_check_passes_on_a_working_display():
 
 def test_check_without_a_display_checks_a_private_xvfb():
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    result = subprocess.run([sys.executable, "-m", "daemon", "check", "--screen", "800x600x24"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "xhands", "check", "--screen", "800x600x24"], cwd=ROOT,
                             capture_output=True, text=True, env=env, timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "started a private Xvfb" in result.stdout and "800x600" in result.stdout

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from daemon.client.testing import LocalServer
+from xhands.daemon.client.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -50,7 +50,7 @@ def shell_env(server, tmp_path_factory):
     """`xhands` on PATH is this checkout's CLI; the daemon is the private one."""
     bin_dir = tmp_path_factory.mktemp("bin")
     shim = bin_dir / "xhands"
-    shim.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m daemon \"$@\"\n")
+    shim.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m xhands \"$@\"\n")
     shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
     return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT),
             "XHANDS_URL": server.url, "XHANDS_TOKEN": ""}
@@ -102,7 +102,7 @@ def test_screencast_example(server, shell_env, tmp_path):
 def test_pytest_example(shell_env, tmp_path):
     (tmp_path / "test_example.py").write_text(block("pytest") + "\n")
     env = {**shell_env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "daemon.client.pytest_plugin", "-q", "-p", "no:cacheprovider"],
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "xhands.daemon.client.pytest_plugin", "-q", "-p", "no:cacheprovider"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
 
@@ -119,7 +119,7 @@ def test_log_line_example_matches_the_real_thing(server):
 
 
 def test_check_example_matches_the_real_thing(server):
-    result = subprocess.run([sys.executable, "-m", "daemon", "check", "--display", server.display], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "xhands", "check", "--display", server.display], cwd=ROOT,
                             capture_output=True, text=True, timeout=30)
     shape = lambda text: [line.split()[:2] for line in text.splitlines()[:-1]]  # noqa: E731  (status, part)
     assert shape(result.stdout) == shape(block("check"))

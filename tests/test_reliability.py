@@ -93,7 +93,7 @@ def test_sigterm_stops_an_owned_xvfb(tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "daemon", "serve", "--port", str(port), "--screen", "640x480x24"],
+        [sys.executable, "-m", "xhands", "serve", "--port", str(port), "--screen", "640x480x24"],
         env=env, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -172,7 +172,7 @@ def test_token_is_required_except_on_health(xvfb):
 
 def test_refuses_public_address_without_token(xvfb):
     result = subprocess.run(
-        [sys.executable, "-m", "daemon", "serve", "--host", "0.0.0.0", "--port", str(free_port())],
+        [sys.executable, "-m", "xhands", "serve", "--host", "0.0.0.0", "--port", str(free_port())],
         capture_output=True, text=True, timeout=10,
     )
     assert result.returncode == 2 and "token" in result.stderr
@@ -188,7 +188,7 @@ def test_host_header_guards_against_dns_rebinding(daemon):
 
 def test_unix_socket_is_private(tmp_path, xvfb):
     path = tmp_path / "xhands.sock"
-    process = subprocess.Popen([sys.executable, "-m", "daemon", "serve", "--unix-socket", str(path)], stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([sys.executable, "-m", "xhands", "serve", "--unix-socket", str(path)], stderr=subprocess.DEVNULL)
     try:
         transport = httpx.HTTPTransport(uds=str(path))
         deadline = time.monotonic() + 10

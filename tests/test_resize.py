@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from tzafon import Lightcone
 
-from daemon.client.testing import LocalServer
+from xhands.daemon.client.testing import LocalServer
 from tests.needs import program
 
 

@@ -17,7 +17,7 @@ from tzafon import Lightcone
 from Xlib import X
 from Xlib import display as xdisplay
 
-from daemon.streams.screencast import next_send
+from xhands.daemon.streams.screencast import next_send
 from tests.conftest import action, batch
 from tests.daemons import DaemonOnOwnDisplay, start_daemon
 from tests.sse_reader import SseReader, hang_up

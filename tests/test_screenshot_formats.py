@@ -154,7 +154,7 @@ def test_banded_downscale_is_seamless(monkeypatch):
     """On machines with 4+ cores the downscale runs in bands; they must join exactly."""
     from concurrent.futures import ThreadPoolExecutor
 
-    import input.encode as capture
+    import xhands.input.encode as capture
 
     source = Image.effect_noise((1920, 1080), 80).convert("RGBX")
     monkeypatch.setattr(capture, "_resize_pool", ThreadPoolExecutor(max_workers=3))
@@ -168,7 +168,7 @@ def test_banded_downscale_is_seamless(monkeypatch):
 
 
 def test_fit_size():
-    from input.encode import fit_size
+    from xhands.input.encode import fit_size
 
     assert fit_size(1920, 1080, 1280, 800) == (1280, 720)
     assert fit_size(1920, 1080, 1024, 768) == (1024, 576)

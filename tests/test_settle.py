@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 from Xlib import Xatom
 
-from input.handled import SLACK_MS, WRAP, press_time, stamped_since
-from input.settle import EXPECT_DRAW_S, wait_left
+from xhands.input.handled import SLACK_MS, WRAP, press_time, stamped_since
+from xhands.input.settle import EXPECT_DRAW_S, wait_left
 from tests.conftest import action, batch
 from tests.test_validation import assert_error
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.client import Client, Unreachable
+from xhands.daemon.client import Client, Unreachable
 from tests import needs
 from tests.ports import free_port
 
@@ -37,7 +37,7 @@ def test_systemd_analyze_verify_passes():
     """All units verify with nothing to say. xhands.service's ExecStart, /opt/xhands/.venv/bin/xhands, is made
     to exist in a private mount namespace only, where it is this checkout's daemon."""
     needs.program("systemd-analyze", "systemd")
-    shim = "#!/bin/sh\nexec {} -m daemon \"$@\"\n".format(shlex.quote(sys.executable))
+    shim = "#!/bin/sh\nexec {} -m xhands \"$@\"\n".format(shlex.quote(sys.executable))
     script = (
         "set -e; mount -t tmpfs tmpfs /opt; mkdir -p /opt/xhands/.venv/bin;"
         f" printf %s {shlex.quote(shim)} > /opt/xhands/.venv/bin/xhands; chmod +x /opt/xhands/.venv/bin/xhands;"
@@ -76,7 +76,7 @@ def exec_start(display: str) -> list[str]:
     line = unit("xhands.service")["Service"]["ExecStart"]
     words = shlex.split(line.replace("${DISPLAY}", display).replace("$XHANDS_ARGS", ""))
     assert words[0] == "/opt/xhands/.venv/bin/xhands"
-    return [sys.executable, "-m", "daemon", *words[1:]]
+    return [sys.executable, "-m", "xhands", *words[1:]]
 
 
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 15.0) -> None:
@@ -131,8 +131,8 @@ def test_socket_activation_with_systemd_socket_activate(xvfb, tmp_path):
 
 
 def launch_with_socket(sock: socket.socket, *args: str, env=None) -> subprocess.Popen:
-    command = [sys.executable, "-m", "daemon.ops.systemd", "--fd", str(sock.fileno()), "--",
-               sys.executable, "-m", "daemon", "serve", "--display", os.environ["DISPLAY"], *args]
+    command = [sys.executable, "-m", "xhands.daemon.ops.systemd", "--fd", str(sock.fileno()), "--",
+               sys.executable, "-m", "xhands", "serve", "--display", os.environ["DISPLAY"], *args]
     return subprocess.Popen(command, cwd=ROOT, pass_fds=(sock.fileno(),), env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 

@@ -6,7 +6,7 @@ import pytest
 from Xlib import X
 from Xlib.ext import xtest
 
-from input import Desktop, XRequestFailed
+from xhands.input import Desktop, XRequestFailed
 
 
 def test_a_refused_xtest_request_raises_at_the_next_check(xvfb):
@@ -25,7 +25,7 @@ def test_a_refused_xtest_request_raises_at_the_next_check(xvfb):
 
 
 def test_a_refused_request_is_blamed_on_the_action_that_sent_it():
-    from daemon.worker import action_of
+    from xhands.daemon.worker import action_of
 
     assert action_of(105, [100, 104, 110]) == 1
     assert action_of(100, [100, 104, 110]) == 0

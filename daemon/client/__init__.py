@@ -1,6 +1,6 @@
 """A typed client for the xhands HTTP API, blocking (`Client`) and asyncio (`AsyncClient`), on httpx.
 
-    from daemon.client import Action, Client
+    from xhands import Action, Client
 
     with Client("http://127.0.0.1:10001") as xh:
         xh.click_mouse(100, 200)

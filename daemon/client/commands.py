@@ -21,7 +21,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from daemon.ops.xvfb import screen_geometry
+from xhands.daemon.ops.xvfb import screen_geometry
 
 from .api import ApiError, Image, Region, Size, Unreachable
 
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     add_commands(commands)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     if command not in commands.choices:  # serve, --help, --version, typos
-        from daemon.ops.serve import main as full_main
+        from xhands.daemon.ops.serve import main as full_main
 
         return full_main(argv)
     args = parser.parse_args(argv)
@@ -270,13 +270,13 @@ def _health(client: Client, args):
 
 
 def _mcp(args) -> int:
-    from daemon.client.mcp_stdio import main  # the MCP SDK is loaded only for this command
+    from xhands.daemon.client.mcp_stdio import main  # the MCP SDK is loaded only for this command
 
     return main(args.url, args.token, args.screen)
 
 
 def _check(args) -> int:
-    from daemon.ops.check import report  # imports the X side only for this command
+    from xhands.daemon.ops.check import report  # imports the X side only for this command
 
     return report(args.display, args.screen, sys.stdout)
 

@@ -4,7 +4,7 @@
         server.client().click_mouse(10, 10)
         # server.display is ":N": start the program under test there
 
-The daemon runs as its own process (`python -m daemon serve`) and gets a
+The daemon runs as its own process (`python -m xhands serve`) and gets a
 listening socket bound here, passed as systemd socket activation does, so no
 other process can take the port between choosing it and listening. Its log
 (JSON lines) goes to `server.log_path`; `server.log()` reads it.
@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from daemon.ops.xvfb import Xvfb
+from xhands.daemon.ops.xvfb import Xvfb
 
 from . import AsyncClient, Client, Unreachable
 
@@ -59,8 +59,8 @@ class LocalServer:
         listener = socket.create_server(("127.0.0.1", 0))
         self.port = listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "daemon.ops.systemd", "--fd", str(listener.fileno()), "--",
-                   sys.executable, "-m", "daemon", "serve", "--display", self.display, "--log-format", "json", *self.args]
+        command = [sys.executable, "-m", "xhands.daemon.ops.systemd", "--fd", str(listener.fileno()), "--",
+                   sys.executable, "-m", "xhands", "serve", "--display", self.display, "--log-format", "json", *self.args]
         env = dict(os.environ)
         env.pop("XHANDS_TOKEN", None)
         env.update(self.env, DISPLAY=self.display)

@@ -32,7 +32,7 @@ class McpRoute:
         async with self._loading:
             if self.manager is None:
                 # Imported off the event loop: the running actions and other requests go on meanwhile.
-                mcp = await asyncio.to_thread(importlib.import_module, "daemon.dialects.mcp")
+                mcp = await asyncio.to_thread(importlib.import_module, "xhands.daemon.dialects.mcp")
                 manager = mcp.create_manager(self.app)
                 started = asyncio.Event()
                 self._running = asyncio.create_task(self._hold(manager, started), name="xhands-mcp")

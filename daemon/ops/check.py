@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from Xlib import X
 from Xlib.ext import xtest
 
-from input import ClipboardError, read_clipboard, write_clipboard
-from input.capture import ScreenGrabber
-from input.display import REQUIRED_EXTENSIONS, missing_extensions, open_display
-from input.encode import encode_png
+from xhands.input import ClipboardError, read_clipboard, write_clipboard
+from xhands.input.capture import ScreenGrabber
+from xhands.input.display import REQUIRED_EXTENSIONS, missing_extensions, open_display
+from xhands.input.encode import encode_png
 
 from .xvfb import Xvfb, XvfbError
 

@@ -9,7 +9,7 @@ and method is a 404 in the API's error shape.
 from aiohttp import web
 
 from . import logs
-from daemon.app import error_middleware, health, metrics_route
+from xhands.daemon.app import error_middleware, health, metrics_route
 
 
 async def not_here(request: web.Request) -> web.Response:

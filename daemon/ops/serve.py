@@ -12,10 +12,10 @@ from importlib.metadata import version
 
 from aiohttp import web
 
-from daemon.app import Settings, create_app
-from daemon.client.commands import Parser, add_commands
-from daemon.protocol import AppRunner
-from input import Desktop
+from xhands.daemon.app import Settings, create_app
+from xhands.daemon.client.commands import Parser, add_commands
+from xhands.daemon.protocol import AppRunner
+from xhands.input import Desktop
 
 from . import logs, memory, systemd
 from .metrics_site import create_metrics_app

@@ -5,7 +5,7 @@ file descriptors 3, 4, ... and says how many in LISTEN_FDS, for the process
 named by LISTEN_PID. Readiness (sd_notify(3)): a datagram such as "READY=1"
 to the socket named by NOTIFY_SOCKET.
 
-`python -m daemon.ops.systemd --fd N -- COMMAND...` runs COMMAND the way systemd
+`python -m xhands.daemon.ops.systemd --fd N -- COMMAND...` runs COMMAND the way systemd
 would after accepting on a socket unit: with the listening socket N as fd 3.
 Tests and the pytest plugin use it to hand the daemon a socket they bound
 themselves, so no port can be taken between choosing it and listening on it.
@@ -68,7 +68,7 @@ def notify(state: str) -> bool:
 
 
 def main(argv=None) -> NoReturn:
-    parser = argparse.ArgumentParser(prog="python -m daemon.ops.systemd", description="Run COMMAND with listening socket(s) passed as in systemd socket activation.")
+    parser = argparse.ArgumentParser(prog="python -m xhands.daemon.ops.systemd", description="Run COMMAND with listening socket(s) passed as in systemd socket activation.")
     parser.add_argument("--fd", type=int, action="append", required=True, help="a listening socket to pass (repeatable)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from input import Desktop, DisplayUnavailable, encode_image
-from input.capture import ScreenGrabber
-from input.cursor import CursorSprite
-from input.display import CONNECTION_ERRORS
+from xhands.input import Desktop, DisplayUnavailable, encode_image
+from xhands.input.capture import ScreenGrabber
+from xhands.input.cursor import CursorSprite
+from xhands.input.display import CONNECTION_ERRORS
 
 from ..ops import metrics
 

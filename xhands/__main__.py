@@ -1,0 +1,5 @@
+import sys
+
+from .daemon.client.commands import main
+
+sys.exit(main())
