@@ -24,7 +24,7 @@ from xhands.input import (
 
 from . import models as m
 from .errors import ApiError
-from .timing import follow, sleep_until
+from xhands.input.timing import follow, sleep_until
 
 
 def _motion():

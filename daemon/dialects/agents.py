@@ -11,7 +11,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from ..errors import ApiError, from_validation
-from ..handling import client_gone
+from ..http.handling import client_gone
 from ..registry import PARAMS
 from .kernel import SingleAction
 

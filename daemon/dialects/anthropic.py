@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..actions import Image
 from ..errors import ApiError, from_validation
-from ..handling import validation_context
+from ..http.handling import validation_context
 from .agents import Scaling, core_action, pointer_position, run, scaling_for, screenshot_after
 
 TOOL_VERSIONS = ("computer_20251124", "computer_20250124", "computer_20241022")

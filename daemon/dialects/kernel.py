@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..actions import Image
 from ..errors import ApiError
-from ..handling import client_gone, parse
+from ..http.handling import client_gone, parse
 from ..registry import ACTIONS, ActionSpec, BatchRequest
 from ..resize import resize_screen
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..actions import Image
 from ..errors import ApiError, from_validation
-from ..handling import validation_context
+from ..http.handling import validation_context
 from ..resize import resize_screen
 from .agents import core_action, key_name, notches, run
 from .image_store import ImageStore

@@ -15,7 +15,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
 
 from ..errors import ApiError, from_validation
-from ..handling import validation_context
+from ..http.handling import validation_context
 from ..registry import ACTIONS, BatchRequest
 from .agents import run
 from .kernel import batch_result

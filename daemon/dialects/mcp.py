@@ -23,9 +23,9 @@ from pydantic import Field, ValidationError
 
 from .. import models as m
 from ..actions import Image
-from ..asgi import AIOHTTP_REQUEST, connection_closed
+from ..http.asgi import AIOHTTP_REQUEST, connection_closed
 from ..errors import ApiError, from_validation
-from ..handling import validation_context
+from ..http.handling import validation_context
 from ..openapi import apply_limits
 from ..registry import ACTIONS, BatchRequest
 

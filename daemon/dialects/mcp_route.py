@@ -11,7 +11,7 @@ import importlib
 
 from aiohttp import web
 
-from ..asgi import serve_asgi
+from ..http.asgi import serve_asgi
 
 PATH = "/mcp"
 

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from xhands.daemon.app import Settings, create_app
 from xhands.daemon.client.commands import Parser, add_commands
-from xhands.daemon.protocol import AppRunner
+from xhands.daemon.http.protocol import AppRunner
 from xhands.input import Desktop
 
 from . import logs, memory, systemd

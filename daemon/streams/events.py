@@ -18,7 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from ..errors import ApiError
-from ..handling import client_gone
+from ..http.handling import client_gone
 from ..ops import logs
 from .sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or_gone
 

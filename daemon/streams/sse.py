@@ -11,7 +11,7 @@ import json
 
 from aiohttp import web
 
-from ..handling import client_gone
+from ..http.handling import client_gone
 
 HEARTBEAT_S = 30.0  # a comment this often keeps proxies from closing a quiet stream
 HEARTBEAT = b": heartbeat\n\n"

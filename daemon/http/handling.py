@@ -6,7 +6,7 @@ from pydantic import BaseModel, ValidationError
 
 from xhands.input import DisplayUnavailable
 
-from .errors import ApiError, from_validation
+from ..errors import ApiError, from_validation
 
 
 def validation_context(app: web.Application) -> dict:

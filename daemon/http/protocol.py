@@ -7,7 +7,7 @@ setting for it: the runner gives the app's server a RequestHandler subclass inst
 
 from aiohttp import web
 
-from .errors import ApiError
+from ..errors import ApiError
 
 
 class JsonErrorRequestHandler(web.RequestHandler):

@@ -1,0 +1,1 @@
+"""What every route needs of aiohttp: request bodies as models, disconnects, malformed requests, ASGI."""
