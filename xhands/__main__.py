@@ -1,5 +1,5 @@
 import sys
 
-from .daemon.client.commands import main
+from .daemon.cli import main
 
 sys.exit(main())

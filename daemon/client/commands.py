@@ -29,29 +29,6 @@ if TYPE_CHECKING:
     from .transport import Client
 
 
-class Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line, not the whole usage before it."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def main(argv=None) -> int:
-    """The `xhands` console script: the commands here start fast, without the server's imports;
-    `serve`, `--help` and `--version` go to daemon.ops.serve, which knows every command."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parser = Parser(prog="xhands")
-    commands = parser.add_subparsers(dest="command", required=True)
-    add_commands(commands)
-    command = next((arg for arg in argv if not arg.startswith("-")), None)
-    if command not in commands.choices:  # serve, --help, --version, typos
-        from xhands.daemon.ops.serve import main as full_main
-
-        return full_main(argv)
-    args = parser.parse_args(argv)
-    return args.run(args)
-
-
 def add_commands(commands) -> None:
     """Add the subcommands to `xhands`'s subparsers; each sets `run(args) -> exit status`."""
     connection = argparse.ArgumentParser(add_help=False)

@@ -1,6 +1,5 @@
 """`xhands serve`: attach to a display (or start a private Xvfb) and serve the API."""
 
-import argparse
 import asyncio
 import contextlib
 import ipaddress
@@ -8,12 +7,10 @@ import logging
 import os
 import signal
 import socket
-from importlib.metadata import version
 
 from aiohttp import web
 
 from xhands.daemon.app import Settings, create_app
-from xhands.daemon.client.commands import Parser, add_commands
 from xhands.daemon.http.protocol import AppRunner
 from xhands.input import Desktop
 
@@ -24,12 +21,10 @@ from .xvfb import SERVERS, Xvfb, XvfbError, screen_geometry
 log = logging.getLogger("xhands")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="xhands", description="Hands and eyes on an X11 display over HTTP: `serve` runs the daemon, "
-                    "the other commands talk to a running one or check this machine.")
-    parser.add_argument("--version", action="version", version=f"xhands {version('xhands')}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def add_serve_command(commands) -> None:
+    """Add `serve` and its flags to `xhands`'s subparsers (cli.py)."""
     serve = commands.add_parser("serve", help="run the daemon", description=__doc__)
+    serve.set_defaults(run=run)
     add = serve.add_argument
     # Each help says its default itself: those taken from the environment name the variable, never its value,
     # so `--help` cannot print a token.
@@ -64,8 +59,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="least important log lines written: debug, info, warning, error or critical (default: %(default)s)")
     add("--log-format", choices=["text", "json"], default="text",
         help="text lines, or one JSON object per line (default: %(default)s)")
-    add_commands(commands)  # the client, `check` and the other tools beside `serve`
-    return parser
 
 
 def is_loopback(host: str) -> bool:
@@ -188,11 +181,9 @@ async def serve(args, inherited=()) -> None:
         systemd.notify("STOPPING=1")
 
 
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    logs.setup(getattr(args, "log_level", "warning"), getattr(args, "log_format", "text"))
-    if args.command != "serve":
-        return args.run(args)
+def run(args) -> int:
+    """`xhands serve`: serve until SIGTERM or SIGINT; its exit status."""
+    logs.setup(args.log_level, args.log_format)
     try:
         inherited = systemd.listen_fds()
     except systemd.ActivationError as exc:
