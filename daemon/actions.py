@@ -7,13 +7,13 @@ clipboard helpers and image encoding run off the event loop.
 
 import asyncio
 import time
-from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 
 from xhands.input import (
     BUTTONS,
     IMAGE_TYPES,
     Desktop,
+    Scope,
     char_to_keysym,
     encode_image,
     parse_combo,
@@ -65,56 +65,40 @@ def _combo_keysyms(combos: list[str]) -> list[int]:
     return [keysym for combo in combos for keysym in parse_combo(combo)]
 
 
-_NOTHING_HELD = nullcontext()
-
-
-def holding(desktop: Desktop, hold_keys: list[str]):
-    """Hold these keys around the body; always released, whatever ends it."""
-    if not hold_keys:
-        return _NOTHING_HELD  # the common case costs no generator
-    return _holding(desktop, _combo_keysyms(hold_keys))
-
-
-@asynccontextmanager
-async def _holding(desktop: Desktop, keysyms: list[int]):
-    keyboard = desktop.keyboard
-    try:
-        await follow(keyboard.hold(keysyms), desktop.flush)
-        yield
-    finally:
-        keyboard.release(keysyms)
-        desktop.flush()
-    await follow(keyboard.restore_keymap(), desktop.flush)  # see press_key
+async def hold_keys(desktop: Desktop, hold_keys: list[str]) -> None:
+    """Hold these keys for the rest of the action: the worker releases them when it ends, however it ends."""
+    if hold_keys:
+        await follow(desktop.keyboard.hold(_combo_keysyms(hold_keys)), desktop.flush)
 
 
 async def click_mouse(desktop: Desktop, p: m.ClickMouseRequest) -> dict:
-    async with holding(desktop, p.hold_keys):
-        pointer = desktop.pointer
-        if p.smooth:
-            await follow(_motion().glide(pointer, (p.x, p.y), None, desktop.screen_size), desktop.flush)
-        else:
-            pointer.move(p.x, p.y)
-        button = BUTTONS[p.button]
-        if p.click_type == "click":
-            start = time.monotonic()
-            for index in range(p.num_clicks):
-                await sleep_until(start + index * CLICK_GAP_S)
-                pointer.click(button)
-                desktop.flush()
-        else:  # down or up happens once, whatever num_clicks says (as in the reference server); down holds the
-            # button across actions until its up
-            (pointer.hold_across if p.click_type == "down" else pointer.up)(button)
+    await hold_keys(desktop, p.hold_keys)
+    pointer = desktop.pointer
+    if p.smooth:
+        await follow(_motion().glide(pointer, (p.x, p.y), None, desktop.screen_size), desktop.flush)
+    else:
+        pointer.move(p.x, p.y)
+    button = BUTTONS[p.button]
+    if p.click_type == "click":
+        start = time.monotonic()
+        for index in range(p.num_clicks):
+            await sleep_until(start + index * CLICK_GAP_S)
+            pointer.click(button)
             desktop.flush()
+    else:  # down or up happens once, whatever num_clicks says (as in the reference server); down holds the
+        # button across requests until its up
+        (pointer.down if p.click_type == "down" else pointer.up)(button, Scope.ACROSS_REQUESTS)
+        desktop.flush()
     return {}
 
 
 async def move_mouse(desktop: Desktop, p: m.MoveMouseRequest) -> dict:
-    async with holding(desktop, p.hold_keys):
-        if p.smooth:
-            await follow(_motion().glide(desktop.pointer, (p.x, p.y), p.duration_ms, desktop.screen_size), desktop.flush)
-        else:
-            desktop.pointer.move(p.x, p.y)
-            desktop.flush()
+    await hold_keys(desktop, p.hold_keys)
+    if p.smooth:
+        await follow(_motion().glide(desktop.pointer, (p.x, p.y), p.duration_ms, desktop.screen_size), desktop.flush)
+    else:
+        desktop.pointer.move(p.x, p.y)
+        desktop.flush()
     return {}
 
 
@@ -134,35 +118,25 @@ async def type_text(desktop: Desktop, p: m.TypeTextRequest) -> dict:
 
 async def press_key(desktop: Desktop, p: m.PressKeyRequest) -> dict:
     """Without duration, tap the combos one after another; with it, press them all together, hold, release in reverse.
-    A key that hold_keys holds stays down throughout: the combos neither press nor release it again."""
-    held = set(_combo_keysyms(p.hold_keys))
-    combos = [[keysym for keysym in parse_combo(combo) if keysym not in held] for combo in p.keys]
+    A key that hold_keys holds stays down throughout: a combo naming it neither presses nor releases it again."""
+    combos = [parse_combo(combo) for combo in p.keys]
     if p.duration:
         combos = [list(dict.fromkeys(keysym for combo in combos for keysym in combo))]
-    async with holding(desktop, p.hold_keys):
-        for keysyms in combos:
-            await _press_together(desktop, keysyms, p.duration / 1000)
-    # Give lent keycodes back only once the application has read the presses made with them
-    # (the worker's release_all would restore them at once, and a late reader gets NoSymbol).
-    await follow(desktop.keyboard.restore_keymap(), desktop.flush)
+    await hold_keys(desktop, p.hold_keys)
+    keyboard = desktop.keyboard
+    for keysyms in combos:
+        await follow(keyboard.hold(keysyms), desktop.flush)
+        if p.duration:
+            await asyncio.sleep(p.duration / 1000)
+        keyboard.let_go(keysyms)
+        desktop.flush()
     return {}
 
 
-async def _press_together(desktop: Desktop, keysyms: list[int], hold_s: float) -> None:
-    keyboard = desktop.keyboard
-    try:
-        await follow(keyboard.hold(keysyms), desktop.flush)
-        if hold_s:
-            await asyncio.sleep(hold_s)
-    finally:
-        keyboard.release(keysyms)
-        desktop.flush()
-
-
 async def key_down(desktop: Desktop, p: m.HeldKeyRequest) -> dict:
-    """Press a key and keep it down across actions until key_up (Lightcone's key-down)."""
+    """Press a key and keep it down across requests until key_up (Lightcone's key-down)."""
     try:
-        desktop.keyboard.hold_across(parse_combo(p.key))
+        desktop.keyboard.hold_across_requests(parse_combo(p.key))
     except KeyError:
         raise ApiError(400, f"key-down holds only keys on the keyboard map, and {p.key!r} is not on it") from None
     desktop.flush()
@@ -170,39 +144,38 @@ async def key_down(desktop: Desktop, p: m.HeldKeyRequest) -> dict:
 
 
 async def key_up(desktop: Desktop, p: m.HeldKeyRequest) -> dict:
-    desktop.keyboard.let_go(parse_combo(p.key))
+    desktop.keyboard.let_go(parse_combo(p.key), Scope.ACROSS_REQUESTS)
     desktop.flush()
     return {}
 
 
 async def scroll(desktop: Desktop, p: m.ScrollRequest) -> dict:
-    async with holding(desktop, p.hold_keys):
-        pointer = desktop.pointer
-        pointer.move(p.x, p.y)
-        for button, notches in wheel_clicks(p.delta_x, p.delta_y):
-            for _ in range(notches):
-                pointer.click(button)
-        desktop.flush()
+    await hold_keys(desktop, p.hold_keys)
+    pointer = desktop.pointer
+    pointer.move(p.x, p.y)
+    for button, notches in wheel_clicks(p.delta_x, p.delta_y):
+        for _ in range(notches):
+            pointer.click(button)
+    desktop.flush()
     return {}
 
 
 async def drag_mouse(desktop: Desktop, p: m.DragMouseRequest) -> dict:
+    """The button goes up at the path's end; an action cut short has it released by the worker."""
     pointer = desktop.pointer
     button = BUTTONS[p.button]
-    async with holding(desktop, p.hold_keys):
-        pointer.move(*p.path[0])
-        pointer.down(button)
-        try:
-            desktop.flush()
-            await asyncio.sleep(p.delay / 1000)
-            if p.smooth:
-                steps = _motion().drag_smooth(pointer, p.path, p.duration_ms, desktop.screen_size)
-            else:
-                steps = _motion().drag_straight(pointer, p.path, p.steps_per_segment, p.step_delay_ms / 1000)
-            await follow(steps, desktop.flush)
-        finally:
-            pointer.up(button)
-            desktop.flush()
+    await hold_keys(desktop, p.hold_keys)
+    pointer.move(*p.path[0])
+    pointer.down(button)
+    desktop.flush()
+    await asyncio.sleep(p.delay / 1000)
+    if p.smooth:
+        steps = _motion().drag_smooth(pointer, p.path, p.duration_ms, desktop.screen_size)
+    else:
+        steps = _motion().drag_straight(pointer, p.path, p.steps_per_segment, p.step_delay_ms / 1000)
+    await follow(steps, desktop.flush)
+    pointer.up(button)
+    desktop.flush()
     return {}
 
 

@@ -4,7 +4,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from xhands.input import ClipboardError, Desktop, DisplayUnavailable, XRequestFailed
+from xhands.input import ClipboardError, Desktop, DisplayUnavailable, Scope, XRequestFailed
 
 from .actions import warm_up
 from .errors import ApiError
@@ -102,7 +102,7 @@ class Worker:
             self._idle_trim.cancel()
         if self._hold_limit:
             self._hold_limit.cancel()
-        self.desktop.release_all()
+        self.desktop.release_scope(Scope.ACROSS_REQUESTS)
         self.stopped.set()
 
     async def submit(self, job: Callable[[], Awaitable]):
@@ -157,7 +157,7 @@ class Worker:
         leave the desktop with a key down for ever. Runs only while no job does (_begin cancels it)."""
         self._hold_limit = None
         log.warning("released %s, held for %g s without an action (--hold-timeout)", self.desktop.held(), self.hold_timeout_s)
-        self.desktop.release_all()
+        self.desktop.release_scope(Scope.ACROSS_REQUESTS)
 
     def _schedule_trim(self) -> None:
         if self._idle_trim is None:
@@ -227,7 +227,7 @@ class Worker:
                     with self.desktop.guarded():
                         first_serials.append(self.desktop.connection.next_serial)
                         results.append(await RUNNERS[action.type](self.desktop, action.params))
-                        self.desktop.keyboard.release_all()  # no key outlives its action, but those held on purpose
+                        await self.desktop.end_action()  # no key outlives its action, but those held across requests
                         self.desktop.raise_errors()
                     if index < last:  # the last one has ended well once the round trip below says so
                         events.succeeded()
@@ -237,10 +237,10 @@ class Worker:
         except asyncio.CancelledError:
             why = shutting_down().message if self._stopping else "the action was cancelled"
             events.failed_with(why, rest=why)
-            self.desktop.release_pressed()  # stop() releases the held ones too, on shutdown
+            self.desktop.release_scope(Scope.ACTION)  # stop() releases those held across requests, on shutdown
             raise
         except Exception as exc:
-            self.desktop.release_pressed()
+            self.desktop.release_scope(Scope.ACTION)
             # A refused request is the fault of the action that sent it, which may be an earlier one.
             at = action_of(exc.serial, first_serials) if isinstance(exc, XRequestFailed) else index
             error = failure(at, exc)

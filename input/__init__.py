@@ -9,6 +9,7 @@ from .encode import encode as encode_image
 from .encode import encode_png, fit_size
 from .keys import UnknownKey, char_to_keysym, parse_combo
 from .pointer import BUTTONS, wheel_clicks
+from .pressed import Scope
 from .screen import FixedScreenSize
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "encode_png",
     "fit_size",
     "parse_combo",
+    "Scope",
     "read_clipboard",
     "wheel_clicks",
     "write_clipboard",

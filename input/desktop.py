@@ -12,8 +12,10 @@ from .keyboard import Keyboard
 from .keys import keysym_name
 from .observe import InputObserver
 from .pointer import BUTTONS, Pointer
+from .pressed import Scope
 from .screen import resize_screen
 from .settle import settle
+from .timing import follow
 
 BUTTON_NAMES = {number: name for name, number in BUTTONS.items()}
 
@@ -123,38 +125,45 @@ class Desktop:
         """Raise XRequestFailed if the X server has already reported refusing a request (no round trip)."""
         self.connection.raise_errors()
 
-    def release_pressed(self, held_too: bool = False) -> None:
-        """Release what the running action pressed and give back lent keycodes; keys and buttons held across
-        actions stay down unless held_too (an action that fails lets go of its own presses only)."""
+    async def end_action(self) -> None:
+        """Release what the action held (not what is held across requests), then give its lent keycodes back
+        once the application has read the presses made with them (a late reader would get NoSymbol)."""
+        with self.connection.guard():
+            keyboard, pointer = self.keyboard, self.pointer
+            if keyboard.release_scope(Scope.ACTION) | pointer.release_scope(Scope.ACTION):
+                self.flush()
+            await follow(keyboard.restore_keymap(), self.flush)
+
+    def release_scope(self, scope: Scope) -> None:
+        """Release every key and button held for `scope` or a narrower one, and give lent keycodes back at once:
+        Scope.ACTION after an action that failed or was cut short, ACROSS_REQUESTS to release everything (shutdown,
+        the computer deleted, the hold's idle limit). A display that is gone took the pressed state with it."""
         try:
             with self.connection.guard():
-                for device in (self.keyboard, self.pointer):
-                    device.release_held() if held_too else device.release_all()
+                self.keyboard.release_scope(scope)
+                self.pointer.release_scope(scope)
+                self.keyboard.keymap.restore()
+                self.flush()
         except DisplayUnavailable:
-            pass  # the server took the pressed state with it
-
-    def release_all(self) -> None:
-        """Release every key and button this daemon pressed, held ones too (shutdown, DELETE, the hold's idle limit)."""
-        self.release_pressed(held_too=True)
+            pass
 
     @property
     def holding(self) -> bool:
-        """Whether a key or button is held across actions (asks the X server nothing)."""
+        """Whether a key or button is held across requests (asks the X server nothing)."""
         keyboard, pointer = getattr(self, "_keyboard", None), getattr(self, "_pointer", None)
-        return bool(keyboard and keyboard.held) or bool(pointer and pointer.held)
+        return any(device is not None and device.presses.has(Scope.ACROSS_REQUESTS) for device in (keyboard, pointer))
 
     def held(self) -> dict[str, list]:
-        """The keys (keysym names) and buttons (numbers) held across actions, in press order; none while the
+        """The keys (keysym names) and buttons (names) held across requests, in press order; none while the
         display is gone (its server took them along)."""
         if not self.connection.is_alive():
             return {"keys": [], "buttons": []}
-        keyboard, pointer = self.keyboard, self.pointer
-        keysyms = [keyboard.display.keycode_to_keysym(keycode, 0) for keycode in keyboard.pressed if keycode in keyboard.held]
-        return {"keys": [keysym_name(keysym) for keysym in keysyms],
-                "buttons": [BUTTON_NAMES.get(button, str(button)) for button in pointer.pressed if button in pointer.held]}
+        return {"keys": [keysym_name(keysym) for keysym in self.keyboard.held_across_requests()],
+                "buttons": [BUTTON_NAMES.get(button, str(button))
+                            for button in self.pointer.presses.held(Scope.ACROSS_REQUESTS)]}
 
     def close(self) -> None:
-        self.release_all()
+        self.release_scope(Scope.ACROSS_REQUESTS)
         keyboard = getattr(self, "_keyboard", None)
         if keyboard is not None:
             keyboard.close()

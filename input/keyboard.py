@@ -1,4 +1,4 @@
-"""XTest keyboard: keys down and up by keysym, typing text, and never leaving a key pressed.
+"""XTest keyboard: keys down and up by keysym, and typing text; what is held down is pressed.py's to say.
 
 Operations that must wait (for a delay, or for other clients to catch up with
 a keymap change: catchup.py) are generators yielding monotonic deadlines; the
@@ -14,6 +14,7 @@ from .catchup import CatchUp
 from .fakeinput import fake_event
 from .keymap import Keymap
 from .keys import char_to_keysym
+from .pressed import Presses, Scope
 
 SHIFT = XK.XK_Shift_L
 # Keys typed between flushes at zero delay. python-xlib grows its send buffer by concatenation, so
@@ -45,59 +46,41 @@ class Keyboard:
         self.display = display
         self.keymap = Keymap(display)
         self.catch_up = CatchUp(display, observer_factory)
-        self.pressed: list[int] = []  # keycodes down, in press order
-        # Keycodes held on purpose across actions (Lightcone's key-down) until let go: release_all leaves them down.
-        self.held: set[int] = set()
-        self._shifted_for: set[int] = set()  # keysyms for which we pressed Shift ourselves
+        self.presses = Presses()  # keycodes down, and for how long (pressed.py)
+        self._shifted: set[tuple[int, Scope]] = set()  # (keysym, scope) for which we held Shift ourselves
 
     # -- single keycodes ---------------------------------------------------
-    def _down(self, keycode: int) -> None:
-        fake_event(self.display, X.KeyPress, keycode)
-        self.pressed.append(keycode)
-        self.catch_up.pressed()
+    def _hold(self, keycode: int, scope: Scope) -> None:
+        if self.presses.hold(keycode, scope):
+            fake_event(self.display, X.KeyPress, keycode)
+            self.catch_up.pressed()
 
-    def _up(self, keycode: int) -> None:
-        fake_event(self.display, X.KeyRelease, keycode)
-        if keycode in self.pressed:
-            self.pressed.remove(keycode)
-        self.held.discard(keycode)
+    def _drop(self, keycode: int, scope: Scope) -> None:
+        if self.presses.drop(keycode, scope):
+            fake_event(self.display, X.KeyRelease, keycode)
 
-    def release_all(self) -> None:
-        """Release every key an action pressed, newest first, and give back lent keycodes; held keys stay down."""
+    def release_scope(self, scope: Scope) -> bool:
+        """Release every key held for `scope` or a narrower one, newest first; False if there was nothing to do
+        (the common case after an action: no flush needed). Lent keycodes are the caller's to give back."""
         self.catch_up.pause()
-        if len(self.pressed) == len(self.held) and not self.keymap.lent:
-            return  # nothing to undo (the common case after every action): no flush either
-        for keycode in reversed(self.pressed):
-            if keycode not in self.held:
-                fake_event(self.display, X.KeyRelease, keycode)
-        self.pressed = [keycode for keycode in self.pressed if keycode in self.held]
-        self._shifted_for = {keysym for keysym in self._shifted_for if self.keymap.locate(keysym).keycode in self.held}
-        self.keymap.restore()
-        self.display.flush()
+        if not self.presses:
+            return False
+        for keycode in self.presses.drop_scope(scope):
+            fake_event(self.display, X.KeyRelease, keycode)
+        self._shifted = {(keysym, held) for keysym, held in self._shifted if held > scope}
+        return True
 
-    def release_held(self) -> None:
-        """Release the keys held across actions too (shutdown, the computer deleted, the hold's idle limit)."""
-        self.held.clear()
-        self.release_all()
+    def held_across_requests(self) -> list[int]:
+        """The keysyms of the keys held across requests, in press order."""
+        return [self.display.keycode_to_keysym(keycode, 0) for keycode in self.presses.held(Scope.ACROSS_REQUESTS)]
 
-    # -- keys held across actions ------------------------------------------
-    def hold_across(self, keysyms: list[int]) -> None:
-        """Press keysyms in order and keep them down across actions until let_go or release_held.
+    def hold_across_requests(self, keysyms: list[int]) -> None:
+        """Press keysyms in order and keep them down across requests until let go (Lightcone's key-down).
         Only keys on the keyboard map: a lent keycode is given back after every action."""
         if missing := [keysym for keysym in keysyms if keysym not in self.keymap.locations]:
             raise KeyError(missing[0])
-        pressed_before = len(self.pressed)
         for keysym in keysyms:
-            self.keysym_down(keysym)
-        self.held.update(self.pressed[pressed_before:])
-
-    def let_go(self, keysyms: list[int]) -> None:
-        """Release keys held by hold_across, in reverse order; a key not held is skipped."""
-        for keysym in reversed(keysyms):
-            location = self.keymap.locate(keysym)
-            if location is not None and location.keycode in self.held:
-                self.held.discard(location.keycode)
-                self.keysym_up(keysym)
+            self.keysym_down(keysym, Scope.ACROSS_REQUESTS)
 
     # -- keymap changes, with the waits other clients need ------------------
     def make_typeable(self, keysyms: Iterable[int]) -> Iterator[float]:
@@ -122,39 +105,37 @@ class Keyboard:
         self.catch_up.close()
 
     # -- keysyms -----------------------------------------------------------
-    def keysym_down(self, keysym: int) -> None:
-        """Press a typeable keysym; Shift goes down first when it sits in column 1 and Shift is not held."""
+    def keysym_down(self, keysym: int, scope: Scope = Scope.ACTION) -> None:
+        """Hold a typeable keysym; Shift is held with it first when it sits in column 1 and Shift is not down."""
         location = self.keymap.locate(keysym)
-        if location.keycode in self.held:
-            return  # held across actions: an action neither presses it again nor lets it go
-        if location.shift and not self._shift_held():
-            self._down(self.keymap.locate(SHIFT).keycode)
-            self._shifted_for.add(keysym)
-        self._down(location.keycode)
+        if location.shift and not self._shift_down():
+            self._hold(self.keymap.locate(SHIFT).keycode, scope)
+            self._shifted.add((keysym, scope))
+        self._hold(location.keycode, scope)
 
-    def keysym_up(self, keysym: int) -> None:
-        """Release a keysym pressed by keysym_down; one never pressed (an action cut short before it) is skipped."""
+    def keysym_up(self, keysym: int, scope: Scope = Scope.ACTION) -> None:
+        """End a hold of keysym_down; a keysym never held (an action cut short before it) is skipped."""
         location = self.keymap.locate(keysym)
-        if location is None or location.keycode not in self.pressed or location.keycode in self.held:
+        if location is None:
             return
-        self._up(location.keycode)
-        if keysym in self._shifted_for:
-            self._shifted_for.discard(keysym)
-            self._up(self.keymap.locate(SHIFT).keycode)
+        self._drop(location.keycode, scope)
+        if (keysym, scope) in self._shifted:
+            self._shifted.discard((keysym, scope))
+            self._drop(self.keymap.locate(SHIFT).keycode, scope)
 
-    def _shift_held(self) -> bool:
-        return any(self.keymap.locate(k).keycode in self.pressed for k in (XK.XK_Shift_L, XK.XK_Shift_R))
+    def _shift_down(self) -> bool:
+        return any(self.keymap.locate(k).keycode in self.presses for k in (XK.XK_Shift_L, XK.XK_Shift_R))
 
     def hold(self, keysyms: list[int]) -> Iterator[float]:
-        """Press keysyms in order and leave them down (hold_keys, or a combo held for a duration)."""
+        """Hold keysyms in order for the action (hold_keys, or a combo held for a duration)."""
         yield from self.make_typeable(keysyms)
         for keysym in keysyms:
             self.keysym_down(keysym)
 
-    def release(self, keysyms: list[int]) -> None:
-        """Release keysyms in reverse order."""
+    def let_go(self, keysyms: list[int], scope: Scope = Scope.ACTION) -> None:
+        """End the holds of keysyms, in reverse order."""
         for keysym in reversed(keysyms):
-            self.keysym_up(keysym)
+            self.keysym_up(keysym, scope)
 
     def type_keysyms(self, keysyms: list[int], gaps_s: Sequence[float] | None = None) -> Iterator[float]:
         """Tap each keysym in order, waiting gaps_s[i] before key i, rebinding spare keycodes group by group."""
@@ -177,7 +158,6 @@ class Keyboard:
                 unflushed += 1
                 self.keysym_down(keysym)
                 self.keysym_up(keysym)
-        yield from self.restore_keymap()
 
     def type_text(self, text: str, delay_s: float = 0.0) -> Iterator[float]:
         """Type text with `delay_s` between keystrokes."""

@@ -6,6 +6,7 @@ from Xlib import X
 from Xlib.ext import xtest
 
 from .fakeinput import fake_event
+from .pressed import Presses, Scope
 
 BUTTONS = {"left": 1, "middle": 2, "right": 3, "back": 8, "forward": 9}
 WHEEL = {"up": 4, "down": 5, "left": 6, "right": 7}
@@ -24,30 +25,23 @@ def wheel_clicks(delta_x: int, delta_y: int) -> list[tuple[int, int]]:
 class Pointer:
     def __init__(self, display):
         self.display = display
-        self.pressed: list[int] = []  # buttons down, in press order
-        # Buttons held on purpose across actions (mouse-down, Kernel's click_type "down") until their up.
-        self.held: set[int] = set()
+        self.presses = Presses()  # buttons down, and for how long (pressed.py)
         self.pressed_at = 0.0  # monotonic time of the last press, which a settled screenshot waits to see handled
 
     def move(self, x: int, y: int) -> None:
         xtest.fake_input(self.display, X.MotionNotify, x=int(x), y=int(y))
 
-    def down(self, button: int) -> None:
-        fake_event(self.display, X.ButtonPress, button)
-        self.pressed.append(button)
-        self.pressed_at = time.monotonic()
+    def down(self, button: int, scope: Scope = Scope.ACTION) -> None:
+        """Hold a button for the action, or across requests (mouse-down) until its up."""
+        if self.presses.hold(button, scope):
+            fake_event(self.display, X.ButtonPress, button)
+            self.pressed_at = time.monotonic()
 
-    def up(self, button: int) -> None:
-        fake_event(self.display, X.ButtonRelease, button)
-        if button in self.pressed:
-            self.pressed.remove(button)
-        self.held.discard(button)
-
-    def hold_across(self, button: int) -> None:
-        """Press a button and keep it down across actions until its up or release_held."""
-        if button not in self.held:
-            self.down(button)
-            self.held.add(button)
+    def up(self, button: int, scope: Scope = Scope.ACTION) -> None:
+        """End a hold of down(); a button not held at all is released anyway (Kernel's click_type "up" lets go
+        of whatever holds it: the X server delivers nothing for a button that is not down)."""
+        if self.presses.drop(button, scope) or button not in self.presses:
+            fake_event(self.display, X.ButtonRelease, button)
 
     def click(self, button: int) -> None:
         self.down(button)
@@ -57,15 +51,10 @@ class Pointer:
         reply = self.display.screen().root.query_pointer()
         return reply.root_x, reply.root_y
 
-    def release_all(self) -> None:
-        """Release the buttons an action pressed; held ones stay down."""
-        for button in reversed(self.pressed):
-            if button not in self.held:
-                fake_event(self.display, X.ButtonRelease, button)
-        self.pressed = [button for button in self.pressed if button in self.held]
-        self.display.flush()
-
-    def release_held(self) -> None:
-        """Release the held buttons too (shutdown, the computer deleted, the hold's idle limit)."""
-        self.held.clear()
-        self.release_all()
+    def release_scope(self, scope: Scope) -> bool:
+        """Release every button held for `scope` or a narrower one, newest first; False if none was down."""
+        if not self.presses:
+            return False
+        for button in self.presses.drop_scope(scope):
+            fake_event(self.display, X.ButtonRelease, button)
+        return True

@@ -52,3 +52,14 @@ def release_everything(display_name: str | None = None) -> list[str]:
         return left
     finally:
         conn.close()
+
+
+def down(display_name: str | None = None) -> tuple[set[int], set[int]]:
+    """The keycodes and the buttons (1-5) the server has down."""
+    conn = _open(display_name)
+    try:
+        keys = {index * 8 + bit for index, byte in enumerate(conn.query_keymap()) for bit in range(8) if byte & (1 << bit)}
+        mask = conn.screen().root.query_pointer().mask
+        return keys, {button for button in range(1, 6) if mask & (0x80 << button)}
+    finally:
+        conn.close()

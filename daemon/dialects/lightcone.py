@@ -26,6 +26,8 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from xhands.input import Scope
+
 from ..actions import Image
 from ..errors import ApiError, from_validation
 from ..http.handling import validation_context
@@ -286,7 +288,7 @@ async def terminate(request: web.Request) -> web.Response:
     """Releases every key and button held down, through the queue so no running action is cut; the display stays."""
 
     async def release():
-        request.app["desktop"].release_all()
+        request.app["desktop"].release_scope(Scope.ACROSS_REQUESTS)
 
     await request.app["worker"].submit(release)
     return web.json_response(envelope(None, "success"))
