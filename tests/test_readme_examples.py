@@ -1,8 +1,8 @@
-"""The README's examples, run: each block after a `<!-- tested: NAME -->` marker is checked here.
+"""The examples of the README and docs/, run: each block after a `<!-- tested: NAME -->` marker is checked here.
 
-Shell and Python examples run against a private daemon (the README's
-http://127.0.0.1:10001 becomes its URL), and what they say they print is what
-they print. The deployment examples are checked against the files they name.
+Shell and Python examples run against a private daemon of the size `make serve` starts (the documents'
+http://127.0.0.1:10001 becomes its URL), and what they say they print is what they print. The deployment
+examples are checked against the files they name.
 """
 
 import asyncio
@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from mcp.client.stdio import StdioServerParameters
 from PIL import Image
 
 from xhands.daemon.client.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
+DOCUMENTS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
+README = "\n".join(path.read_text() for path in DOCUMENTS)  # every document, as one text
 MARKED = re.compile(r"<!-- tested: (\S+) -->\n```(\w*)\n(.*?)\n```", re.S)
 DEFAULT_URL = "http://127.0.0.1:10001"
 
@@ -30,7 +32,7 @@ DEFAULT_URL = "http://127.0.0.1:10001"
 def blocks() -> dict[str, str]:
     found = {}
     for name, _, text in MARKED.findall(README):
-        assert name not in found, f"two README blocks are marked {name}"
+        assert name not in found, f"two blocks are marked {name}"
         found[name] = text
     return found
 
@@ -41,7 +43,7 @@ def block(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def server():
-    with LocalServer("1280x800x24") as local:
+    with LocalServer("1920x1080x24") as local:  # what `make serve` starts, so the printed sizes are a user's
         yield local
 
 
@@ -58,7 +60,7 @@ def shell_env(server, tmp_path_factory):
 
 def test_every_marked_block_has_its_test():
     assert set(blocks()) == {"docker", "systemd", "kubernetes", "log-line", "check", "python", "async", "pytest", "cli",
-                             "mcp-config", "mcp-url", "mcp-transcript", "lightcone", "events", "screencast"}
+                             "mcp-config", "mcp-remote-config", "mcp-url", "mcp-transcript", "lightcone", "events", "screencast"}
 
 
 def test_cli_example(shell_env, tmp_path):
@@ -69,7 +71,7 @@ def test_cli_example(shell_env, tmp_path):
         assert result.returncode == 0, f"{command}: {result.stderr}"
         if comment:
             assert result.stdout.strip() == comment.strip(), command
-    assert Image.open(tmp_path / "out.png").size == (1280, 800)
+    assert Image.open(tmp_path / "out.png").size == (1920, 1080)
     assert Image.open(tmp_path / "part.png").size == (320, 200)
 
 
@@ -96,7 +98,7 @@ def test_python_example(name, server, shell_env, tmp_path):
 
 def test_screencast_example(server, shell_env, tmp_path):
     assert run_marked_python("screencast", server, shell_env, tmp_path)
-    assert Image.open(tmp_path / "screen.jpg").size == (640, 400)
+    assert Image.open(tmp_path / "screen.jpg").size == (640, 360)
 
 
 def test_pytest_example(shell_env, tmp_path):
@@ -184,8 +186,24 @@ def test_kubernetes_example_loads_the_image_the_manifest_runs():
         assert f"imagePullPolicy: {container['imagePullPolicy']}" in README
 
 
+def anchor(heading: str) -> str:
+    """The fragment GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_between_the_documents_leads_somewhere():
+    for document in DOCUMENTS:
+        for target in re.findall(r"\]\(([^)#:]*)(?:#([^)]*))?\)", document.read_text()):
+            path, fragment = target
+            linked = (document.parent / path).resolve() if path else document
+            assert linked.exists(), f"{document.name} links to {path}"
+            if fragment:
+                headings = re.findall(r"(?m)^#+ (.*)$", linked.read_text())
+                assert fragment in {anchor(h) for h in headings}, f"{document.name} links to {path}#{fragment}"
+
+
 def test_readme_names_no_file_that_is_missing():
-    for path in re.findall(r"`((?:systemd|scripts|examples|tests|daemon)/[\w@./-]+)`", README):
+    for path in re.findall(r"`((?:systemd|scripts|examples|tests|daemon|input|bezier|docs)/[\w@./-]+)`", README):
         assert (ROOT / path).exists(), path
 
 
@@ -199,11 +217,21 @@ async def mcp_tool_names(server_spec) -> list[str]:
 
 
 def test_mcp_config_starts_the_stdio_server(shell_env, tmp_path):
-    from mcp.client.stdio import StdioServerParameters
-
     config = json.loads(block("mcp-config"))["mcpServers"]["xhands"]
     path = shell_env["PATH"].split(":", 1)[0]  # the `xhands` shim; XHANDS_URL names the private daemon
     command = StdioServerParameters(command=f"{path}/{config['command']}", args=config["args"], env=shell_env, cwd=tmp_path)
+    assert asyncio.run(mcp_tool_names(command)) == ["computer_action"]
+
+
+def test_mcp_remote_config_reaches_the_daemon_it_names(shell_env, tmp_path, server):
+    """The macOS/Windows config: `--url` in args, the token in env; run with this checkout's command."""
+    config = json.loads(block("mcp-remote-config"))["mcpServers"]["xhands"]
+    assert config["command"].endswith("/xhands") and "XHANDS_TOKEN" in config["env"]
+    args = [server.url if arg == DEFAULT_URL else arg for arg in config["args"]]
+    assert args != config["args"], "the config names the daemon with --url"
+    path = shell_env["PATH"].split(":", 1)[0]
+    env = {**shell_env, **config["env"], "XHANDS_URL": "http://127.0.0.1:9"}  # only --url can lead to the daemon
+    command = StdioServerParameters(command=f"{path}/xhands", args=args, env=env, cwd=tmp_path)
     assert asyncio.run(mcp_tool_names(command)) == ["computer_action"]
 
 

@@ -107,15 +107,17 @@ def settings_from(args) -> Settings:
 
 @contextlib.contextmanager
 def display_of(args):
-    """The display to drive: the one given, or a private X server stopped on exit."""
+    """The display to drive, and what to tell a person about it: the one given, or a private X server
+    stopped on exit."""
     if args.display:
-        yield args.display
+        yield args.display, f"driving display {args.display} (--display or $DISPLAY): its programs get the input"
         return
     xvfb = Xvfb(args.screen, server=args.xserver)
     display = xvfb.start()
-    log.info("started a private %s on %s (%s)", SERVERS[args.xserver][0], display, args.screen)
     try:
-        yield display
+        # A new private display is black: say how to put something on it.
+        yield display, (f"driving a private {SERVERS[args.xserver][0]} on {display} ({args.screen}); "
+                        f"start an application there with `DISPLAY={display} chromium &`")
     finally:
         xvfb.stop()
 
@@ -176,12 +178,12 @@ async def until_signalled() -> None:
 async def serve(args, inherited=()) -> None:
     memory.tune()
     async with contextlib.AsyncExitStack() as running:  # undone in reverse: metrics, the API, then the Xvfb
-        display = running.enter_context(display_of(args))
+        display, driving = running.enter_context(display_of(args))
         app = create_app(Desktop(display, clipboard_timeout_s=args.clipboard_timeout), settings_from(args))
         where = await running.enter_async_context(api_listener(app, args, inherited))
         if args.metrics_port is not None:  # closed first: its handlers use the display the API's cleanup closes
             await running.enter_async_context(metrics_listener(app, args.metrics_host, args.metrics_port))
-        log.info("xhands listening on %s, display %s", where, display)
+        log.info("xhands listening on %s, %s", where, driving)
         systemd.notify(f"READY=1\nSTATUS=listening on {where}, display {display}")
         await until_signalled()
         log.info("shutting down")
