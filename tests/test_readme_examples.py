@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shlex
+import socket
 import stat
 import subprocess
 import sys
@@ -60,7 +61,56 @@ def shell_env(server, tmp_path_factory):
 
 def test_every_marked_block_has_its_test():
     assert set(blocks()) == {"docker", "systemd", "kubernetes", "log-line", "check", "python", "async", "pytest", "cli",
-                             "mcp-config", "mcp-remote-config", "mcp-url", "mcp-transcript", "lightcone", "events", "screencast"}
+                             "first-session", "mcp-config", "mcp-remote-config", "mcp-url", "mcp-transcript", "lightcone", "events", "screencast"}
+
+
+def free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return probe.getsockname()[1]
+
+
+def first_words(command: list[str], env: dict) -> str:
+    """Start `xhands serve`, return the line that says where it listens and what it drives, stop it."""
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        for line in process.stderr:
+            if "listening on" in line:
+                return line.strip()
+        raise AssertionError(f"xhands serve exited with status {process.wait()} before listening")
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+def test_first_session_says_which_private_display_it_drives():
+    """Without DISPLAY, `xhands serve` starts a private Xvfb and says what the README says it says."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
+    said = first_words([sys.executable, "-m", "xhands", "serve", "--port", str(port)], env)
+    display = re.search(r"private Xvfb on (:\d+) ", said).group(1)
+    assert f"`DISPLAY={display} chromium &`" in said
+    shown = block("first-session")
+    normalise = lambda line: re.sub(r":\d+", ":N", line.split(" INFO ", 1)[1])  # noqa: E731  (ports, displays)
+    assert normalise(said) == normalise(shown)
+
+
+def make_serve_command(args: str) -> list[str]:
+    """The command `make serve ARGS=...` runs once set-up is done (make -n prints it without running anything),
+    with this test run's interpreter in place of .venv's, which the test run may not have."""
+    printed = subprocess.run(["make", "-n", "--no-print-directory", "serve", f"ARGS={args}"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.splitlines()
+    command = shlex.split(printed[-1])
+    at = command.index(".venv/bin/xhands")
+    return [*command[:at], sys.executable, "-m", "xhands", *command[at + 1:]]
+
+
+def test_make_serve_drives_a_private_display_even_with_display_set():
+    display = os.environ["DISPLAY"]  # pytest-xvfb's, standing for the user's desktop
+    said = first_words(make_serve_command(f"--port {free_port()}"), dict(os.environ))
+    assert "driving a private Xvfb" in said and f"on {display} " not in said, said
+    said = first_words(make_serve_command(f"--display {display} --port {free_port()}"), dict(os.environ))
+    assert f"driving display {display} " in said, said
 
 
 def test_cli_example(shell_env, tmp_path):

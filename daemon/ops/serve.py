@@ -167,16 +167,19 @@ async def metrics_listener(app: web.Application, host: str, port: int):
         await runner.cleanup()
 
 
-async def until_signalled() -> None:
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT. Installed before anything starts: a signal that comes as soon as the
+    daemon says it listens must still stop the private Xvfb, not kill the process around it."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
 async def serve(args, inherited=()) -> None:
     memory.tune()
+    stopped = stop_on_signals()
     async with contextlib.AsyncExitStack() as running:  # undone in reverse: metrics, the API, then the Xvfb
         display, driving = running.enter_context(display_of(args))
         app = create_app(Desktop(display, clipboard_timeout_s=args.clipboard_timeout), settings_from(args))
@@ -185,7 +188,7 @@ async def serve(args, inherited=()) -> None:
             await running.enter_async_context(metrics_listener(app, args.metrics_host, args.metrics_port))
         log.info("xhands listening on %s, %s", where, driving)
         systemd.notify(f"READY=1\nSTATUS=listening on {where}, display {display}")
-        await until_signalled()
+        await stopped.wait()
         log.info("shutting down")
         systemd.notify("STOPPING=1")
 
