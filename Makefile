@@ -3,8 +3,11 @@
 setup:
 	scripts/setup.sh
 
+# Serving needs only the runtime (no test extras), and a private display: a first session must not click on the
+# user's own desktop, so DISPLAY is dropped here; `make serve ARGS="--display :0"` drives that display on purpose.
+serve: export XHANDS_EXTRAS =
 serve: setup
-	.venv/bin/xhands serve $(ARGS)
+	env -u DISPLAY .venv/bin/xhands serve $(ARGS)
 
 # The tests also verify the systemd units (systemd-analyze), check the event recorder against xdotool and resize Xvnc.
 test: export XHANDS_EXTRA_DEBS += systemd xdotool tigervnc-standalone-server

@@ -6,6 +6,7 @@ command line asks for something else (serve, --help, --version, a typo), so that
 """
 
 import argparse
+import os
 import sys
 
 from .client.commands import add_commands
@@ -34,9 +35,36 @@ def build_parser(with_serve: bool = True) -> tuple[Parser, argparse._SubParsersA
     return parser, commands
 
 
+CONNECTION_OPTIONS = ("--url", "--token")
+
+
+def connection_after_command(argv: list[str]) -> list[str]:
+    """`xhands --url U click 1 2` read as `xhands click --url U 1 2`: --url and --token belong to the commands
+    that connect, but a person may well give them first."""
+    moved, rest = [], list(argv)
+    while rest and rest[0].split("=", 1)[0] in CONNECTION_OPTIONS:
+        option = rest.pop(0)
+        moved.append(option)
+        if "=" not in option and rest:
+            moved.append(rest.pop(0))
+    if not moved or not rest:
+        return list(argv)
+    return [rest[0], *moved, *rest[1:]]
+
+
 def main(argv=None) -> int:
     """Run one command; its exit status."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = connection_after_command(sys.argv[1:] if argv is None else list(argv))
+    try:
+        status = run(argv)
+        sys.stdout.flush()  # here, not at exit: a reader gone away is a BrokenPipeError below, not a traceback then
+        return status
+    except BrokenPipeError:  # `xhands batch - | head -c150`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        return 1
+
+
+def run(argv: list[str]) -> int:
     parser, commands = build_parser(with_serve=False)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     if command not in commands.choices:

@@ -110,7 +110,7 @@ OTHER_ROUTES = {
 
 EVENTS_DESCRIPTION = (
     "Server-Sent Events: `action_request` when an action is queued and `action_response` when it has ended, each "
-    "with an `id:` to resume from; `gap` when events were dropped before this viewer read them (README: Events)")
+    "with an `id:` to resume from; `gap` when events were dropped before this viewer read them (docs/watching.md: Events)")
 RESUME_PARAMETERS = [
     {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "integer", "minimum": 0},
      "description": "Send the events after this one that the daemon still keeps (0: all of them)"},
@@ -130,8 +130,8 @@ def _events_operation(operation_id: str, with_id: bool) -> dict:
 SCREENCAST_DESCRIPTION = (
     "Server-Sent Events: unnamed events with a JPEG frame, `{image_data, metadata: {timestamp, viewport}}`, sent when "
     "the screen changed; `cursor_position` `{x, y}` when the pointer moved; `cursor_update` (base64 PNG, width, height, "
-    "hotspot) when its shape changed (README: Screencast)")
-MJPEG_DESCRIPTION = "JPEG frames, each a part of multipart/x-mixed-replace, with the pointer drawn in (README: Screencast)"
+    "hotspot) when its shape changed (docs/watching.md: Screencast)")
+MJPEG_DESCRIPTION = "JPEG frames, each a part of multipart/x-mixed-replace, with the pointer drawn in (docs/watching.md: Screencast)"
 
 
 def _query_parameters(model: type) -> list[dict]:

@@ -198,6 +198,46 @@ def test_shell_commands_fail_in_plain_words(server):
     assert shell(server, "health", XHANDS_URL="http://127.0.0.1:9").returncode == 1
 
 
+def one_line_mistake(result: subprocess.CompletedProcess, status: int, words: bytes) -> None:
+    assert result.returncode == status, result.stderr
+    assert b"Traceback" not in result.stderr and result.stderr.count(b"\n") == 1 and words in result.stderr, result.stderr
+
+
+def test_shell_mistakes_are_one_line_never_a_traceback(server, tmp_path):
+    one_line_mistake(shell(server, "batch", str(tmp_path / "nofile.json")), 2, b"cannot read")
+    one_line_mistake(shell(server, "batch", "-", stdin=b"{bad"), 2, b"standard input is not JSON")
+    one_line_mistake(shell(server, "batch", "-", stdin=b'{"action": []}'), 2, b"holds no actions")
+    one_line_mistake(shell(server, "position", XHANDS_URL="127.0.0.1:18001"), 2, b"XHANDS_URL")
+    one_line_mistake(shell(server, "mcp", XHANDS_URL="127.0.0.1:18001"), 2, b"XHANDS_URL")
+    one_line_mistake(shell(server, "screenshot", str(tmp_path / "x.gif")), 2, b".png, .jpg or .webp")
+    one_line_mistake(shell(server, "screenshot", str(tmp_path / "missing" / "x.png")), 1, b"No such file")
+
+
+def test_connection_options_may_come_before_the_command(server):
+    for before in (["--url", server.url], [f"--url={server.url}"]):
+        moved = shell(server, *before, "move", "7", "8", "--instant", XHANDS_URL="http://127.0.0.1:9")
+        assert moved.returncode == 0, moved.stderr
+    assert shell(server, "--url", server.url, "position", XHANDS_URL="bad").stdout.split() == [b"7", b"8"]
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(server):
+    """`xhands batch - | head -c150`: the pipe closes before the answer is written."""
+    process = subprocess.Popen([sys.executable, "-m", "xhands", "batch", "-"], cwd=ROOT, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, "XHANDS_URL": server.url, "XHANDS_TOKEN": server.token})
+    process.stdout.close()  # before the command can have written anything: it is still starting
+    _, stderr = process.communicate(json.dumps([Action.screenshot()]).encode(), timeout=30)
+    assert process.returncode == 1 and stderr == b""
+
+
+def test_screenshot_format_follows_the_file_name(server, tmp_path):
+    for name, format_ in (("s.jpg", "JPEG"), ("s.JPEG", "JPEG"), ("s.webp", "WEBP"), ("s.png", "PNG"), ("s", "PNG")):
+        assert shell(server, "screenshot", str(tmp_path / name)).returncode == 0
+        assert Image.open(tmp_path / name).format == format_, name
+    assert shell(server, "screenshot", str(tmp_path / "t.jpg"), "--format", "png").returncode == 0
+    assert Image.open(tmp_path / "t.jpg").format == "PNG", "--format says otherwise on purpose"
+
+
 # --- the pytest plugin ---------------------------------------------------------------------------
 
 

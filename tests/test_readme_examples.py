@@ -1,8 +1,8 @@
-"""The README's examples, run: each block after a `<!-- tested: NAME -->` marker is checked here.
+"""The examples of the README and docs/, run: each block after a `<!-- tested: NAME -->` marker is checked here.
 
-Shell and Python examples run against a private daemon (the README's
-http://127.0.0.1:10001 becomes its URL), and what they say they print is what
-they print. The deployment examples are checked against the files they name.
+Shell and Python examples run against a private daemon of the size `make serve` starts (the documents'
+http://127.0.0.1:10001 becomes its URL), and what they say they print is what they print. The deployment
+examples are checked against the files they name.
 """
 
 import asyncio
@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shlex
+import socket
 import stat
 import subprocess
 import sys
@@ -17,12 +18,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from mcp.client.stdio import StdioServerParameters
 from PIL import Image
 
 from xhands.daemon.client.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
+DOCUMENTS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
+README = "\n".join(path.read_text() for path in DOCUMENTS)  # every document, as one text
 MARKED = re.compile(r"<!-- tested: (\S+) -->\n```(\w*)\n(.*?)\n```", re.S)
 DEFAULT_URL = "http://127.0.0.1:10001"
 
@@ -30,7 +33,7 @@ DEFAULT_URL = "http://127.0.0.1:10001"
 def blocks() -> dict[str, str]:
     found = {}
     for name, _, text in MARKED.findall(README):
-        assert name not in found, f"two README blocks are marked {name}"
+        assert name not in found, f"two blocks are marked {name}"
         found[name] = text
     return found
 
@@ -41,7 +44,7 @@ def block(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def server():
-    with LocalServer("1280x800x24") as local:
+    with LocalServer("1920x1080x24") as local:  # what `make serve` starts, so the printed sizes are a user's
         yield local
 
 
@@ -58,7 +61,56 @@ def shell_env(server, tmp_path_factory):
 
 def test_every_marked_block_has_its_test():
     assert set(blocks()) == {"docker", "systemd", "kubernetes", "log-line", "check", "python", "async", "pytest", "cli",
-                             "mcp-config", "mcp-url", "mcp-transcript", "lightcone", "events", "screencast"}
+                             "first-session", "mcp-config", "mcp-remote-config", "mcp-url", "mcp-transcript", "lightcone", "events", "screencast"}
+
+
+def free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return probe.getsockname()[1]
+
+
+def first_words(command: list[str], env: dict) -> str:
+    """Start `xhands serve`, return the line that says where it listens and what it drives, stop it."""
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        for line in process.stderr:
+            if "listening on" in line:
+                return line.strip()
+        raise AssertionError(f"xhands serve exited with status {process.wait()} before listening")
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+def test_first_session_says_which_private_display_it_drives():
+    """Without DISPLAY, `xhands serve` starts a private Xvfb and says what the README says it says."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
+    said = first_words([sys.executable, "-m", "xhands", "serve", "--port", str(port)], env)
+    display = re.search(r"private Xvfb on (:\d+) ", said).group(1)
+    assert f"`DISPLAY={display} chromium &`" in said
+    shown = block("first-session")
+    normalise = lambda line: re.sub(r":\d+", ":N", line.split(" INFO ", 1)[1])  # noqa: E731  (ports, displays)
+    assert normalise(said) == normalise(shown)
+
+
+def make_serve_command(args: str) -> list[str]:
+    """The command `make serve ARGS=...` runs once set-up is done (make -n prints it without running anything),
+    with this test run's interpreter in place of .venv's, which the test run may not have."""
+    printed = subprocess.run(["make", "-n", "--no-print-directory", "serve", f"ARGS={args}"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.splitlines()
+    command = shlex.split(printed[-1])
+    at = command.index(".venv/bin/xhands")
+    return [*command[:at], sys.executable, "-m", "xhands", *command[at + 1:]]
+
+
+def test_make_serve_drives_a_private_display_even_with_display_set():
+    display = os.environ["DISPLAY"]  # pytest-xvfb's, standing for the user's desktop
+    said = first_words(make_serve_command(f"--port {free_port()}"), dict(os.environ))
+    assert "driving a private Xvfb" in said and f"on {display} " not in said, said
+    said = first_words(make_serve_command(f"--display {display} --port {free_port()}"), dict(os.environ))
+    assert f"driving display {display} " in said, said
 
 
 def test_cli_example(shell_env, tmp_path):
@@ -69,7 +121,7 @@ def test_cli_example(shell_env, tmp_path):
         assert result.returncode == 0, f"{command}: {result.stderr}"
         if comment:
             assert result.stdout.strip() == comment.strip(), command
-    assert Image.open(tmp_path / "out.png").size == (1280, 800)
+    assert Image.open(tmp_path / "out.png").size == (1920, 1080)
     assert Image.open(tmp_path / "part.png").size == (320, 200)
 
 
@@ -96,7 +148,7 @@ def test_python_example(name, server, shell_env, tmp_path):
 
 def test_screencast_example(server, shell_env, tmp_path):
     assert run_marked_python("screencast", server, shell_env, tmp_path)
-    assert Image.open(tmp_path / "screen.jpg").size == (640, 400)
+    assert Image.open(tmp_path / "screen.jpg").size == (640, 360)
 
 
 def test_pytest_example(shell_env, tmp_path):
@@ -184,8 +236,24 @@ def test_kubernetes_example_loads_the_image_the_manifest_runs():
         assert f"imagePullPolicy: {container['imagePullPolicy']}" in README
 
 
+def anchor(heading: str) -> str:
+    """The fragment GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_between_the_documents_leads_somewhere():
+    for document in DOCUMENTS:
+        for target in re.findall(r"\]\(([^)#:]*)(?:#([^)]*))?\)", document.read_text()):
+            path, fragment = target
+            linked = (document.parent / path).resolve() if path else document
+            assert linked.exists(), f"{document.name} links to {path}"
+            if fragment:
+                headings = re.findall(r"(?m)^#+ (.*)$", linked.read_text())
+                assert fragment in {anchor(h) for h in headings}, f"{document.name} links to {path}#{fragment}"
+
+
 def test_readme_names_no_file_that_is_missing():
-    for path in re.findall(r"`((?:systemd|scripts|examples|tests|daemon)/[\w@./-]+)`", README):
+    for path in re.findall(r"`((?:systemd|scripts|examples|tests|daemon|input|bezier|docs)/[\w@./-]+)`", README):
         assert (ROOT / path).exists(), path
 
 
@@ -199,11 +267,21 @@ async def mcp_tool_names(server_spec) -> list[str]:
 
 
 def test_mcp_config_starts_the_stdio_server(shell_env, tmp_path):
-    from mcp.client.stdio import StdioServerParameters
-
     config = json.loads(block("mcp-config"))["mcpServers"]["xhands"]
     path = shell_env["PATH"].split(":", 1)[0]  # the `xhands` shim; XHANDS_URL names the private daemon
     command = StdioServerParameters(command=f"{path}/{config['command']}", args=config["args"], env=shell_env, cwd=tmp_path)
+    assert asyncio.run(mcp_tool_names(command)) == ["computer_action"]
+
+
+def test_mcp_remote_config_reaches_the_daemon_it_names(shell_env, tmp_path, server):
+    """The macOS/Windows config: `--url` in args, the token in env; run with this checkout's command."""
+    config = json.loads(block("mcp-remote-config"))["mcpServers"]["xhands"]
+    assert config["command"].endswith("/xhands") and "XHANDS_TOKEN" in config["env"]
+    args = [server.url if arg == DEFAULT_URL else arg for arg in config["args"]]
+    assert args != config["args"], "the config names the daemon with --url"
+    path = shell_env["PATH"].split(":", 1)[0]
+    env = {**shell_env, **config["env"], "XHANDS_URL": "http://127.0.0.1:9"}  # only --url can lead to the daemon
+    command = StdioServerParameters(command=f"{path}/xhands", args=args, env=env, cwd=tmp_path)
     assert asyncio.run(mcp_tool_names(command)) == ["computer_action"]
 
 

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
+from urllib.parse import urlsplit
 
 PREFIX = "/computer"
 
@@ -85,6 +86,16 @@ class ApiError(Exception):
 
 class Unreachable(ConnectionError):
     """No daemon answered at the URL."""
+
+
+URL_SCHEMES = ("http", "https", "unix")
+
+
+def check_url(url: str) -> str:
+    """The daemon's URL, if it is one a client can use: http://HOST:PORT, https://... or unix:/path."""
+    if urlsplit(url).scheme not in URL_SCHEMES:
+        raise ValueError(f"an xhands URL is http://HOST:PORT, https://HOST:PORT or unix:/path, not {url!r}")
+    return url
 
 
 # --- answers ---------------------------------------------------------------------------------

@@ -7,9 +7,10 @@
     xhands check [--display :N]     xhands mcp (MCP on stdio)
 
 The client commands talk to a running daemon at --url (XHANDS_URL, default
-http://127.0.0.1:10001, or unix:/path) with --token (XHANDS_TOKEN). They print
-nothing on success unless they read something, and on failure print the
-daemon's error to stderr and exit 1.
+http://127.0.0.1:10001, or unix:/path) with --token (XHANDS_TOKEN); both may
+also come before the command. They print nothing on success unless they read
+something. A mistake is one line on stderr, never a traceback: the daemon's
+error or no daemon, exit 1; a bad argument or input file, exit 2.
 """
 
 from __future__ import annotations
@@ -23,16 +24,21 @@ from typing import TYPE_CHECKING
 
 from xhands.daemon.ops.xvfb import screen_geometry
 
-from .api import ApiError, Image, Region, Size, Unreachable
+from .api import ApiError, Image, Region, Size, Unreachable, check_url
 
 if TYPE_CHECKING:
     from .transport import Client
 
 
+class CommandError(Exception):
+    """A mistake in a command's input (a file that cannot be read, actions that are not JSON): one line, exit 2."""
+
+
 def add_commands(commands) -> None:
     """Add the subcommands to `xhands`'s subparsers; each sets `run(args) -> exit status`."""
     connection = argparse.ArgumentParser(add_help=False)
-    connection.add_argument("--url", default=os.environ.get("XHANDS_URL") or "http://127.0.0.1:10001",
+    # argparse checks a string default with `type` too, so a bad XHANDS_URL is a one-line usage error as well
+    connection.add_argument("--url", type=_url, default=os.environ.get("XHANDS_URL") or "http://127.0.0.1:10001",
                             help="the daemon: http://HOST:PORT or unix:/path [XHANDS_URL]")
     connection.add_argument("--token", default=os.environ.get("XHANDS_TOKEN") or None, help="bearer token [XHANDS_TOKEN]")
 
@@ -84,10 +90,12 @@ def add_commands(commands) -> None:
     p.add_argument("--instant", dest="smooth", action="store_false", default=None, help="straight steps, no human-like path")
     hold(p)
 
-    p = client_command("screenshot", _screenshot, "save a picture of the screen to FILE (- for stdout); PNG unless --format says")
+    p = client_command("screenshot", _screenshot,
+                       "save a picture of the screen to FILE (- for stdout), in the format its extension names "
+                       "(.png, .jpg, .webp) unless --format says; PNG without one")
     p.add_argument("file")
     p.add_argument("--region", type=_region, metavar="X,Y,W,H", help="only this rectangle")
-    p.add_argument("--format", choices=["png", "jpeg", "webp"], help="image format (default: png)")
+    p.add_argument("--format", choices=["png", "jpeg", "webp"], help="image format (default: FILE's extension, else png)")
     p.add_argument("--quality", type=int, metavar="1-100", help="jpeg/webp quality")
     p.add_argument("--scale", type=_size, metavar="WxH", help="scale down to fit W x H, aspect kept (W or H may be left out: 1280x, x720)")
     p.add_argument("--cursor", dest="include_cursor", action="store_true", default=None, help="draw the pointer into the picture")
@@ -124,6 +132,13 @@ def add_commands(commands) -> None:
     p.set_defaults(run=_check)
 
 
+def _url(text: str) -> str:
+    try:
+        return check_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (from --url or XHANDS_URL)") from None
+
+
 def _region(text: str) -> Region:
     try:
         x, y, width, height = (int(part) for part in text.split(","))
@@ -153,6 +168,14 @@ def _call(args, run) -> int:
         return 1
     except Unreachable as exc:
         print(f"xhands: {exc} (is `xhands serve` running there?)", file=sys.stderr)
+        return 1
+    except CommandError as exc:
+        print(f"xhands {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        raise  # main's to handle: nothing more can be said to a reader that has gone
+    except OSError as exc:  # a file to write the answer to
+        print(f"xhands {args.command}: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 1
 
 
@@ -186,9 +209,25 @@ def _drag(client: Client, args):
     client.drag_mouse(path, button=args.button, smooth=args.smooth, hold_keys=args.hold)
 
 
+FORMATS_BY_EXTENSION = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
+
+
+def image_format(file: str, given: str | None) -> str | None:
+    """The format to ask for: --format, else the file's extension (none, or stdout: the daemon's PNG)."""
+    if given or file == "-":
+        return given
+    extension = os.path.splitext(file)[1].lower()
+    if not extension:
+        return None
+    if extension not in FORMATS_BY_EXTENSION:
+        raise CommandError(f"cannot tell an image format from {extension!r}: name the file .png, .jpg or .webp, "
+                           "or give --format")
+    return FORMATS_BY_EXTENSION[extension]
+
+
 def _screenshot(client: Client, args):
-    image = client.screenshot(args.region, format=args.format, quality=args.quality, scale_to=args.scale,
-                              include_cursor=args.include_cursor)
+    image = client.screenshot(args.region, format=image_format(args.file, args.format), quality=args.quality,
+                              scale_to=args.scale, include_cursor=args.include_cursor)
     _write(args.file, image)
 
 
@@ -217,13 +256,28 @@ def _cursor(client: Client, args):
     client.set_cursor(args.state == "hide")
 
 
+def read_actions(file: str) -> list:
+    """The actions in FILE (- for stdin): {"actions": [...]} as /computer/batch takes it, or the bare list."""
+    name = "standard input" if file == "-" else file
+    try:
+        if file == "-":
+            document = json.load(sys.stdin)
+        else:
+            with open(file, encoding="utf-8") as source:
+                document = json.load(source)
+    except OSError as exc:
+        raise CommandError(f"cannot read {name}: {exc.strerror}") from None
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise CommandError(f"{name} is not JSON: {exc}") from None
+    actions = document.get("actions") if isinstance(document, dict) else document
+    if not isinstance(actions, list):
+        raise CommandError(f'{name} holds no actions: expected {{"actions": [...]}} or a list of actions')
+    return actions
+
+
 def _batch(client: Client, args):
-    source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")
-    with source:
-        document = json.load(source)
-    actions = document["actions"] if isinstance(document, dict) else document
     results = []
-    for result in client.batch(actions):
+    for result in client.batch(read_actions(args.file)):
         if isinstance(result, Image):
             if args.screenshot:
                 _write(args.screenshot, result)

@@ -17,15 +17,13 @@ DEFAULT_URL = "http://127.0.0.1:10001"
 
 def _connection(url: str, token: str | None) -> dict:
     """httpx options for the URL: base URL, transport (a Unix socket for unix:/path) and headers."""
-    parts = urlsplit(url)
+    parts = urlsplit(api.check_url(url))
     headers = {"Accept": "application/json, image/*"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     if parts.scheme == "unix":
         return {"base_url": "http://localhost", "uds": parts.path, "headers": headers}
-    if parts.scheme in ("http", "https"):
-        return {"base_url": url, "uds": None, "headers": headers}
-    raise ValueError(f"xhands URL must be http://, https:// or unix:/path, not {url!r}")
+    return {"base_url": url, "uds": None, "headers": headers}
 
 
 def _reply(response: httpx.Response) -> Reply:

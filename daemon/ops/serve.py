@@ -100,15 +100,17 @@ def settings_from(args) -> Settings:
 
 @contextlib.contextmanager
 def display_of(args):
-    """The display to drive: the one given, or a private X server stopped on exit."""
+    """The display to drive, and what to tell a person about it: the one given, or a private X server
+    stopped on exit."""
     if args.display:
-        yield args.display
+        yield args.display, f"driving display {args.display} (--display or $DISPLAY): its programs get the input"
         return
     xvfb = Xvfb(args.screen, server=args.xserver)
     display = xvfb.start()
-    log.info("started a private %s on %s (%s)", SERVERS[args.xserver][0], display, args.screen)
     try:
-        yield display
+        # A new private display is black: say how to put something on it.
+        yield display, (f"driving a private {SERVERS[args.xserver][0]} on {display} ({args.screen}); "
+                        f"start an application there with `DISPLAY={display} chromium &`")
     finally:
         xvfb.stop()
 
@@ -158,25 +160,28 @@ async def metrics_listener(app: web.Application, host: str, port: int):
         await runner.cleanup()
 
 
-async def until_signalled() -> None:
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT. Installed before anything starts: a signal that comes as soon as the
+    daemon says it listens must still stop the private Xvfb, not kill the process around it."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
 async def serve(args, inherited=()) -> None:
     memory.tune()
+    stopped = stop_on_signals()
     async with contextlib.AsyncExitStack() as running:  # undone in reverse: metrics, the API, then the Xvfb
-        display = running.enter_context(display_of(args))
+        display, driving = running.enter_context(display_of(args))
         app = create_app(Desktop(display, clipboard_timeout_s=args.clipboard_timeout), settings_from(args))
         where = await running.enter_async_context(api_listener(app, args, inherited))
         if args.metrics_port is not None:  # closed first: its handlers use the display the API's cleanup closes
             await running.enter_async_context(metrics_listener(app, args.metrics_host, args.metrics_port))
-        log.info("xhands listening on %s, display %s", where, display)
+        log.info("xhands listening on %s, %s", where, driving)
         systemd.notify(f"READY=1\nSTATUS=listening on {where}, display {display}")
-        await until_signalled()
+        await stopped.wait()
         log.info("shutting down")
         systemd.notify("STOPPING=1")
 
