@@ -165,7 +165,8 @@ async def metrics_route(request: web.Request) -> web.Response:
 
 def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     middlewares = [logs.request_id_middleware, error_middleware,
-                   origin.middleware(settings.allowed_origins, token_holder(settings.token))]
+                   origin.middleware(settings.allowed_origins, bool(settings.token),
+                                     token_holder(settings.token))]
     if settings.token:
         middlewares.append(auth_middleware(settings.token))
     elif settings.check_host:

@@ -6,8 +6,9 @@ body, a form posted into a hidden frame, a WebSocket. CORS only keeps the page f
 and the Host check only stops DNS rebinding. So, before anything runs:
 
 1. A request whose `Origin` is neither the daemon's own nor one admitted with --allow-origin is refused
-   with 403, and so is one the browser marks as sent by another site (`Sec-Fetch-Site: cross-site` or
-   `same-site`: another port on localhost is the same site) when it names no origin.
+   with 403, and so is one that names no origin but that the browser marks as sent for another site's page
+   (`Sec-Fetch-Site: cross-site` or `same-site`: another port on localhost is the same site), unless it is
+   a GET the page can only show.
 2. For a browser that sends no `Origin`: a request from a browser (it carries `Origin` or a `Sec-Fetch-*`
    header) whose body is of a type a page may send anywhere without asking first (text/plain or a form
    type, or no type at all) is refused with 415. `curl -d` sends no browser headers and still works.
@@ -23,7 +24,6 @@ from yarl import URL
 
 from .dialects import anthropic, lightcone, mcp_route
 from .errors import ApiError
-from .streams import view
 
 # The content types a page may send to any origin without a preflight (the Fetch standard's safelist).
 SAFELISTED_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"})
@@ -69,14 +69,13 @@ def sendable_anywhere(content_type: str | None, has_body: bool) -> bool:
     return essence in SAFELISTED_TYPES
 
 
-def opens_view(method: str, path: str, headers: Mapping[str, str]) -> bool:
-    """A link to the view page followed from another site: a top-level navigation, which cannot read or act on
-    the page (and the page itself cannot be framed)."""
-    return (method == "GET" and path == view.PATH and headers.get("Sec-Fetch-Mode") == "navigate"
-            and headers.get("Sec-Fetch-Dest") == "document")
+def only_shown(method: str, headers: Mapping[str, str]) -> bool:
+    """Another site's page may show what a GET answers (an <img> of the MJPEG stream, a link followed, a frame) but
+    never read it, and no GET route acts (the view page cannot be framed). A WebSocket opens with a GET, but acts."""
+    return method in ("GET", "HEAD") and headers.get("Sec-Fetch-Mode", "").lower() != "websocket"
 
 
-def refusal(method: str, path: str, headers: Mapping[str, str], own: str | None, allowed: frozenset[str],
+def refusal(method: str, headers: Mapping[str, str], own: str | None, allowed: frozenset[str],
             has_body: bool) -> ApiError | None:
     """Why a request a browser may have sent for another site's page is refused, or None if it is not."""
     if "Origin" in headers:
@@ -84,7 +83,7 @@ def refusal(method: str, path: str, headers: Mapping[str, str], own: str | None,
         if origin is None or (origin != own and origin not in allowed):
             return ApiError(403, f"requests from the web origin {headers['Origin']!r} are refused: a page on another "
                             "site may not drive this desktop (admit a dashboard with --allow-origin, or send the token)")
-    elif headers.get("Sec-Fetch-Site", "").lower() in OTHER_SITES and not opens_view(method, path, headers):
+    elif headers.get("Sec-Fetch-Site", "").lower() in OTHER_SITES and not only_shown(method, headers):
         return ApiError(403, "requests a browser sends for another site's page are refused: a page on another "
                         "site may not drive this desktop (admit a dashboard with --allow-origin, or send the token)")
     if from_browser(headers) and sendable_anywhere(headers.get("Content-Type"), has_body):
@@ -109,7 +108,7 @@ def is_preflight(request: web.Request) -> bool:
 
 
 def preflight(request: web.Request) -> web.Response:
-    """Let an admitted origin's page send what it asks to: JSON bodies, the token, any method."""
+    """Let a page send what it asks to (JSON bodies, the token, any method): the request itself is checked."""
     headers = {
         "Access-Control-Allow-Methods": request.headers["Access-Control-Request-Method"],
         "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE_S),
@@ -121,27 +120,34 @@ def preflight(request: web.Request) -> web.Response:
     return web.Response(status=204, headers=headers)
 
 
-def middleware(allowed: frozenset[str], trusted: Callable[[web.Request], bool]):
-    """The fences above; `trusted` says whether a request carries the token."""
+ADMITTED = "xhands.origin.admitted"  # the request's key for the other origin whose page may read the answer
+
+
+def middleware(allowed: frozenset[str], token_required: bool, holds_token: Callable[[web.Request], bool]):
+    """The fences above. Pages of admitted origins may read the answers (CORS), and so may those of any origin
+    that send the token: their preflights, which never carry it, are answered when there is a token to send."""
 
     @web.middleware
     async def check_origin(request: web.Request, handler):
-        if request.headers.get("Origin") and origin_of(request.headers["Origin"]) in allowed and is_preflight(request):
-            return preflight(request)  # a preflight never carries the token
-        if not trusted(request):
-            error = refusal(request.method, request.path, request.headers, own_origin(request.scheme, request.host),
-                            allowed, request.body_exists)
-            if error is not None:
-                return shaped(request.path, error)
+        sent = request.headers.get("Origin")
+        trusted = holds_token(request)
+        admitted = bool(sent) and (trusted or origin_of(sent) in allowed)
+        if sent and is_preflight(request) and (admitted or token_required):
+            request[ADMITTED] = sent
+            return preflight(request)
+        if not trusted and (error := refusal(request.method, request.headers,
+                                             own_origin(request.scheme, request.host), allowed, request.body_exists)):
+            return shaped(request.path, error)
+        if admitted:
+            request[ADMITTED] = sent
         return await handler(request)
 
     return check_origin
 
 
 async def cors_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """Every answer to an admitted origin says it may read it (streams too: this runs as headers are sent)."""
-    origin = request.headers.get("Origin")
-    if origin and origin_of(origin) in request.app["settings"].allowed_origins:
+    """An admitted page may read the answer (streams too: this runs as their headers are sent)."""
+    if origin := request.get(ADMITTED):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
         response.headers.add("Vary", "Origin")
