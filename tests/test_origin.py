@@ -1,6 +1,9 @@
 """Who may call (daemon/origin.py): the refusal rules as pure functions, and the daemon's answers over HTTP with
 the headers a browser sends. tests/chromium/test_origin.py tries the same from a real browser's page."""
 
+import asyncio
+
+import aiohttp
 import httpx
 import pytest
 from multidict import CIMultiDict
@@ -113,3 +116,18 @@ def test_the_token_admits_any_origin_and_its_preflight_is_answered(xvfb):
         assert held.status_code == 200 and held.headers["access-control-allow-origin"] == "http://evil.example"
     finally:
         daemon.stop()
+
+
+def test_the_websocket_upgrade_checks_the_origin(guarded):
+    async def connect(origin: str) -> int:
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.ws_connect(f"{guarded.url}/computers/x/ws", headers={"Origin": origin}) as socket:
+                    await socket.send_json({"action": {"type": "wait", "ms": 1}})
+                    return (await socket.receive_json(timeout=10))["status"]
+            except aiohttp.WSServerHandshakeError as refused:
+                return refused.status
+
+    assert asyncio.run(connect("http://evil.example")) == 403
+    assert asyncio.run(connect(guarded.url)) == "success"
+    assert asyncio.run(connect(ELSEWHERE)) == "success"
