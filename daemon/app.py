@@ -1,4 +1,4 @@
-"""The aiohttp application: settings, the middlewares every route passes (errors, metrics, token, Host),
+"""The aiohttp application: settings, the middlewares every route passes (errors, metrics, origin, token, Host),
 /health, /metrics and /openapi.json, and the dialects' routes over one worker."""
 
 import asyncio
@@ -13,6 +13,7 @@ from aiohttp import web
 from xhands.input import Desktop
 
 from . import models as m
+from . import origin
 from .dialects import anthropic, kernel, lightcone, lightcone_ws, mcp_route, openai
 from .errors import ApiError
 from .openapi import openapi_document
@@ -38,6 +39,8 @@ class Settings:
     # Host header names accepted without a token, besides loopback names and the address we listen on.
     allowed_hosts: frozenset[str] = frozenset()
     check_host: bool = True
+    # Web origins whose pages may call, besides the daemon's own (origin.py); the token is still required.
+    allowed_origins: frozenset[str] = frozenset()
 
     @property
     def limits(self) -> dict[str, int]:
@@ -93,15 +96,24 @@ def bearer_token(authorization: str) -> bytes | None:
     return credentials.lstrip(" ").encode("utf-8", "surrogateescape")
 
 
+def token_holder(token: str | None):
+    """Whether a request carries the bearer token (never, when there is none)."""
+    expected = token.encode() if token else None
+
+    def holds(request: web.Request) -> bool:
+        given = bearer_token(request.headers.get("Authorization", ""))
+        return expected is not None and given is not None and hmac.compare_digest(given, expected)
+
+    return holds
+
+
 def auth_middleware(token: str):
-    expected = token.encode()
+    holds_token = token_holder(token)
 
     @web.middleware
     async def check_token(request: web.Request, handler):
-        if request.path not in OPEN_PATHS:
-            given = bearer_token(request.headers.get("Authorization", ""))
-            if given is None or not hmac.compare_digest(given, expected):
-                raise ApiError(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+        if request.path not in OPEN_PATHS and not holds_token(request):
+            raise ApiError(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
         return await handler(request)
 
     return check_token
@@ -152,13 +164,16 @@ async def metrics_route(request: web.Request) -> web.Response:
 
 
 def create_app(desktop: Desktop, settings: Settings) -> web.Application:
-    middlewares = [logs.request_id_middleware, error_middleware]
+    middlewares = [logs.request_id_middleware, error_middleware,
+                   origin.middleware(settings.allowed_origins, bool(settings.token),
+                                     token_holder(settings.token))]
     if settings.token:
         middlewares.append(auth_middleware(settings.token))
     elif settings.check_host:
         middlewares.append(host_middleware(LOOPBACK_NAMES | settings.allowed_hosts))
     app = web.Application(client_max_size=settings.max_body, middlewares=middlewares)
     app["settings"] = settings
+    app.on_response_prepare.append(origin.cors_headers)
     app["desktop"] = desktop
     app["worker"] = Worker(desktop, settings.max_queue, settings.batch_timeout_s, settings.hold_timeout_s)
     app["openapi"] = openapi_document(settings.limits)

@@ -9,6 +9,7 @@ STATUS_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    415: "unsupported_media_type",
     429: "too_many_requests",
     500: "internal_error",
     503: "display_unavailable",

@@ -182,8 +182,6 @@ def test_host_header_guards_against_dns_rebinding(daemon):
     url = f"{daemon.url}/computer/get_mouse_position"
     assert httpx.post(url, headers={"Host": "evil.example:10001"}).status_code == 403
     assert httpx.post(url, headers={"Host": "localhost:10001"}).status_code == 200
-    response = httpx.options(url, headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
-    assert "access-control-allow-origin" not in response.headers
 
 
 def test_unix_socket_is_private(tmp_path, xvfb):

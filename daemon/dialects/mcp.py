@@ -172,6 +172,7 @@ def create_server(app: web.Application) -> Server:
 
 def create_manager(app: web.Application) -> StreamableHTTPSessionManager:
     """The SDK's streamable HTTP sessions over the tool; the caller runs it (manager.run()) and routes to it."""
-    # Host checks are the app's middleware's (the SDK's own would refuse the names --allow-host adds).
+    # Host and Origin checks are the app's middlewares' (origin.py): the SDK's own would refuse the names
+    # --allow-host adds and the token holders of other origins, and answer in another shape than the other routes.
     return StreamableHTTPSessionManager(app=create_server(app), security_settings=None,
                                         max_request_body_size=app["settings"].max_body)

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from xhands.daemon.app import Settings, create_app
 from xhands.daemon.http.protocol import AppRunner
+from xhands.daemon.origin import allowed_origin
 from xhands.input import Desktop
 
 from . import logs, memory, systemd
@@ -45,6 +46,9 @@ def add_serve_command(commands) -> None:
         help="address of the --metrics-port listener; it may be beyond loopback without a token (default: %(default)s)")
     add("--allow-host", action="append", default=[], metavar="NAME",
         help="accept this Host header without a token, repeatable (default: only loopback names and --host)")
+    add("--allow-origin", action="append", default=[], type=origin_argument, metavar="ORIGIN",
+        help="let pages of this web origin (scheme://host[:port]) call, e.g. a dashboard's; they still need the token "
+        "if there is one; repeatable (default: only the daemon's own, for /view)")
     add("--max-body", type=int, metavar="BYTES", default=Settings.max_body, help="largest request body in bytes (default: %(default)s)")
     add("--max-queue", type=int, metavar="N", default=Settings.max_queue, help="requests waiting for the worker before 429 (default: %(default)s)")
     add("--batch-timeout", type=float, metavar="SECONDS", default=Settings.batch_timeout_s, help="seconds one request may run (default: %(default)s)")
@@ -59,6 +63,13 @@ def add_serve_command(commands) -> None:
         help="least important log lines written: debug, info, warning, error or critical (default: %(default)s)")
     add("--log-format", choices=["text", "json"], default="text",
         help="text lines, or one JSON object per line (default: %(default)s)")
+
+
+def origin_argument(text: str) -> str:
+    try:
+        return allowed_origin(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def is_loopback(host: str) -> bool:
@@ -95,6 +106,7 @@ def settings_from(args) -> Settings:
         max_path=args.max_path,
         allowed_hosts=frozenset(name.lower() for name in [*args.allow_host, args.host]),
         check_host=not args.unix_socket,  # a Unix socket is out of a web page's reach
+        allowed_origins=frozenset(args.allow_origin),
     )
 
 
