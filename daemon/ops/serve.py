@@ -1,5 +1,6 @@
 """`xhands serve`: attach to a display (or start a private Xvfb) and serve the API."""
 
+import argparse
 import asyncio
 import contextlib
 import ipaddress
