@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from ..errors import ApiError, from_validation
 from ..http.handling import client_gone
+from ..models import SingleAction
 from ..registry import PARAMS
-from .kernel import SingleAction
 
 # Anthropic's recommended sizes: XGA, WXGA, FWXGA.
 MODEL_SIZES = ((1024, 768), (1280, 800), (1366, 768))

@@ -14,7 +14,7 @@ key_down and mouse_down hold their key or button across requests, untouched by o
 still releases what it pressed itself), until key_up or mouse_up, DELETE /computers/{id}, shutdown, the loss
 of the display, or --hold-timeout seconds without an action; the computer's `held` shows what is down.
 Browser actions (navigation, HTML, tabs, shell) answer an error saying so. POST /viewport resizes the whole X
-screen (resize.py), on a server that can (Xvnc). The same actions over a WebSocket: lightcone_ws.py.
+screen (the core's resize_screen action), on a server that can (Xvnc). The same actions over a WebSocket: lightcone_ws.py.
 """
 
 import base64
@@ -26,15 +26,12 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from xhands.input import Scope
-
 from ..actions import Image
 from ..errors import ApiError, from_validation
 from ..http.handling import validation_context
-from ..resize import resize_screen
+from ..models import DisplaySize, NoParams, SingleAction
 from .agents import core_action, key_name, notches, run
 from .image_store import ImageStore
-from .kernel import SingleAction
 
 COMPUTER_ID = "local"
 SCREENSHOTS = "/computers/{id}/screenshots/{name}"
@@ -245,7 +242,8 @@ async def viewport(request: web.Request) -> web.Response:
         raise from_validation(exc) from None
     if size.scale_factor not in (None, 1):
         raise ApiError(400, "scale_factor can only be 1: xhands sizes the X screen in pixels")
-    return web.json_response(envelope(None, "success", result=await resize_screen(request, size.width, size.height)))
+    [new_size] = await run(request, [SingleAction("resize_screen", DisplaySize(width=size.width, height=size.height))])
+    return web.json_response(envelope(None, "success", result=new_size))
 
 
 async def browser_only(request: web.Request) -> web.Response:
@@ -285,12 +283,9 @@ async def keepalive(request: web.Request) -> web.Response:
 
 
 async def terminate(request: web.Request) -> web.Response:
-    """Releases every key and button held down, through the queue so no running action is cut; the display stays."""
-
-    async def release():
-        request.app["desktop"].release_scope(Scope.ACROSS_REQUESTS)
-
-    await request.app["worker"].submit(release)
+    """Releases every key and button held down, as an action of the queue, so no running action is cut and the
+    event stream shows it; the display stays."""
+    await run(request, [SingleAction("release_everything", NoParams())])
     return web.json_response(envelope(None, "success"))
 
 
