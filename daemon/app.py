@@ -1,5 +1,5 @@
 """The aiohttp application: settings, the middlewares every route passes (errors, metrics, token, Host),
-/health, /metrics and /openapi.json, and the dialects' routes over one worker."""
+/health, /metrics and /openapi.json, the dialects' routes over one worker, and the order it all stops in."""
 
 import asyncio
 import hmac
@@ -15,6 +15,7 @@ from xhands.input import Desktop
 from . import models as m
 from .dialects import anthropic, kernel, lightcone, lightcone_ws, mcp_route, openai
 from .errors import ApiError
+from .http.app_keys import DESKTOP, SETTINGS, STREAMS_CLOSING, WORKER
 from .openapi import openapi_document
 from .ops import logs, metrics
 from .streams import events, screencast, view
@@ -22,6 +23,7 @@ from .worker import Worker
 
 log = logging.getLogger(__name__)
 
+OPENAPI = web.AppKey("openapi", dict)
 OPEN_PATHS = {"/health", view.PATH}  # the view page holds no secret: it asks for the token
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -56,7 +58,7 @@ def from_http_exception(exc: web.HTTPException, request: web.Request) -> ApiErro
     elif isinstance(exc, web.HTTPMethodNotAllowed):
         message = f"{request.method} is not allowed on {request.path}; use {', '.join(sorted(exc.allowed_methods))}"
     elif isinstance(exc, web.HTTPRequestEntityTooLarge):
-        limit = request.app["settings"].max_body
+        limit = request.app[SETTINGS].max_body
         message = f"request body is larger than the limit of {limit:,} bytes (raise it with --max-body)"
     else:
         message = exc.reason
@@ -128,7 +130,7 @@ def host_middleware(allowed: frozenset[str]):
 
 
 async def health(request: web.Request) -> web.Response:
-    desktop: Desktop = request.app["desktop"]
+    desktop = request.app[DESKTOP]
     alive = desktop.connection.is_alive()
     metrics.DISPLAY_UP.set(1 if alive else 0)
     if not alive:
@@ -142,12 +144,12 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(request.app["openapi"], dumps=lambda doc: json.dumps(doc, indent=None))
+    return web.json_response(request.app[OPENAPI], dumps=lambda doc: json.dumps(doc, indent=None))
 
 
 async def metrics_route(request: web.Request) -> web.Response:
-    alive = request.app["desktop"].connection.is_alive()
-    body, content_type = metrics.exposition(request.app["worker"].waiting, alive)
+    alive = request.app[DESKTOP].connection.is_alive()
+    body, content_type = metrics.exposition(request.app[WORKER].waiting, alive)
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
@@ -158,11 +160,11 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     elif settings.check_host:
         middlewares.append(host_middleware(LOOPBACK_NAMES | settings.allowed_hosts))
     app = web.Application(client_max_size=settings.max_body, middlewares=middlewares)
-    app["settings"] = settings
-    app["desktop"] = desktop
-    app["worker"] = Worker(desktop, settings.max_queue, settings.batch_timeout_s, settings.hold_timeout_s)
-    app["openapi"] = openapi_document(settings.limits)
-    app["streams_closing"] = asyncio.Event()  # set on shutdown: every open stream ends (streams/sse.py)
+    app[SETTINGS] = settings
+    app[DESKTOP] = desktop
+    app[WORKER] = Worker(desktop, settings.max_queue, settings.batch_timeout_s, settings.hold_timeout_s)
+    app[OPENAPI] = openapi_document(settings.limits)
+    app[STREAMS_CLOSING] = asyncio.Event()
     kernel.add_routes(app)
     anthropic.add_routes(app)
     openai.add_routes(app)
@@ -170,26 +172,29 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/metrics", metrics_route)
-
-    async def start_worker(app):
-        app["worker"].start()
-
-    async def stop_worker(app):
-        await app["worker"].stop()
-
-    async def close_display(app):
-        desktop.close()
-
-    async def close_streams(app):
-        app["streams_closing"].set()
-
-    app.on_startup.append(start_worker)
-    app.on_shutdown.append(close_streams)
-    app.on_shutdown.append(stop_worker)
-    app.on_cleanup.append(close_display)
-    events.add_routes(app)  # after close_streams: see add_routes
+    events.add_routes(app)
     screencast.add_routes(app)
     view.add_routes(app)
-    mcp_route.add_routes(app)  # after the worker's hooks: see add_routes
-    lightcone_ws.add_routes(app)  # its sockets close once the worker has aborted their actions
+    mcp_route.add_routes(app)
+    lightcone_ws.add_routes(app)
+    app.cleanup_ctx.append(lifetime)
+    app.on_shutdown.append(shutdown)
     return app
+
+
+async def lifetime(app: web.Application):
+    """The worker runs from start-up on; the display closes once the last request has ended."""
+    app[WORKER].start()
+    yield
+    app[DESKTOP].close()
+
+
+async def shutdown(app: web.Application) -> None:
+    """Stopping, in this order. aiohttp runs this once the listeners are closed and before it gives the requests
+    still open their last second (the shutdown timeout), so they are answered rather than cut off."""
+    app[STREAMS_CLOSING].set()  # every stream ends at its next look
+    await app[WORKER].stop()  # the running action aborted (its request answered 503), the queued failed, all released
+    app[WORKER].events.wake()  # event viewers end at once, with the events of what was aborted
+    await app[screencast.FRAMES].close()
+    await app[mcp_route.ROUTE].stop()  # the sessions end, and their streams with them: nothing waits for an action
+    await lightcone_ws.close_sockets(app)  # each socket's running action has been answered

@@ -221,3 +221,36 @@ def test_works_without_an_xauthority_file(tmp_path, xvfb):
         assert httpx.get(f"{daemon.url}/health").status_code == 200
     finally:
         daemon.stop()
+
+
+def test_once_stopping_has_begun_no_work_is_taken(xvfb):
+    """A job submitted while the worker stops, or after, is refused and never runs (an idle worker would
+    otherwise run it at once, in the caller's task)."""
+    import asyncio
+
+    from xhands.daemon.errors import ApiError
+    from xhands.daemon.worker import Worker
+    from xhands.input import Desktop
+
+    ran = []
+
+    async def job():
+        ran.append("ran")
+
+    async def scenario():
+        worker = Worker(Desktop(os.environ["DISPLAY"]), max_queue=4, batch_timeout_s=10)
+        worker.start()
+        await asyncio.sleep(0)  # the worker task waits for work
+        stopping = asyncio.ensure_future(worker.stop())
+        await asyncio.sleep(0)  # stop() has begun: it waits for the worker task to end
+        refusals = []
+        for _ in range(2):  # while stopping, then stopped
+            with pytest.raises(ApiError) as refused:
+                await worker.submit(job)
+            refusals.append(refused.value)
+            await stopping
+        worker.desktop.close()
+        return refusals
+
+    refusals = asyncio.run(scenario())
+    assert [(error.status, error.code) for error in refusals] == [(503, "shutting_down")] * 2 and ran == []

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from ..actions import Image
 from ..errors import ApiError
+from ..http.app_keys import WORKER
 from ..http.handling import client_gone, parse
 from ..models import DisplaySize, SingleAction
 from ..registry import ACTIONS, ActionSpec, BatchRequest
@@ -47,7 +48,7 @@ def unknown_route(method: str, path: str) -> str:
 
 async def batch(request: web.Request) -> web.Response:
     batch_request = await parse(request, BatchRequest)
-    results = await request.app["worker"].run_actions(batch_request.actions, client_gone(request))
+    results = await request.app[WORKER].run_actions(batch_request.actions, client_gone(request))
     return web.json_response({"results": [batch_result(result) for result in results]})
 
 
@@ -60,7 +61,7 @@ def batch_result(result) -> dict:
 async def run_single(request: web.Request, action: SingleAction):
     """Run one action; its result."""
     try:
-        [result] = await request.app["worker"].run_actions([action], client_gone(request))
+        [result] = await request.app[WORKER].run_actions([action], client_gone(request))
     except ApiError as error:
         for detail in error.details:
             detail.pop("target", None)  # a single-action route has no action index

@@ -28,11 +28,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..actions import Image
 from ..errors import ApiError, from_validation
+from ..http.app_keys import DESKTOP
 from ..http.handling import validation_context
 from ..models import DisplaySize, NoParams, SingleAction
 from .agents import core_action, key_name, notches, run
 from .image_store import ImageStore
 
+IMAGES = web.AppKey("lightcone_images", ImageStore)
+SINCE = web.AppKey("lightcone_since", str)  # when the one computer was "created": the daemon's start
 COMPUTER_ID = "local"
 SCREENSHOTS = "/computers/{id}/screenshots/{name}"
 NOT_A_BROWSER = "xhands drives the display, not a browser tab"
@@ -153,7 +156,7 @@ def screenshot_result(request: web.Request, image: Image, as_data: bool) -> dict
     if as_data:
         url = f"data:{image.mime_type};base64,{base64.b64encode(image.data).decode()}"
     else:
-        name = request.app["lightcone_images"].add(image)
+        name = request.app[IMAGES].add(image)
         url = str(request.url.with_path(SCREENSHOTS.format(id=request.match_info.get("id", COMPUTER_ID), name=name))
                   .with_query(None))
     return {"screenshot_url": url, "width": width, "height": height}
@@ -251,7 +254,7 @@ async def browser_only(request: web.Request) -> web.Response:
 
 
 async def served_screenshot(request: web.Request) -> web.Response:
-    image = request.app["lightcone_images"].get(request.match_info["name"])
+    image = request.app[IMAGES].get(request.match_info["name"])
     if image is None:
         raise ApiError(404, "no such screenshot: only the newest ones are kept")
     return web.Response(body=image.data, content_type=image.mime_type)
@@ -260,8 +263,8 @@ async def served_screenshot(request: web.Request) -> web.Response:
 def computer(request: web.Request) -> dict:
     """The one computer: this display, running as long as the daemon does, never idle-killed; `held` names the
     keys and buttons held down across requests (key-down, mouse-down) until their up or DELETE."""
-    return {"id": COMPUTER_ID, "kind": "desktop", "status": "running", "created_at": request.app["lightcone_since"],
-            "held": request.app["desktop"].held(),
+    return {"id": COMPUTER_ID, "kind": "desktop", "status": "running", "created_at": request.app[SINCE],
+            "held": request.app[DESKTOP].held(),
             "auto_kill": False, "idle_timeout_enabled": False,
             "endpoints": {"api": str(request.url.with_path(f"/computers/{COMPUTER_ID}").with_query(None))}}
 
@@ -290,8 +293,8 @@ async def terminate(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    app["lightcone_images"] = ImageStore()
-    app["lightcone_since"] = rfc3339_now()
+    app[IMAGES] = ImageStore()
+    app[SINCE] = rfc3339_now()
     app.router.add_post("/computers", answers_action_result(create_computer))
     app.router.add_get("/computers", list_computers)
     app.router.add_get("/computers/{id}", get_computer)

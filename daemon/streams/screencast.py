@@ -15,9 +15,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import from_validation
+from ..http.app_keys import DESKTOP
 from .frames import FrameSource, Viewer, sprite_png
 from .sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or_gone
 
+FRAMES = web.AppKey("frames", FrameSource)
 BOUNDARY = "xhandsframe"
 REPEAT_S = 0.1  # how long after a part the screen counts as still, and the part is sent again for browsers
 
@@ -98,7 +100,7 @@ def next_send(allowed_at: float, now: float, interval: float) -> float:
 
 async def watch(request: web.Request, viewer: Viewer, response: web.StreamResponse, wire) -> web.StreamResponse:
     """Send the viewer what it is due, at most `fps` times a second, until it leaves or the daemon stops."""
-    source: FrameSource = request.app["frames"]
+    source = request.app[FRAMES]
     source.join(viewer)
     loop = asyncio.get_running_loop()
     allowed_at = 0.0
@@ -136,12 +138,7 @@ async def screencast_mjpeg(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    app["frames"] = FrameSource(app["desktop"])
+    app[FRAMES] = FrameSource(app[DESKTOP])
     app.router.add_get("/computer/screencast", screencast)
     app.router.add_get("/computers/{id}/screencast", screencast)
     app.router.add_get("/computer/screencast.mjpeg", screencast_mjpeg)
-
-    async def stop_frames(app: web.Application) -> None:
-        await app["frames"].close()
-
-    app.on_shutdown.append(stop_frames)
