@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from xhands.input import Desktop
+from xhands.input import Desktop, DisplayUnavailable
 
 from . import models as m
 from .dialects import anthropic, kernel, lightcone, lightcone_ws, mcp_route, openai
@@ -129,15 +129,29 @@ def host_middleware(allowed: frozenset[str]):
     return check_host
 
 
+async def display_answers(desktop: Desktop) -> tuple[int, int] | str:
+    """The screen's size if the X server answers within its probe's time limit (one round trip off the event
+    loop), else why not. Once the server has answered, the daemon's own connection is checked (reconnected after
+    a restart of the server): a round trip that cannot wait long."""
+    try:
+        size = await desktop.probe.screen_size()
+        if not desktop.connection.is_alive():
+            size = f"cannot reach display {desktop.display_name}"
+    except DisplayUnavailable as exc:
+        size = str(exc)
+    except TimeoutError:
+        size = f"display {desktop.display_name} did not answer within {desktop.probe.timeout_s:g} s"
+    metrics.DISPLAY_UP.set(0 if isinstance(size, str) else 1)
+    return size
+
+
 async def health(request: web.Request) -> web.Response:
     desktop = request.app[DESKTOP]
-    alive = desktop.connection.is_alive()
-    metrics.DISPLAY_UP.set(1 if alive else 0)
-    if not alive:
-        return web.json_response(
-            {"status": "display_unavailable", "display": desktop.display_name}, status=503
-        )
-    width, height = desktop.screen_size
+    size = await display_answers(desktop)
+    if isinstance(size, str):
+        return web.json_response({"status": "display_unavailable", "display": desktop.display_name, "message": size},
+                                 status=503)
+    width, height = size
     return web.json_response(
         {"status": "ok", "display": desktop.display_name, "screen": {"width": width, "height": height}}
     )
@@ -148,8 +162,8 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 async def metrics_route(request: web.Request) -> web.Response:
-    alive = request.app[DESKTOP].connection.is_alive()
-    body, content_type = metrics.exposition(request.app[WORKER].waiting, alive)
+    await display_answers(request.app[DESKTOP])
+    body, content_type = metrics.exposition(request.app[WORKER].waiting)
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 

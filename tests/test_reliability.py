@@ -83,6 +83,23 @@ def test_display_killed_and_restarted(tmp_path):
         assert nothing_pressed(own.display)
 
 
+def test_a_stopped_x_server_is_a_prompt_503_on_health(tmp_path):
+    """An X server that is there but does not answer (SIGSTOP) never holds /health or /metrics up: they answer
+    503 and display_up 0 within the client's timeout; once it answers again, so does /health."""
+    with DaemonOnOwnDisplay() as own:
+        assert own.client.get("/health").status_code == 200
+        own.xvfb.process.send_signal(signal.SIGSTOP)
+        try:
+            for _ in range(2):  # the second asks while the first question is still out
+                response = own.client.get("/health", timeout=5)
+                assert response.status_code == 503 and "did not answer" in response.json()["message"], response.text
+            assert "xhands_display_up 0.0" in own.client.get("/metrics", timeout=5).text
+        finally:
+            own.xvfb.process.send_signal(signal.SIGCONT)
+        assert own.client.get("/health", timeout=5).status_code == 200
+        assert own.client.post("/computer/click_mouse", json={"x": 5, "y": 5}).status_code == 200
+
+
 def parent(pid: int) -> int:
     with open(f"/proc/{pid}/stat") as stat_file:
         return int(stat_file.read().rsplit(")", 1)[1].split()[1])
