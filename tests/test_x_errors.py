@@ -37,7 +37,6 @@ def test_a_refused_request_is_blamed_on_the_action_that_sent_it():
 def test_a_capture_that_fails_for_a_bug_says_so_and_is_not_retried(xvfb):
     """Only mss's own failure (a connection to a display that went away) is retried and reported as the display
     being unavailable; any other error is a bug, raised as it is."""
-
     from xhands.input.capture import ScreenGrabber
 
     grabber = ScreenGrabber(os.environ["DISPLAY"])
