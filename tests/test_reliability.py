@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import action, helper_processes
-from tests.daemons import DaemonOnOwnDisplay, post_in_background, sigterm_during, start_daemon
+from tests.daemons import DaemonOnOwnDisplay, post_in_background, sigterm_during, start_daemon, until_queued
 from tests.ports import free_port
 from tests.xstate import keymap_rows, nothing_pressed
 
@@ -32,8 +32,7 @@ def test_sigterm_mid_action_releases_everything_and_exits_fast(xvfb, recorder, l
     before = keymap_rows()
     daemon = start_daemon()
     thread, outcome = post_in_background(f"{daemon.url}/computer/batch", {"actions": [long_action]})
-    recorder.wait_for(lambda evs: any(e.kind in ("key_press", "button_press") for e in evs))
-    time.sleep(0.2)
+    recorder.wait_for(lambda evs: any(e.kind in ("key_press", "button_press") for e in evs))  # it runs
     sigterm_during(daemon, thread, outcome)
     assert nothing_pressed()
     assert keymap_rows() == before, "spare keycodes were left bound"
@@ -150,16 +149,15 @@ def test_hung_clipboard_helper_times_out_and_does_not_stall(tmp_path, xvfb):
 def test_full_queue_answers_429_with_retry_after(xvfb):
     daemon = start_daemon("--max-queue", "1")
     try:
-        body = {"actions": [action("sleep", duration_ms=800)]}
+        body = {"actions": [action("sleep", duration_ms=2000)]}
         first, _ = post_in_background(f"{daemon.url}/computer/batch", body)
-        time.sleep(0.2)  # the worker is now busy with the first
         second, _ = post_in_background(f"{daemon.url}/computer/batch", body)
-        time.sleep(0.2)  # the second waits in the queue
+        until_queued(daemon.url, 1)  # one of them runs, the other waits in the queue
         response = httpx.post(f"{daemon.url}/computer/batch", json=body, timeout=5)
         assert response.status_code == 429 and response.json()["code"] == "too_many_requests"
         assert int(response.headers["Retry-After"]) >= 1
-        first.join(5)
-        second.join(5)
+        first.join(10)
+        second.join(10)
     finally:
         daemon.stop()
 
