@@ -12,6 +12,11 @@ from mss.exception import ScreenShotError
 from .display import DisplayUnavailable
 
 
+# How mss says a grab failed: ScreenShotError, or (its XCB backend, when the reply never comes because the
+# connection's server went away) a bare assert in its reply helper.
+MSS_FAILURES = (ScreenShotError, AssertionError)
+
+
 @dataclass(frozen=True)
 class Frame:
     bgra: bytes | bytearray  # rows of B, G, R, X bytes, no padding
@@ -39,11 +44,11 @@ class ScreenGrabber:
         area = {"left": left, "top": top, "width": width, "height": height}
         try:
             return self._grab(area)
-        except ScreenShotError:  # mss's connection may be one to a display that has since gone and come back
+        except MSS_FAILURES:  # mss's connection may be one to a display that has since gone and come back
             self.close()
         try:
             return self._grab(area)
-        except ScreenShotError as exc:  # anything else is a bug, and says so as one
+        except MSS_FAILURES as exc:  # anything else is a bug, and says so as one
             self.close()
             raise DisplayUnavailable(f"cannot capture display {self.display_name}: {exc}") from None
 

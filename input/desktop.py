@@ -132,9 +132,11 @@ class Desktop:
         once the application has read the presses made with them (a late reader would get NoSymbol)."""
         with self.connection.guard():
             keyboard, pointer = self.keyboard, self.pointer
-            if keyboard.release_scope(Scope.ACTION) | pointer.release_scope(Scope.ACTION):
+            released = [device.release_scope(Scope.ACTION) for device in (keyboard, pointer)]
+            if any(released):
                 self.flush()
-            await follow(keyboard.restore_keymap(), self.flush)
+            if keyboard.keymap.lent:  # else nothing to wait for, and no flush that would count as input sent
+                await follow(keyboard.restore_keymap(), self.flush)
 
     def release_scope(self, scope: Scope) -> None:
         """Release every key and button held for `scope` or a narrower one, and give lent keycodes back at once:
