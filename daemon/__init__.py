@@ -1,9 +1,16 @@
 """HTTP side of xhands: one action core and the dialects that speak it.
 
-    app.py, worker.py, registry.py, actions.py, models.py, errors.py   the core: app, queue, actions, models
-    handling.py, protocol.py, openapi.py, timing.py                    what every route and action shares
-    dialects/   the wire formats over the core: kernel.py (Kernel's computer controls), mcp.py (its MCP tool),
-                anthropic.py and openai.py (the models' computer tools)
+    actions.py, registry.py, models.py, worker.py, errors.py   the core: each action, the registry of them, the
+                request models, the one worker and its queue, the Error shape
+    app.py, openapi.py, cli.py   the application and its shutdown, the OpenAPI document, the `xhands` command
+    http/       what every route needs of aiohttp: app_keys.py (typed application keys), handling.py (bodies as
+                models, clients gone), protocol.py (malformed requests in the Error shape), asgi.py (an ASGI
+                app, the MCP SDK's transport, served from an aiohttp route)
+    dialects/   the wire formats over the core: kernel.py (Kernel's computer controls), mcp.py and mcp_route.py
+                (its MCP tool), anthropic.py and openai.py (the models' computer tools) over agents.py,
+                lightcone.py and lightcone_ws.py (Tzafon Lightcone's computers API and its WebSocket)
+    streams/    watching: the event stream of actions, the screencast (SSE, MJPEG), the /view page
     ops/        operations: the serve command, logs, metrics, memory, systemd, the private Xvfb, `xhands check`
-    client/     what runs in the caller's process: the typed client, the shell commands, the pytest plugin
+    client/     what runs in the caller's process: the typed client, the shell commands, `xhands mcp`, the
+                pytest plugin
 """

@@ -13,7 +13,9 @@ from xhands.input import (
     BUTTONS,
     IMAGE_TYPES,
     Desktop,
+    FixedScreenSize,
     Scope,
+    XRequestFailed,
     char_to_keysym,
     encode_image,
     parse_combo,
@@ -21,10 +23,10 @@ from xhands.input import (
     wheel_clicks,
     write_clipboard,
 )
+from xhands.input.timing import follow, sleep_until
 
 from . import models as m
 from .errors import ApiError
-from xhands.input.timing import follow, sleep_until
 
 
 def _motion():
@@ -149,6 +151,12 @@ async def key_up(desktop: Desktop, p: m.HeldKeyRequest) -> dict:
     return {}
 
 
+async def release_everything(desktop: Desktop, p: m.NoParams) -> dict:
+    """Let go of every key and button held across requests (Lightcone's DELETE of the computer)."""
+    desktop.release_scope(Scope.ACROSS_REQUESTS)
+    return {}
+
+
 async def scroll(desktop: Desktop, p: m.ScrollRequest) -> dict:
     await hold_keys(desktop, p.hold_keys)
     pointer = desktop.pointer
@@ -215,6 +223,23 @@ async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:
     size = p.scale_to.size_for(width, height) if p.scale_to else None
     data = await asyncio.to_thread(encode_image, frame, p.format, p.quality, size, cursor, (x, y))
     return Image(IMAGE_TYPES[p.format], data)
+
+
+CAN_RESIZE = "start xhands with `--xserver xvnc` for a display that can be resized"
+
+
+async def resize_screen(desktop: Desktop, p: m.DisplaySize) -> dict:
+    """Make the screen width x height; the new size, as the server now has it."""
+    try:
+        desktop.resize(p.width, p.height)
+    except FixedScreenSize as exc:
+        raise ApiError(409, f"{exc}; {CAN_RESIZE}", code="conflict") from None
+    except XRequestFailed as exc:
+        raise ApiError(409, f"the X server refused the new size ({exc}); {CAN_RESIZE}", code="conflict") from None
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    width, height = desktop.screen_size
+    return {"width": width, "height": height}
 
 
 async def get_mouse_position(desktop: Desktop, p: m.NoParams) -> dict:

@@ -1,5 +1,5 @@
 """The aiohttp application: settings, the middlewares every route passes (errors, metrics, origin, token, Host),
-/health, /metrics and /openapi.json, and the dialects' routes over one worker."""
+/health, /metrics and /openapi.json, the dialects' routes over one worker, and the order it all stops in."""
 
 import asyncio
 import hmac
@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from xhands.input import Desktop
+from xhands.input import Desktop, DisplayUnavailable
 
 from . import models as m
 from . import origin
 from .dialects import anthropic, kernel, lightcone, lightcone_ws, mcp_route, openai
 from .errors import ApiError
+from .http.app_keys import DESKTOP, SETTINGS, STREAMS_CLOSING, WORKER
 from .openapi import openapi_document
 from .ops import logs, metrics
 from .streams import events, screencast, view
@@ -23,6 +24,7 @@ from .worker import Worker
 
 log = logging.getLogger(__name__)
 
+OPENAPI = web.AppKey("openapi", dict)
 OPEN_PATHS = {"/health", view.PATH}  # the view page holds no secret: it asks for the token
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -59,7 +61,7 @@ def from_http_exception(exc: web.HTTPException, request: web.Request) -> ApiErro
     elif isinstance(exc, web.HTTPMethodNotAllowed):
         message = f"{request.method} is not allowed on {request.path}; use {', '.join(sorted(exc.allowed_methods))}"
     elif isinstance(exc, web.HTTPRequestEntityTooLarge):
-        limit = request.app["settings"].max_body
+        limit = request.app[SETTINGS].max_body
         message = f"request body is larger than the limit of {limit:,} bytes (raise it with --max-body)"
     else:
         message = exc.reason
@@ -139,27 +141,41 @@ def host_middleware(allowed: frozenset[str]):
     return check_host
 
 
+async def display_answers(desktop: Desktop) -> tuple[int, int] | str:
+    """The screen's size if the X server answers within its probe's time limit (one round trip off the event
+    loop), else why not. Once the server has answered, the daemon's own connection is checked (reconnected after
+    a restart of the server): a round trip that cannot wait long."""
+    try:
+        size = await desktop.probe.screen_size()
+        if not desktop.connection.is_alive():
+            size = f"cannot reach display {desktop.display_name}"
+    except DisplayUnavailable as exc:
+        size = str(exc)
+    except TimeoutError:
+        size = f"display {desktop.display_name} did not answer within {desktop.probe.timeout_s:g} s"
+    metrics.DISPLAY_UP.set(0 if isinstance(size, str) else 1)
+    return size
+
+
 async def health(request: web.Request) -> web.Response:
-    desktop: Desktop = request.app["desktop"]
-    alive = desktop.connection.is_alive()
-    metrics.DISPLAY_UP.set(1 if alive else 0)
-    if not alive:
-        return web.json_response(
-            {"status": "display_unavailable", "display": desktop.display_name}, status=503
-        )
-    width, height = desktop.screen_size
+    desktop = request.app[DESKTOP]
+    size = await display_answers(desktop)
+    if isinstance(size, str):
+        return web.json_response({"status": "display_unavailable", "display": desktop.display_name, "message": size},
+                                 status=503)
+    width, height = size
     return web.json_response(
         {"status": "ok", "display": desktop.display_name, "screen": {"width": width, "height": height}}
     )
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(request.app["openapi"], dumps=lambda doc: json.dumps(doc, indent=None))
+    return web.json_response(request.app[OPENAPI], dumps=lambda doc: json.dumps(doc, indent=None))
 
 
 async def metrics_route(request: web.Request) -> web.Response:
-    alive = request.app["desktop"].connection.is_alive()
-    body, content_type = metrics.exposition(request.app["worker"].waiting, alive)
+    await display_answers(request.app[DESKTOP])
+    body, content_type = metrics.exposition(request.app[WORKER].waiting)
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
@@ -172,12 +188,12 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     elif settings.check_host:
         middlewares.append(host_middleware(LOOPBACK_NAMES | settings.allowed_hosts))
     app = web.Application(client_max_size=settings.max_body, middlewares=middlewares)
-    app["settings"] = settings
+    app[SETTINGS] = settings
+    app[DESKTOP] = desktop
+    app[WORKER] = Worker(desktop, settings.max_queue, settings.batch_timeout_s, settings.hold_timeout_s)
+    app[OPENAPI] = openapi_document(settings.limits)
+    app[STREAMS_CLOSING] = asyncio.Event()
     app.on_response_prepare.append(origin.cors_headers)
-    app["desktop"] = desktop
-    app["worker"] = Worker(desktop, settings.max_queue, settings.batch_timeout_s, settings.hold_timeout_s)
-    app["openapi"] = openapi_document(settings.limits)
-    app["streams_closing"] = asyncio.Event()  # set on shutdown: every open stream ends (streams/sse.py)
     kernel.add_routes(app)
     anthropic.add_routes(app)
     openai.add_routes(app)
@@ -185,26 +201,29 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/metrics", metrics_route)
-
-    async def start_worker(app):
-        app["worker"].start()
-
-    async def stop_worker(app):
-        await app["worker"].stop()
-
-    async def close_display(app):
-        desktop.close()
-
-    async def close_streams(app):
-        app["streams_closing"].set()
-
-    app.on_startup.append(start_worker)
-    app.on_shutdown.append(close_streams)
-    app.on_shutdown.append(stop_worker)
-    app.on_cleanup.append(close_display)
-    events.add_routes(app)  # after close_streams: see add_routes
+    events.add_routes(app)
     screencast.add_routes(app)
     view.add_routes(app)
-    mcp_route.add_routes(app)  # after the worker's hooks: see add_routes
-    lightcone_ws.add_routes(app)  # its sockets close once the worker has aborted their actions
+    mcp_route.add_routes(app)
+    lightcone_ws.add_routes(app)
+    app.cleanup_ctx.append(lifetime)
+    app.on_shutdown.append(shutdown)
     return app
+
+
+async def lifetime(app: web.Application):
+    """The worker runs from start-up on; the display closes once the last request has ended."""
+    app[WORKER].start()
+    yield
+    app[DESKTOP].close()
+
+
+async def shutdown(app: web.Application) -> None:
+    """Stopping, in this order. aiohttp runs this once the listeners are closed and before it gives the requests
+    still open their last second (the shutdown timeout), so they are answered rather than cut off."""
+    app[STREAMS_CLOSING].set()  # every stream ends at its next look
+    await app[WORKER].stop()  # the running action aborted (its request answered 503), the queued failed, all released
+    app[WORKER].events.wake()  # event viewers end at once, with the events of what was aborted
+    await app[screencast.FRAMES].close()
+    await app[mcp_route.ROUTE].stop()  # the sessions end, and their streams with them: nothing waits for an action
+    await lightcone_ws.close_sockets(app)  # each socket's running action has been answered

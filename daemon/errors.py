@@ -1,4 +1,4 @@
-"""The seeds' Error shape: {"code", "message", "details": [{"code", "message", "target"}], "inner_error"}."""
+"""Kernel's Error shape, which every dialect without one of its own answers in: {"code", "message", "details": [{"code", "message", "target"}], "inner_error"}."""
 
 from pydantic import ValidationError
 

@@ -6,7 +6,7 @@ Screen bounds and limits come from the validation context, so a whole batch
 is checked against the live screen before anything runs.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import (
     AfterValidator,
@@ -249,6 +249,13 @@ class ScreenshotRequest(Strict):
         return self
 
 
+class DisplaySize(Strict):
+    """The screen's new size (Kernel's PATCH /computer/display, Lightcone's viewport)."""
+
+    width: Annotated[int, Field(gt=0)]
+    height: Annotated[int, Field(gt=0)]
+
+
 class NoParams(Strict):
     """Actions without parameters (read_clipboard, get_mouse_position)."""
 
@@ -264,6 +271,14 @@ class ClipboardText(Strict):
     """read_clipboard's result."""
 
     text: str
+
+
+class SingleAction(NamedTuple):
+    """One action as the worker runs it: its type (a registry.PARAMS key) and its validated parameters. A batch's
+    ComputerAction has the same two attributes; a dialect builds these, without a ComputerAction per request."""
+
+    type: str
+    params: BaseModel
 
 
 def _without_default(schema: dict) -> None:

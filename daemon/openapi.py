@@ -5,7 +5,8 @@ from importlib.metadata import version
 from pydantic.json_schema import models_json_schema
 
 from . import models as m
-from .dialects.kernel import PREFIXES, ROUTES, DisplaySize
+from .dialects.kernel import PREFIXES, ROUTES
+from .models import DisplaySize
 from .registry import ACTIONS, ActionSpec, BatchRequest
 from .streams.screencast import BOUNDARY, ScreencastQuery
 

@@ -67,11 +67,13 @@ ComputerAction = create_model(
     type=(Literal[tuple(ACTIONS)], ...),
     **{name: (spec.params, m.ABSENT) for name, spec in ACTIONS.items()},
 )
-# Actions only dialects build (Lightcone's key-down and key-up): run by the worker like the others, with no
-# Kernel route, batch type or client method.
+# Actions only dialects build (Lightcone's key-down and key-up, the computer's DELETE, the resize routes): run by
+# the worker like the others, and shown on the event stream, with no batch type or client method.
 DIALECT_ACTIONS = {
     "key_down": (m.HeldKeyRequest, metrics.timed("key_down", actions.key_down)),
     "key_up": (m.HeldKeyRequest, metrics.timed("key_up", actions.key_up)),
+    "release_everything": (m.NoParams, metrics.timed("release_everything", actions.release_everything)),
+    "resize_screen": (m.DisplaySize, metrics.timed("resize_screen", actions.resize_screen)),
 }
 # Every action the worker runs, by type: its parameters' model and its handler.
 PARAMS: dict[str, type[BaseModel]] = {name: spec.params for name, spec in ACTIONS.items()} | {

@@ -106,7 +106,10 @@ class Worker:
         self.stopped.set()
 
     async def submit(self, job: Callable[[], Awaitable]):
-        """Run a job now if the display is free and nobody waits; else queue it (a full queue is answered at once)."""
+        """Run a job now if the display is free and nobody waits; else queue it (a full queue is answered at once).
+        Once stopping has begun, nothing more is taken."""
+        if self._stopping:
+            raise shutting_down()
         if not self._busy and self._waiting == 0:
             self._begin()
             self._inline = asyncio.current_task()

@@ -1,4 +1,10 @@
-"""X11 side of xhands: XTest input and XFixes cursor over one python-xlib connection, mss capture, RECORD observing."""
+"""X11 side of xhands: XTest input, the XFixes cursor, mss capture, RECORD observing.
+
+Input goes through one python-xlib connection (display.py), whose keys and buttons held down are pressed.py's
+bookkeeping; the others each have their own, so that none waits on another: capture (mss), the screen watcher
+(damage.py), the input observer (observe.py), the handled-input check (handled.py) and the health probe
+(probe.py).
+"""
 
 from .capture import CursorImage, Frame
 from .clipboard import ClipboardError, read_clipboard, write_clipboard

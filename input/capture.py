@@ -7,9 +7,14 @@ lives apart, as pure functions the daemon runs off its event loop.
 from dataclasses import dataclass
 
 import mss
-import mss.exception
+from mss.exception import ScreenShotError
 
 from .display import DisplayUnavailable
+
+
+# How mss says a grab failed: ScreenShotError, or (its XCB backend, when the reply never comes because the
+# connection's server went away) a bare assert in its reply helper.
+MSS_FAILURES = (ScreenShotError, AssertionError)
 
 
 @dataclass(frozen=True)
@@ -39,11 +44,11 @@ class ScreenGrabber:
         area = {"left": left, "top": top, "width": width, "height": height}
         try:
             return self._grab(area)
-        except Exception:  # mss's connection may be one to a display that has since gone and come back
+        except MSS_FAILURES:  # mss's connection may be one to a display that has since gone and come back
             self.close()
         try:
             return self._grab(area)
-        except Exception as exc:
+        except MSS_FAILURES as exc:  # anything else is a bug, and says so as one
             self.close()
             raise DisplayUnavailable(f"cannot capture display {self.display_name}: {exc}") from None
 
@@ -56,7 +61,7 @@ class ScreenGrabber:
     def _open(self):
         try:
             return mss.MSS(display=self.display_name)
-        except mss.exception.ScreenShotError:
+        except ScreenShotError:
             # Xvnc lists depth 24 twice with the root's visual under the second; mss's XCB backends search only
             # the first and refuse the screen. Its Xlib backend (plain XGetImage, no shared memory) does not.
             return mss.MSS(display=self.display_name, backend="xlib")

@@ -13,6 +13,7 @@ from .keys import keysym_name
 from .observe import InputObserver
 from .pointer import BUTTONS, Pointer
 from .pressed import Scope
+from .probe import DisplayProbe
 from .screen import resize_screen
 from .settle import settle
 from .timing import follow
@@ -29,6 +30,7 @@ class Desktop:
         self.connection = XConnection(display_name)
         self.connection.on_connect.append(self._attach)
         self.grabber = ScreenGrabber(display_name)
+        self.probe = DisplayProbe(display_name)  # whether the server answers, never waiting on it for long
         self._watcher: ScreenWatcher | None = None
         self._handled: HandledInput | None = None
         self.input_sent_at = 0.0  # monotonic time of the last flush of input, which settled() waits to see drawn
@@ -130,9 +132,11 @@ class Desktop:
         once the application has read the presses made with them (a late reader would get NoSymbol)."""
         with self.connection.guard():
             keyboard, pointer = self.keyboard, self.pointer
-            if keyboard.release_scope(Scope.ACTION) | pointer.release_scope(Scope.ACTION):
+            released = [device.release_scope(Scope.ACTION) for device in (keyboard, pointer)]
+            if any(released):
                 self.flush()
-            await follow(keyboard.restore_keymap(), self.flush)
+            if keyboard.keymap.lent:  # else nothing to wait for, and no flush that would count as input sent
+                await follow(keyboard.restore_keymap(), self.flush)
 
     def release_scope(self, scope: Scope) -> None:
         """Release every key and button held for `scope` or a narrower one, and give lent keycodes back at once:
@@ -168,6 +172,7 @@ class Desktop:
         if keyboard is not None:
             keyboard.close()
         self.grabber.close()
+        self.probe.close()
         if self._watcher is not None:
             self._watcher.close()
         if self._handled is not None:

@@ -60,15 +60,16 @@ class Keyboard:
             fake_event(self.display, X.KeyRelease, keycode)
 
     def release_scope(self, scope: Scope) -> bool:
-        """Release every key held for `scope` or a narrower one, newest first; False if there was nothing to do
-        (the common case after an action: no flush needed). Lent keycodes are the caller's to give back."""
+        """Release every key held for `scope` or a narrower one, newest first; whether any was (none, the common
+        case after an action, needs no flush). Lent keycodes are the caller's to give back."""
         self.catch_up.pause()
         if not self.presses:
             return False
-        for keycode in self.presses.drop_scope(scope):
+        released = self.presses.drop_scope(scope)
+        for keycode in released:
             fake_event(self.display, X.KeyRelease, keycode)
         self._shifted = {(keysym, held) for keysym, held in self._shifted if held > scope}
-        return True
+        return bool(released)
 
     def held_across_requests(self) -> list[int]:
         """The keysyms of the keys held across requests, in press order."""

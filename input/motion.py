@@ -46,7 +46,7 @@ def drag_smooth(pointer, path: Sequence[tuple[int, int]], duration_ms: int | Non
 
 
 def drag_straight(pointer, path: Sequence[tuple[int, int]], steps_per_segment: int, step_delay_s: float) -> Iterator[float]:
-    """Linear steps along each segment, `step_delay_s` apart (the seed's smooth=false drag)."""
+    """Linear steps along each segment, `step_delay_s` apart (Kernel's smooth=false drag)."""
     points = straight_steps(path, steps_per_segment)
     offsets = np.arange(len(points)) * step_delay_s
     return play(pointer, points, offsets)

@@ -52,9 +52,10 @@ class Pointer:
         return reply.root_x, reply.root_y
 
     def release_scope(self, scope: Scope) -> bool:
-        """Release every button held for `scope` or a narrower one, newest first; False if none was down."""
+        """Release every button held for `scope` or a narrower one, newest first; whether any was."""
         if not self.presses:
             return False
-        for button in self.presses.drop_scope(scope):
+        released = self.presses.drop_scope(scope)
+        for button in released:
             fake_event(self.display, X.ButtonRelease, button)
-        return True
+        return bool(released)

@@ -60,6 +60,19 @@ class DaemonOnOwnDisplay:
         self.xvfb.stop()
 
 
+def until_queued(url: str, depth: int, timeout: float = 10.0) -> None:
+    """Wait until `depth` requests wait for the worker (its xhands_queue_depth metric)."""
+    deadline = time.monotonic() + timeout
+    while (now := queue_depth(url)) != depth:
+        assert time.monotonic() < deadline, f"{now} requests queued, not {depth}"
+        time.sleep(0.02)
+
+
+def queue_depth(url: str) -> int:
+    text = httpx.get(f"{url}/metrics", timeout=5).text
+    return int(float(next(line.split()[1] for line in text.splitlines() if line.startswith("xhands_queue_depth "))))
+
+
 def post_in_background(url: str, body: dict, timeout: float = 10.0, headers: dict | None = None):
     """Send a request from a thread; returns the thread and a list that receives the response or error."""
     outcome = []

@@ -128,6 +128,27 @@ def test_a_failing_batch_shows_the_error_then_the_actions_not_run(daemon, events
         "x": 7, "y": 8, "button": "left", "click_type": "click", "num_clicks": 1, "smooth": False}
 
 
+def test_resizing_and_releasing_everything_are_actions_on_the_stream(daemon, events):
+    """Kernel's PATCH .../display, Lightcone's viewport and its DELETE of the computer run through the worker as the
+    core's actions. (The test display is an Xvfb, which cannot resize: the resize runs and fails.)"""
+    patch, viewport, delete = rid(), rid(), rid()
+    response = httpx.patch(f"{daemon.url}/computer/display", json={"width": 800, "height": 600},
+                           headers={"X-Request-Id": patch})
+    assert response.status_code == 409, response.text
+    response = httpx.post(f"{daemon.url}/computers/any-id/viewport", json={"width": 640, "height": 480},
+                          headers={"X-Request-Id": viewport})
+    assert response.status_code == 409, response.text
+    assert httpx.delete(f"{daemon.url}/computers/any-id", headers={"X-Request-Id": delete}).status_code == 200
+    seen = events.wait_for(answered(delete, 1))
+    for request_id, size in ((patch, {"width": 800, "height": 600}), (viewport, {"width": 640, "height": 480})):
+        resized = of_request(request_id)(seen)
+        assert outline(resized) == [("action_request", 0, "resize_screen", None),
+                                    ("action_response", 0, "resize_screen", "error")]
+        assert resized[0].data["params"] == size and "--xserver xvnc" in resized[1].data["error"]
+    assert outline(of_request(delete)(seen)) == [("action_request", 0, "release_everything", None),
+                                                 ("action_response", 0, "release_everything", "ok")]
+
+
 def test_a_client_that_leaves_mid_batch_leaves_the_rest_not_run(daemon, events):
     request_id = rid()
     body = json.dumps({"actions": [action("sleep", duration_ms=1000), action("click_mouse", x=5, y=5)]}).encode()

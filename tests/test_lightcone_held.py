@@ -9,6 +9,7 @@ from Xlib import XK
 from tzafon import BadRequestError, Lightcone
 
 from tests.daemons import post_in_background, sigterm_during, start_daemon
+from tests.sse_reader import SseReader
 from tests.xstate import nothing_pressed
 
 ID = "any-computer-id"
@@ -96,8 +97,9 @@ def test_sigterm_releases_what_is_held(xvfb):
         computers.key_down(ID, key="Shift")
         computers.mouse_down(ID, x=10, y=10)
         sleeping = {"actions": [{"type": "sleep", "sleep": {"duration_ms": 5000}}]}
-        thread, outcome = post_in_background(f"{daemon.url}/computer/batch", sleeping)
-        time.sleep(0.3)
+        with SseReader.open(f"{daemon.url}/computer/events") as events:
+            thread, outcome = post_in_background(f"{daemon.url}/computer/batch", sleeping)
+            events.wait_for(lambda seen: any(event.data["type"] == "sleep" for event in seen))  # the worker has it
         assert not nothing_pressed()
         sigterm_during(daemon, thread, outcome)
         until_released()

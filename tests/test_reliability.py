@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import action, helper_processes
-from tests.daemons import DaemonOnOwnDisplay, post_in_background, sigterm_during, start_daemon
+from tests.daemons import DaemonOnOwnDisplay, post_in_background, sigterm_during, start_daemon, until_queued
 from tests.ports import free_port
 from tests.xstate import keymap_rows, nothing_pressed
 
@@ -32,8 +32,7 @@ def test_sigterm_mid_action_releases_everything_and_exits_fast(xvfb, recorder, l
     before = keymap_rows()
     daemon = start_daemon()
     thread, outcome = post_in_background(f"{daemon.url}/computer/batch", {"actions": [long_action]})
-    recorder.wait_for(lambda evs: any(e.kind in ("key_press", "button_press") for e in evs))
-    time.sleep(0.2)
+    recorder.wait_for(lambda evs: any(e.kind in ("key_press", "button_press") for e in evs))  # it runs
     sigterm_during(daemon, thread, outcome)
     assert nothing_pressed()
     assert keymap_rows() == before, "spare keycodes were left bound"
@@ -81,6 +80,23 @@ def test_display_killed_and_restarted(tmp_path):
         assert client.post("/computer/get_mouse_position").json() == {"x": 7, "y": 7}
         assert client.post("/computer/screenshot").content.startswith(b"\x89PNG")
         assert nothing_pressed(own.display)
+
+
+def test_a_stopped_x_server_is_a_prompt_503_on_health(tmp_path):
+    """An X server that is there but does not answer (SIGSTOP) never holds /health or /metrics up: they answer
+    503 and display_up 0 within the client's timeout; once it answers again, so does /health."""
+    with DaemonOnOwnDisplay() as own:
+        assert own.client.get("/health").status_code == 200
+        own.xvfb.process.send_signal(signal.SIGSTOP)
+        try:
+            for _ in range(2):  # the second asks while the first question is still out
+                response = own.client.get("/health", timeout=5)
+                assert response.status_code == 503 and "did not answer" in response.json()["message"], response.text
+            assert "xhands_display_up 0.0" in own.client.get("/metrics", timeout=5).text
+        finally:
+            own.xvfb.process.send_signal(signal.SIGCONT)
+        assert own.client.get("/health", timeout=5).status_code == 200
+        assert own.client.post("/computer/click_mouse", json={"x": 5, "y": 5}).status_code == 200
 
 
 def parent(pid: int) -> int:
@@ -133,16 +149,15 @@ def test_hung_clipboard_helper_times_out_and_does_not_stall(tmp_path, xvfb):
 def test_full_queue_answers_429_with_retry_after(xvfb):
     daemon = start_daemon("--max-queue", "1")
     try:
-        body = {"actions": [action("sleep", duration_ms=800)]}
+        body = {"actions": [action("sleep", duration_ms=2000)]}
         first, _ = post_in_background(f"{daemon.url}/computer/batch", body)
-        time.sleep(0.2)  # the worker is now busy with the first
         second, _ = post_in_background(f"{daemon.url}/computer/batch", body)
-        time.sleep(0.2)  # the second waits in the queue
+        until_queued(daemon.url, 1)  # one of them runs, the other waits in the queue
         response = httpx.post(f"{daemon.url}/computer/batch", json=body, timeout=5)
         assert response.status_code == 429 and response.json()["code"] == "too_many_requests"
         assert int(response.headers["Retry-After"]) >= 1
-        first.join(5)
-        second.join(5)
+        first.join(10)
+        second.join(10)
     finally:
         daemon.stop()
 
@@ -219,3 +234,36 @@ def test_works_without_an_xauthority_file(tmp_path, xvfb):
         assert httpx.get(f"{daemon.url}/health").status_code == 200
     finally:
         daemon.stop()
+
+
+def test_once_stopping_has_begun_no_work_is_taken(xvfb):
+    """A job submitted while the worker stops, or after, is refused and never runs (an idle worker would
+    otherwise run it at once, in the caller's task)."""
+    import asyncio
+
+    from xhands.daemon.errors import ApiError
+    from xhands.daemon.worker import Worker
+    from xhands.input import Desktop
+
+    ran = []
+
+    async def job():
+        ran.append("ran")
+
+    async def scenario():
+        worker = Worker(Desktop(os.environ["DISPLAY"]), max_queue=4, batch_timeout_s=10)
+        worker.start()
+        await asyncio.sleep(0)  # the worker task waits for work
+        stopping = asyncio.ensure_future(worker.stop())
+        await asyncio.sleep(0)  # stop() has begun: it waits for the worker task to end
+        refusals = []
+        for _ in range(2):  # while stopping, then stopped
+            with pytest.raises(ApiError) as refused:
+                await worker.submit(job)
+            refusals.append(refused.value)
+            await stopping
+        worker.desktop.close()
+        return refusals
+
+    refusals = asyncio.run(scenario())
+    assert [(error.status, error.code) for error in refusals] == [(503, "shutting_down")] * 2 and ran == []

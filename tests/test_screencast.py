@@ -320,3 +320,34 @@ def test_a_viewer_is_sent_at_its_own_rate_whatever_the_sources():
     jittered = [index * third + (0.008 if index % 2 else -0.008) for index in range(1, 301)]
     assert len(sends(jittered, third)) == 300  # at its own rate, a little early or late: every frame
     assert 95 <= len(sends([index / 60 for index in range(1, 601)], 1 / 10)) <= 105  # 60 fps to a 10 fps viewer
+
+
+def test_viewers_of_one_kind_are_handed_one_frame_made_once(xvfb):
+    """The frames thread encodes and wraps each frame once per kind: two SSE viewers get the very same bytes,
+    and an MJPEG viewer its own part."""
+    import asyncio
+    import os
+
+    from xhands.daemon.streams.frames import FrameSource, Viewer
+    from xhands.daemon.streams.screencast import mjpeg_part, sse_frame
+    from xhands.input import Desktop
+
+    async def scenario():
+        desktop = Desktop(os.environ["DISPLAY"])
+        source = FrameSource(desktop)
+        viewers = [Viewer(fps=30, quality=70, wrap=sse_frame), Viewer(fps=30, quality=70, wrap=sse_frame),
+                   Viewer(fps=30, quality=70, wrap=mjpeg_part, cursor_drawn=True)]
+        for viewer in viewers:
+            source.join(viewer)
+        try:
+            async with asyncio.timeout(20):
+                while any(viewer.frame is None for viewer in viewers):
+                    await asyncio.sleep(0.01)
+            return [viewer.frame for viewer in viewers]
+        finally:
+            await source.close()
+            desktop.close()
+
+    first, second, part = asyncio.run(scenario())
+    assert first is second and first.startswith(b"data: {\"image_data\":")
+    assert part.startswith(b"--xhandsframe\r\nContent-Type: image/jpeg\r\n")

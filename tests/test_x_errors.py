@@ -32,3 +32,17 @@ def test_a_refused_request_is_blamed_on_the_action_that_sent_it():
     assert action_of(200, [100, 104, 110]) == 2
     assert action_of(3, [65530, 65534, 2]) == 2  # sequence numbers wrap at 16 bits
     assert action_of(65535, [65530, 65534, 2]) == 1
+
+
+def test_a_capture_that_fails_for_a_bug_says_so_and_is_not_retried(xvfb):
+    """Only mss's own failure (a connection to a display that went away) is retried and reported as the display
+    being unavailable; any other error is a bug, raised as it is."""
+    from xhands.input.capture import ScreenGrabber
+
+    grabber = ScreenGrabber(os.environ["DISPLAY"])
+    try:
+        assert grabber.grab(0, 0, 4, 4).width == 4
+        with pytest.raises(TypeError):
+            grabber.grab(0, 0, None, 4)
+    finally:
+        grabber.close()

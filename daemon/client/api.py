@@ -70,7 +70,7 @@ BatchResult = None | Position | str | Image  # nothing, a position, clipboard te
 
 
 class ApiError(Exception):
-    """The daemon answered with an error (the seeds' Error schema)."""
+    """The daemon answered with an error (Kernel's Error shape)."""
 
     def __init__(self, status: int, code: str, message: str, details: list[dict] | None = None, request_id: str | None = None):
         super().__init__(f"{status} {code}: {message}")

@@ -11,9 +11,10 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from ..errors import ApiError, from_validation
+from ..http.app_keys import WORKER
 from ..http.handling import client_gone
+from ..models import SingleAction
 from ..registry import PARAMS
-from .kernel import SingleAction
 
 # Anthropic's recommended sizes: XGA, WXGA, FWXGA.
 MODEL_SIZES = ((1024, 768), (1280, 800), (1366, 768))
@@ -102,7 +103,7 @@ def screenshot_after(actions: list[SingleAction], scaling: Scaling, context: dic
 
 
 async def run(request: web.Request, actions: list[SingleAction]) -> list:
-    return await request.app["worker"].run_actions(actions, client_gone(request))
+    return await request.app[WORKER].run_actions(actions, client_gone(request))
 
 
 async def pointer_position(request: web.Request, context: dict) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..actions import Image
 from ..errors import ApiError, from_validation
+from ..http.app_keys import DESKTOP
 from ..http.handling import validation_context
 from .agents import Scaling, core_action, pointer_position, run, scaling_for, screenshot_after
 
@@ -161,7 +162,7 @@ async def tool_definition(request: web.Request) -> web.Response:
     scaling = scaling_for(request, validation_context(request.app)["screen"], "auto")
     tool = {"type": version, "name": "computer",
             "display_width_px": scaling.model[0], "display_height_px": scaling.model[1]}
-    display_number = request.app["desktop"].display_name.rpartition(":")[2].partition(".")[0]
+    display_number = request.app[DESKTOP].display_name.rpartition(":")[2].partition(".")[0]
     if display_number.isdigit():
         tool["display_number"] = int(display_number)
     if version == "computer_20251124":

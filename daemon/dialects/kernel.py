@@ -9,16 +9,15 @@ answer as the reference server does: empty 200s, `{"ok": true}` for the cursor, 
 import base64
 import difflib
 import re
-from typing import Annotated, NamedTuple
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..actions import Image
 from ..errors import ApiError
+from ..http.app_keys import WORKER
 from ..http.handling import client_gone, parse
+from ..models import DisplaySize, SingleAction
 from ..registry import ACTIONS, ActionSpec, BatchRequest
-from ..resize import resize_screen
 
 PREFIXES = ("/computer", "/browsers/{id}/computer")
 OTHER_PATHS = ("/health", "/metrics", "/openapi.json", "/view")
@@ -49,7 +48,7 @@ def unknown_route(method: str, path: str) -> str:
 
 async def batch(request: web.Request) -> web.Response:
     batch_request = await parse(request, BatchRequest)
-    results = await request.app["worker"].run_actions(batch_request.actions, client_gone(request))
+    results = await request.app[WORKER].run_actions(batch_request.actions, client_gone(request))
     return web.json_response({"results": [batch_result(result) for result in results]})
 
 
@@ -59,22 +58,20 @@ def batch_result(result) -> dict:
     return result
 
 
-class SingleAction(NamedTuple):
-    """What the worker needs of a ComputerAction (type and params), without building one per request."""
-
-    type: str
-    params: BaseModel
+async def run_single(request: web.Request, action: SingleAction):
+    """Run one action; its result."""
+    try:
+        [result] = await request.app[WORKER].run_actions([action], client_gone(request))
+    except ApiError as error:
+        for detail in error.details:
+            detail.pop("target", None)  # a single-action route has no action index
+        raise
+    return result
 
 
 def single(spec: ActionSpec):
     async def handle(request: web.Request) -> web.Response:
-        params = await parse(request, spec.params)
-        try:
-            [result] = await request.app["worker"].run_actions([SingleAction(spec.name, params)], client_gone(request))
-        except ApiError as error:
-            for detail in error.details:
-                detail.pop("target", None)  # a single-action route has no action index
-            raise
+        result = await run_single(request, SingleAction(spec.name, await parse(request, spec.params)))
         if spec.wire.reply == "image":
             return web.Response(body=result.data, content_type=result.mime_type)
         if spec.wire.reply == "json":
@@ -86,16 +83,10 @@ def single(spec: ActionSpec):
     return handle
 
 
-class DisplaySize(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    width: Annotated[int, Field(gt=0)]
-    height: Annotated[int, Field(gt=0)]
-
-
 async def patch_display(request: web.Request) -> web.Response:
     """PATCH .../display {width, height}: resize the screen (on a server that can) and answer its new size."""
     size = await parse(request, DisplaySize)
-    return web.json_response(await resize_screen(request, size.width, size.height))
+    return web.json_response(await run_single(request, SingleAction("resize_screen", size)))
 
 
 def add_routes(app: web.Application) -> None:

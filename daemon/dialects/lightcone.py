@@ -14,7 +14,7 @@ key_down and mouse_down hold their key or button across requests, untouched by o
 still releases what it pressed itself), until key_up or mouse_up, DELETE /computers/{id}, shutdown, the loss
 of the display, or --hold-timeout seconds without an action; the computer's `held` shows what is down.
 Browser actions (navigation, HTML, tabs, shell) answer an error saying so. POST /viewport resizes the whole X
-screen (resize.py), on a server that can (Xvnc). The same actions over a WebSocket: lightcone_ws.py.
+screen (the core's resize_screen action), on a server that can (Xvnc). The same actions over a WebSocket: lightcone_ws.py.
 """
 
 import base64
@@ -26,16 +26,16 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from xhands.input import Scope
-
 from ..actions import Image
 from ..errors import ApiError, from_validation
+from ..http.app_keys import DESKTOP
 from ..http.handling import validation_context
-from ..resize import resize_screen
+from ..models import DisplaySize, NoParams, SingleAction
 from .agents import core_action, key_name, notches, run
 from .image_store import ImageStore
-from .kernel import SingleAction
 
+IMAGES = web.AppKey("lightcone_images", ImageStore)
+SINCE = web.AppKey("lightcone_since", str)  # when the one computer was "created": the daemon's start
 COMPUTER_ID = "local"
 SCREENSHOTS = "/computers/{id}/screenshots/{name}"
 NOT_A_BROWSER = "xhands drives the display, not a browser tab"
@@ -156,7 +156,7 @@ def screenshot_result(request: web.Request, image: Image, as_data: bool) -> dict
     if as_data:
         url = f"data:{image.mime_type};base64,{base64.b64encode(image.data).decode()}"
     else:
-        name = request.app["lightcone_images"].add(image)
+        name = request.app[IMAGES].add(image)
         url = str(request.url.with_path(SCREENSHOTS.format(id=request.match_info.get("id", COMPUTER_ID), name=name))
                   .with_query(None))
     return {"screenshot_url": url, "width": width, "height": height}
@@ -245,7 +245,8 @@ async def viewport(request: web.Request) -> web.Response:
         raise from_validation(exc) from None
     if size.scale_factor not in (None, 1):
         raise ApiError(400, "scale_factor can only be 1: xhands sizes the X screen in pixels")
-    return web.json_response(envelope(None, "success", result=await resize_screen(request, size.width, size.height)))
+    [new_size] = await run(request, [SingleAction("resize_screen", DisplaySize(width=size.width, height=size.height))])
+    return web.json_response(envelope(None, "success", result=new_size))
 
 
 async def browser_only(request: web.Request) -> web.Response:
@@ -253,7 +254,7 @@ async def browser_only(request: web.Request) -> web.Response:
 
 
 async def served_screenshot(request: web.Request) -> web.Response:
-    image = request.app["lightcone_images"].get(request.match_info["name"])
+    image = request.app[IMAGES].get(request.match_info["name"])
     if image is None:
         raise ApiError(404, "no such screenshot: only the newest ones are kept")
     return web.Response(body=image.data, content_type=image.mime_type)
@@ -262,8 +263,8 @@ async def served_screenshot(request: web.Request) -> web.Response:
 def computer(request: web.Request) -> dict:
     """The one computer: this display, running as long as the daemon does, never idle-killed; `held` names the
     keys and buttons held down across requests (key-down, mouse-down) until their up or DELETE."""
-    return {"id": COMPUTER_ID, "kind": "desktop", "status": "running", "created_at": request.app["lightcone_since"],
-            "held": request.app["desktop"].held(),
+    return {"id": COMPUTER_ID, "kind": "desktop", "status": "running", "created_at": request.app[SINCE],
+            "held": request.app[DESKTOP].held(),
             "auto_kill": False, "idle_timeout_enabled": False,
             "endpoints": {"api": str(request.url.with_path(f"/computers/{COMPUTER_ID}").with_query(None))}}
 
@@ -285,18 +286,15 @@ async def keepalive(request: web.Request) -> web.Response:
 
 
 async def terminate(request: web.Request) -> web.Response:
-    """Releases every key and button held down, through the queue so no running action is cut; the display stays."""
-
-    async def release():
-        request.app["desktop"].release_scope(Scope.ACROSS_REQUESTS)
-
-    await request.app["worker"].submit(release)
+    """Releases every key and button held down, as an action of the queue, so no running action is cut and the
+    event stream shows it; the display stays."""
+    await run(request, [SingleAction("release_everything", NoParams())])
     return web.json_response(envelope(None, "success"))
 
 
 def add_routes(app: web.Application) -> None:
-    app["lightcone_images"] = ImageStore()
-    app["lightcone_since"] = rfc3339_now()
+    app[IMAGES] = ImageStore()
+    app[SINCE] = rfc3339_now()
     app.router.add_post("/computers", answers_action_result(create_computer))
     app.router.add_get("/computers", list_computers)
     app.router.add_get("/computers/{id}", get_computer)

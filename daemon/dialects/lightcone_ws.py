@@ -15,6 +15,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
 
 from ..errors import ApiError, from_validation
+from ..http.app_keys import SETTINGS
 from ..http.handling import validation_context
 from ..registry import ACTIONS, BatchRequest
 from .agents import run
@@ -23,6 +24,7 @@ from .lightcone import envelope, parse_action, run_batch, run_one
 
 # Kernel's action types that Lightcone has none of the same name: a batch with one of them is Kernel's.
 KERNEL_ONLY = frozenset(ACTIONS) - {"scroll", "screenshot"}
+SOCKETS = web.AppKey("lightcone_sockets", weakref.WeakSet)  # the open ones, closed at shutdown
 SHAPES = 'each message is {"action": {...}} or {"actions": [...]}, as JSON text'
 
 
@@ -70,9 +72,9 @@ async def reply_to(request: web.Request, text: str) -> dict:
 
 
 async def action_channel(request: web.Request) -> web.WebSocketResponse:
-    socket = web.WebSocketResponse(max_msg_size=request.app["settings"].max_body)
+    socket = web.WebSocketResponse(max_msg_size=request.app[SETTINGS].max_body)
     await socket.prepare(request)
-    request.app["lightcone_sockets"].add(socket)
+    request.app[SOCKETS].add(socket)
     try:
         async for message in socket:
             if message.type == WSMsgType.TEXT:
@@ -82,17 +84,17 @@ async def action_channel(request: web.Request) -> web.WebSocketResponse:
             elif message.type == WSMsgType.BINARY:
                 await socket.send_json(envelope(None, "error", error=f"binary messages are not read: {SHAPES}"))
     finally:
-        request.app["lightcone_sockets"].discard(socket)
+        request.app[SOCKETS].discard(socket)
     return socket
 
 
 async def close_sockets(app: web.Application) -> None:
-    """On shutdown: an open socket would otherwise hold the daemon's exit up until the shutdown timeout."""
-    for socket in list(app["lightcone_sockets"]):
+    """On shutdown, once the worker has answered what they were running: an open socket would otherwise hold the
+    daemon's exit up until the shutdown timeout."""
+    for socket in list(app[SOCKETS]):
         await socket.close(code=WSCloseCode.GOING_AWAY, message=b"the daemon is shutting down")
 
 
 def add_routes(app: web.Application) -> None:
-    app["lightcone_sockets"] = weakref.WeakSet()
-    app.on_shutdown.append(close_sockets)
+    app[SOCKETS] = weakref.WeakSet()
     app.router.add_get("/computers/{id}/ws", action_channel)

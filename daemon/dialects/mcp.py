@@ -23,8 +23,9 @@ from pydantic import Field, ValidationError
 
 from .. import models as m
 from ..actions import Image
-from ..http.asgi import AIOHTTP_REQUEST, connection_closed
 from ..errors import ApiError, from_validation
+from ..http.app_keys import SETTINGS, WORKER
+from ..http.asgi import AIOHTTP_REQUEST, connection_closed
 from ..http.handling import validation_context
 from ..openapi import apply_limits
 from ..registry import ACTIONS, BatchRequest
@@ -126,7 +127,7 @@ async def run_batch(app: web.Application, actions: list, request: web.Request | 
     cancels this call) stops the batch after the current action, as for the HTTP API, instead of mid-action."""
     left = False
     running = asyncio.ensure_future(
-        app["worker"].run_actions(actions, lambda: left or (request is not None and connection_closed(request))))
+        app[WORKER].run_actions(actions, lambda: left or (request is not None and connection_closed(request))))
     try:
         return await asyncio.shield(running)
     except asyncio.CancelledError:
@@ -137,7 +138,7 @@ async def run_batch(app: web.Application, actions: list, request: web.Request | 
 
 
 def create_server(app: web.Application) -> Server:
-    schema = input_schema(app["settings"].limits)
+    schema = input_schema(app[SETTINGS].limits)
     tool = types.Tool(
         name=TOOL,
         title="Computer action",
@@ -175,4 +176,4 @@ def create_manager(app: web.Application) -> StreamableHTTPSessionManager:
     # Host and Origin checks are the app's middlewares' (origin.py): the SDK's own would refuse the names
     # --allow-host adds and the token holders of other origins, and answer in another shape than the other routes.
     return StreamableHTTPSessionManager(app=create_server(app), security_settings=None,
-                                        max_request_body_size=app["settings"].max_body)
+                                        max_request_body_size=app[SETTINGS].max_body)

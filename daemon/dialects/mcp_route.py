@@ -49,7 +49,7 @@ class McpRoute:
             started.set()
             await self._stop.wait()
 
-    async def stop(self, app: web.Application) -> None:
+    async def stop(self) -> None:
         """End the sessions: their streams close, so the listener's shutdown does not wait for them."""
         self._stop.set()
         if self._running is not None:
@@ -57,9 +57,9 @@ class McpRoute:
                 await self._running
 
 
+ROUTE = web.AppKey("mcp_route", McpRoute)  # stopped at shutdown, after the worker (app.py)
+
+
 def add_routes(app: web.Application) -> None:
-    """Add it after the worker's start and stop hooks: at shutdown the worker aborts the running action first,
-    so a session ended by the manager's stop does not wait for it."""
-    route = McpRoute(app)
-    app.router.add_route("*", PATH, route.handle)
-    app.on_shutdown.append(route.stop)
+    app[ROUTE] = McpRoute(app)
+    app.router.add_route("*", PATH, app[ROUTE].handle)

@@ -7,13 +7,14 @@ from pydantic import BaseModel, ValidationError
 from xhands.input import DisplayUnavailable
 
 from ..errors import ApiError, from_validation
+from .app_keys import DESKTOP, SETTINGS
 
 
 def validation_context(app: web.Application) -> dict:
     """Checked against the live screen and the configured limits, so a whole batch is checked before anything runs."""
     try:
-        with app["desktop"].guarded():
-            return {"screen": app["desktop"].screen_size, "limits": app["settings"].limits}
+        with app[DESKTOP].guarded():
+            return {"screen": app[DESKTOP].screen_size, "limits": app[SETTINGS].limits}
     except DisplayUnavailable as exc:
         raise ApiError(503, str(exc)) from None
 

@@ -65,8 +65,6 @@ def timed(action_type: str, run):
     return timed_run
 
 
-def exposition(queue_depth: int, display_up: bool | None = None) -> tuple[bytes, str]:
+def exposition(queue_depth: int) -> tuple[bytes, str]:
     QUEUE_DEPTH.set(queue_depth)
-    if display_up is not None:
-        DISPLAY_UP.set(1 if display_up else 0)
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -18,6 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from ..errors import ApiError
+from ..http.app_keys import WORKER
 from ..http.handling import client_gone
 from ..ops import logs
 from .sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or_gone
@@ -165,7 +166,7 @@ async def send_new(response: web.StreamResponse, events: ActionEvents, after: in
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
-    worker = request.app["worker"]
+    worker = request.app[WORKER]
     events: ActionEvents = worker.events
     after = resume_point(request, events)
     response = await open_stream(request)
@@ -191,11 +192,5 @@ async def stream(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    """Add it after the hook that sets app["streams_closing"]: woken after that, the viewers end at once."""
     for path in PATHS:
         app.router.add_get(path, stream)
-
-    async def end_streams(app: web.Application) -> None:
-        app["worker"].events.wake()  # the viewers see the daemon closing at once, not at their next look
-
-    app.on_shutdown.append(end_streams)

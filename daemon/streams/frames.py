@@ -1,9 +1,9 @@
-"""The screencast's one source of frames: captured when the screen changed, encoded once per size and
-quality that someone watches, and handed to every viewer of that kind.
+"""The screencast's one source of frames: captured when the screen changed, encoded and wrapped for the wire once
+per kind that someone watches (size, quality, cursor, wire form), and handed as bytes to every viewer of that kind.
 
 The X server says when the screen changed (input/damage.py), so an idle screen costs no capture and no
 encoding. While anyone watches, one task captures at most `fps` times a second (the fastest viewer's), grabs
-and encodes on a thread of its own (off the event loop and off the worker), and puts each frame in the slot
+encodes and wraps on a thread of its own (off the event loop and off the worker), and puts each frame in the slot
 of each viewer; a viewer keeps only the newest, so a slow one skips frames and never holds up the others.
 The pointer is looked up on each tick; viewers that draw it themselves get its moves, and the frames of
 those who asked for it drawn in (MJPEG) are made again when it moves.
@@ -15,6 +15,7 @@ import io
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -32,26 +33,30 @@ RETRY_S = 1.0  # how long to wait for a display that has gone before looking aga
 # once it has been still for POINTER_STILL_S, so that the first move of a still pointer shows within this.
 POINTER_IDLE_S = 0.2
 POINTER_STILL_S = 1.0
+# A frame's wire form (an SSE event, an MJPEG part) from its JPEG, the time it was taken and the screen's size.
+Wrap = Callable[[bytes, float, tuple[int, int]], bytes]
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One kind of frame: the encoder runs once per kind per frame, whatever the number of its viewers."""
+    """One kind of frame: it is encoded and wrapped once per frame, whatever the number of its viewers."""
 
     width: int
     height: int
     quality: int
     cursor: bool  # drawn into the picture
+    wrap: Wrap
 
 
 @dataclass(eq=False)  # each viewer is itself: hashed by identity
 class Viewer:
     fps: int
     quality: int
+    wrap: Wrap
     max_width: int | None = None
     scale: float = 1.0
     cursor_drawn: bool = False  # MJPEG has no side channel for the pointer: it is drawn into the frames
-    frame: tuple[bytes, float, tuple[int, int]] | None = None  # newest JPEG, its time, the screen's size
+    frame: bytes | None = None  # the newest frame not sent yet, in its wire form
     pointer: tuple[int, int] | None = None  # newest pointer position not sent yet
     sprite: CursorSprite | None = None  # newest cursor shape not sent yet
     ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -61,7 +66,7 @@ class Viewer:
         factor = min(self.scale, self.max_width / width if self.max_width else 1.0)
         if factor < 1.0:
             width, height = max(1, round(width * factor)), max(1, round(height * factor))
-        return Variant(width, height, self.quality, self.cursor_drawn)
+        return Variant(width, height, self.quality, self.cursor_drawn, self.wrap)
 
 
 def sprite_png(sprite: CursorSprite) -> str:
@@ -169,21 +174,22 @@ class FrameSource:
         for viewer in viewers:
             kinds.setdefault(viewer.variant(screen), []).append(viewer)
         sprite = watcher.cursor_sprite() if any(kind.cursor for kind in kinds) else None
-        taken_at = time.time()
-        pictures = await asyncio.get_running_loop().run_in_executor(
+        frames = await asyncio.get_running_loop().run_in_executor(
             self._thread, self._capture, screen, list(kinds), sprite)
         metrics.SCREENCAST_CAPTURES.inc()
-        metrics.SCREENCAST_ENCODES.inc(len(pictures))
-        for kind, picture in pictures.items():
+        metrics.SCREENCAST_ENCODES.inc(len(frames))
+        for kind, frame in frames.items():
             for viewer in kinds[kind]:
-                viewer.frame = (picture, taken_at, screen)
+                viewer.frame = frame
                 viewer.ready.set()
 
     def _capture(self, screen: tuple[int, int], kinds: list[Variant], sprite: CursorSprite | None) -> dict:
-        """On the frames thread: one grab, one JPEG per kind."""
+        """On the frames thread: one grab, then per kind one JPEG in its wire form."""
+        taken_at = time.time()
         frame = self._grabber.grab(0, 0, *screen)
-        return {kind: encode_image(frame, "jpeg", kind.quality, (kind.width, kind.height),
-                                   sprite.image if kind.cursor and sprite else None) for kind in kinds}
+        return {kind: kind.wrap(encode_image(frame, "jpeg", kind.quality, (kind.width, kind.height),
+                                             sprite.image if kind.cursor and sprite else None), taken_at, screen)
+                for kind in kinds}
 
     @staticmethod
     def _tell(viewers: list[Viewer], **news) -> None:

@@ -15,9 +15,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import from_validation
+from ..http.app_keys import DESKTOP
 from .frames import FrameSource, Viewer, sprite_png
 from .sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or_gone
 
+FRAMES = web.AppKey("frames", FrameSource)
 BOUNDARY = "xhandsframe"
 REPEAT_S = 0.1  # how long after a part the screen counts as still, and the part is sent again for browsers
 
@@ -31,12 +33,24 @@ class ScreencastQuery(BaseModel):
     scale: float = Field(1.0, gt=0, le=1, description="scale the frames by this factor (at most 1)")
 
 
-def viewer_for(request: web.Request, cursor_drawn: bool) -> Viewer:
+def viewer_for(request: web.Request, cursor_drawn: bool, wrap) -> Viewer:
     try:
         query = ScreencastQuery.model_validate(dict(request.query))
     except ValidationError as exc:
         raise from_validation(exc) from None
-    return Viewer(**query.model_dump(), cursor_drawn=cursor_drawn)
+    return Viewer(**query.model_dump(), wrap=wrap, cursor_drawn=cursor_drawn)
+
+
+def sse_frame(jpeg: bytes, taken_at: float, screen: tuple[int, int]) -> bytes:
+    """A frame as an SSE event (made once per frame on the frames thread, whatever the number of viewers)."""
+    width, height = screen
+    return event_bytes({"image_data": base64.b64encode(jpeg).decode(),
+                        "metadata": {"timestamp": taken_at, "viewport": {"width": width, "height": height}}})
+
+
+def mjpeg_part(jpeg: bytes, taken_at: float, screen: tuple[int, int]) -> bytes:
+    """A frame as a multipart part, with its length, which players such as ffmpeg read exactly."""
+    return f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n"
 
 
 def sse_chunk(viewer: Viewer) -> bytes:
@@ -52,9 +66,8 @@ def sse_chunk(viewer: Viewer) -> bytes:
         (x, y), viewer.pointer = viewer.pointer, None
         chunk += event_bytes({"x": x, "y": y}, "cursor_position")
     if viewer.frame is not None:
-        (jpeg, taken_at, (width, height)), viewer.frame = viewer.frame, None
-        chunk += event_bytes({"image_data": base64.b64encode(jpeg).decode(),
-                              "metadata": {"timestamp": taken_at, "viewport": {"width": width, "height": height}}})
+        chunk += viewer.frame
+        viewer.frame = None
     return chunk
 
 
@@ -67,9 +80,9 @@ class SseWire:
 
 
 class MjpegWire:
-    """Parts with their length, which players such as ffmpeg read exactly. A browser shows a part in an <img>
-    only once the next part's headers have come, so when the screen goes still the last part is sent once
-    more after REPEAT_S: the browser then shows the last frame, and a player shows it twice."""
+    """A browser shows a part in an <img> only once the next part's headers have come, so when the screen goes
+    still the last part is sent once more after REPEAT_S: the browser then shows the last frame, and a player
+    shows it twice."""
 
     def __init__(self):
         self.last = b""
@@ -78,9 +91,7 @@ class MjpegWire:
     def chunk(self, viewer: Viewer) -> bytes:
         if viewer.frame is None:
             return b""
-        (jpeg, _, _), viewer.frame = viewer.frame, None
-        head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode()
-        self.last, self.idle_after_s = head + jpeg + b"\r\n", REPEAT_S
+        (self.last, viewer.frame), self.idle_after_s = (viewer.frame, None), REPEAT_S
         return self.last
 
     def idle(self) -> bytes:
@@ -98,7 +109,7 @@ def next_send(allowed_at: float, now: float, interval: float) -> float:
 
 async def watch(request: web.Request, viewer: Viewer, response: web.StreamResponse, wire) -> web.StreamResponse:
     """Send the viewer what it is due, at most `fps` times a second, until it leaves or the daemon stops."""
-    source: FrameSource = request.app["frames"]
+    source = request.app[FRAMES]
     source.join(viewer)
     loop = asyncio.get_running_loop()
     allowed_at = 0.0
@@ -124,24 +135,19 @@ async def watch(request: web.Request, viewer: Viewer, response: web.StreamRespon
 
 
 async def screencast(request: web.Request) -> web.StreamResponse:
-    viewer = viewer_for(request, cursor_drawn=False)
+    viewer = viewer_for(request, cursor_drawn=False, wrap=sse_frame)
     response = await open_stream(request)
     return await watch(request, viewer, response, SseWire())
 
 
 async def screencast_mjpeg(request: web.Request) -> web.StreamResponse:
-    viewer = viewer_for(request, cursor_drawn=True)
+    viewer = viewer_for(request, cursor_drawn=True, wrap=mjpeg_part)
     response = await open_stream(request, f"multipart/x-mixed-replace; boundary={BOUNDARY}")
     return await watch(request, viewer, response, MjpegWire())
 
 
 def add_routes(app: web.Application) -> None:
-    app["frames"] = FrameSource(app["desktop"])
+    app[FRAMES] = FrameSource(app[DESKTOP])
     app.router.add_get("/computer/screencast", screencast)
     app.router.add_get("/computers/{id}/screencast", screencast)
     app.router.add_get("/computer/screencast.mjpeg", screencast_mjpeg)
-
-    async def stop_frames(app: web.Application) -> None:
-        await app["frames"].close()
-
-    app.on_shutdown.append(stop_frames)

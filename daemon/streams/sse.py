@@ -11,6 +11,7 @@ import json
 
 from aiohttp import web
 
+from ..http.app_keys import STREAMS_CLOSING
 from ..http.handling import client_gone
 
 HEARTBEAT_S = 30.0  # a comment this often keeps proxies from closing a quiet stream
@@ -41,7 +42,7 @@ async def open_stream(request: web.Request, content_type: str = "text/event-stre
 
 def gone(request: web.Request) -> bool:
     """The viewer closed the connection, or the daemon is shutting down."""
-    return client_gone(request)() or request.app["streams_closing"].is_set()
+    return client_gone(request)() or request.app[STREAMS_CLOSING].is_set()
 
 
 async def wait_or_gone(request: web.Request, signal: asyncio.Event, timeout_s: float) -> bool:
