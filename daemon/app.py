@@ -101,7 +101,8 @@ def auth_middleware(token: str):
         if request.path not in OPEN_PATHS:
             given = bearer_token(request.headers.get("Authorization", ""))
             if given is None or not hmac.compare_digest(given, expected):
-                raise ApiError(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+                raise ApiError(401, "missing or wrong bearer token: send the header `Authorization: Bearer <token>`, "
+                               "the daemon's --token (XHANDS_TOKEN)", headers={"WWW-Authenticate": "Bearer"})
         return await handler(request)
 
     return check_token
