@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shlex
-import socket
 import stat
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from mcp.client.stdio import StdioServerParameters
 from PIL import Image
 
 from xhands.daemon.client.testing import LocalServer
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -62,11 +62,6 @@ def shell_env(server, tmp_path_factory):
 def test_every_marked_block_has_its_test():
     assert set(blocks()) == {"docker", "systemd", "kubernetes", "log-line", "check", "python", "async", "pytest", "cli",
                              "first-session", "mcp-config", "mcp-remote-config", "mcp-url", "mcp-transcript", "lightcone", "events", "screencast"}
-
-
-def free_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return probe.getsockname()[1]
 
 
 def first_words(command: list[str], env: dict) -> str:
