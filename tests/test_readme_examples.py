@@ -108,6 +108,17 @@ def test_make_serve_drives_a_private_display_even_with_display_set():
     assert f"driving display {display} " in said, said
 
 
+@pytest.mark.parametrize("target, extras", [("serve", "[]"), ("test", "[unset]")])
+def test_make_serve_sets_up_only_the_runtime_and_make_test_the_test_extras(tmp_path, target, extras):
+    """What scripts/setup.sh is given: XHANDS_EXTRAS empty installs no extras, unset installs the test extras."""
+    spy = tmp_path / "spy.mk"  # a later recipe for `setup` replaces the Makefile's: it says what it was given
+    spy.write_text('setup:\n\t@echo "extras=[$${XHANDS_EXTRAS-unset}]"; exit 3\n')
+    env = {key: value for key, value in os.environ.items() if key != "XHANDS_EXTRAS"}
+    result = subprocess.run(["make", "-s", "--no-print-directory", "-f", "Makefile", "-f", str(spy), target], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and result.stdout.strip() == f"extras={extras}", result.stdout + result.stderr
+
+
 def test_cli_example(shell_env, tmp_path):
     for line in block("cli").splitlines():
         command, _, comment = line.partition("  # prints: ")
