@@ -61,7 +61,7 @@ def shell_env(server, tmp_path_factory):
 
 def test_every_marked_block_has_its_test():
     assert set(blocks()) == {"docker", "systemd", "kubernetes", "log-line", "check", "python", "async", "pytest", "cli",
-                             "first-session", "mcp-config", "mcp-remote-config", "mcp-url", "mcp-transcript", "lightcone", "events", "screencast"}
+                             "first-curl", "first-session", "mcp-config", "mcp-remote-config", "mcp-url", "mcp-transcript", "lightcone", "events", "screencast"}
 
 
 def first_words(command: list[str], env: dict) -> str:
@@ -117,6 +117,17 @@ def test_make_serve_sets_up_only_the_runtime_and_make_test_the_test_extras(tmp_p
     result = subprocess.run(["make", "-s", "--no-print-directory", "-f", "Makefile", "-f", str(spy), target], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode != 0 and result.stdout.strip() == f"extras={extras}", result.stdout + result.stderr
+
+
+def test_first_curl_commands(server, shell_env, tmp_path):
+    script = block("first-curl")
+    answer = re.search(r"^# => (.*)$", script, re.M).group(1)
+    result = subprocess.run(["bash", "-ec", script.replace("localhost:10001", server.url)], cwd=tmp_path, env=shell_env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    # the actions answer nothing, the batch what the comment says, then /health
+    assert result.stdout.startswith(answer) and json.loads(result.stdout[len(answer):])["status"] == "ok", result.stdout
+    assert Image.open(tmp_path / "screen.png").size == (1920, 1080)
 
 
 def test_cli_example(shell_env, tmp_path):
