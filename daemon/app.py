@@ -115,7 +115,8 @@ def auth_middleware(token: str):
     @web.middleware
     async def check_token(request: web.Request, handler):
         if request.path not in OPEN_PATHS and not holds_token(request):
-            raise ApiError(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(401, "missing or wrong bearer token: send the header `Authorization: Bearer <token>`, "
+                           "the daemon's --token (XHANDS_TOKEN)", headers={"WWW-Authenticate": "Bearer"})
         return await handler(request)
 
     return check_token

@@ -53,14 +53,43 @@ def json_path(loc: tuple) -> str:
     return path
 
 
-def from_validation(exc: ValidationError) -> ApiError:
+def from_validation(exc: ValidationError, document=None) -> ApiError:
+    """A 400 naming each bad field. With the document that was validated, a batch action whose parameters sit
+    beside its type gets one hint saying where they belong instead of one unknown field each."""
     details = []
     for err in exc.errors(include_url=False, include_input=False):
         # Pydantic names union/function members in loc (e.g. 'function-after[...]'); keep the JSON path only.
         loc = tuple(part for part in err["loc"] if isinstance(part, int) or not ("[" in part or "-" in part))
         if "at" in err.get("ctx", {}):
             loc += (err["ctx"]["at"],)
+        if err["type"] == "extra_forbidden" and (hint := parameters_beside_type(document, loc[:-1])):
+            if hint not in details:
+                details.append(hint)
+            continue
         details.append({"code": err["type"], "message": err["msg"], "target": json_path(loc)})
     first = details[0]
     where = f"{first['target']}: " if first["target"] else ""
     return ApiError(400, f"invalid request: {where}{first['message']}", details)
+
+
+def parameters_beside_type(document, loc: tuple) -> dict | None:
+    """{"type": "click_mouse", "x": 1} at loc: the detail that says the parameters go inside a click_mouse field."""
+    action = document
+    for part in loc:
+        try:
+            action = action[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    from .registry import ACTIONS  # late: the registry imports the actions and everything they use
+
+    kind = action.get("type") if isinstance(action, dict) else None
+    if not isinstance(kind, str) or kind not in ACTIONS or kind in action:
+        return None
+    stray = [key for key in action if key != "type"]
+    if not set(stray) & set(ACTIONS[kind].params.model_fields):
+        return None  # not this type's parameters: each is an unknown field
+    inside = ", ".join(f'"{key}": ...' for key in stray)
+    return {"code": "missing_params",
+            "message": f"type {kind} needs a {kind} field holding its parameters ({', '.join(stray)}): "
+                       f'{{"type": "{kind}", "{kind}": {{{inside}}}}}',
+            "target": json_path(loc)}

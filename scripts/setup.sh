@@ -40,7 +40,7 @@ PYTHON="${PYTHON:-python3}"
 stamp=".venv/.xhands-installed-${XHANDS_EXTRAS-test}"  # one per set of extras
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/pip install -q --upgrade pip
-    extras="${XHANDS_EXTRAS-test}"  # XHANDS_EXTRAS="" installs no extras (the Dockerfile's image)
+    extras="${XHANDS_EXTRAS-test}"  # XHANDS_EXTRAS="" installs no extras (`make serve`, the Dockerfile's image)
     .venv/bin/pip install -q -e ".${extras:+[$extras]}"
     touch "$stamp"
 fi

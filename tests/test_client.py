@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from xhands.daemon.client import Action, ApiError, AsyncClient, Client, Health, Position, Region, Size, Unreachable
+from xhands.daemon.client.commands import CommandError, connection_after_command, image_format
 from xhands.daemon.client.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,6 +214,17 @@ def test_shell_mistakes_are_one_line_never_a_traceback(server, tmp_path):
     one_line_mistake(shell(server, "screenshot", str(tmp_path / "missing" / "x.png")), 1, b"No such file")
 
 
+@pytest.mark.parametrize("given, read", [
+    (["--url", "U", "click", "1", "2"], ["click", "--url", "U", "1", "2"]),
+    (["--url=U", "--token", "T", "position"], ["position", "--url=U", "--token", "T"]),
+    (["click", "--url", "U", "1", "2"], ["click", "--url", "U", "1", "2"]),
+    (["--url", "U"], ["--url", "U"]),  # no command: argparse says so
+    (["--version"], ["--version"]),
+])
+def test_connection_options_are_read_after_the_command(given, read):
+    assert connection_after_command(given) == read
+
+
 def test_connection_options_may_come_before_the_command(server):
     for before in (["--url", server.url], [f"--url={server.url}"]):
         moved = shell(server, *before, "move", "7", "8", "--instant", XHANDS_URL="http://127.0.0.1:9")
@@ -228,6 +240,14 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(server):
     process.stdout.close()  # before the command can have written anything: it is still starting
     _, stderr = process.communicate(json.dumps([Action.screenshot()]).encode(), timeout=30)
     assert process.returncode == 1 and stderr == b""
+
+
+def test_image_format_by_extension():
+    assert [image_format(name, None) for name in ("a.png", "a.JPG", "a.jpeg", "a.webp", "a", "-")] == [
+        "png", "jpeg", "jpeg", "webp", None, None]
+    assert image_format("a.gif", "png") == "png"
+    with pytest.raises(CommandError, match="'.gif'"):
+        image_format("a.gif", None)
 
 
 def test_screenshot_format_follows_the_file_name(server, tmp_path):

@@ -41,6 +41,7 @@ def test_other_authorizations_are_refused(guarded, authorization):
     response = httpx.post(f"{guarded.url}/computer/get_mouse_position", headers={"Authorization": authorization})
     assert response.status_code == 401 and response.json()["code"] == "unauthorized"
     assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert "`Authorization: Bearer <token>`" in response.json()["message"], "it says how to send the token"
 
 
 def test_a_token_that_is_not_ascii_is_refused_not_a_crash(guarded):
@@ -69,6 +70,13 @@ def test_an_unknown_route_names_the_close_one(client, path, says):
     assert response.status_code == 404 and response.headers["Content-Type"].startswith("application/json")
     body = response.json()
     assert body["code"] == "not_found" and body["message"] == f"no route POST {path}{':' if 'route is' in says else ';'} {says}"
+
+
+def test_the_root_points_to_the_view_and_the_routes(client):
+    response = client.get("/")
+    assert response.status_code == 404
+    assert response.json()["message"] == ("no route GET /: the API is under /computer; /view shows the screen, "
+                                          "/openapi.json lists the routes")
 
 
 def test_a_wrong_method_is_405_with_allow(client):

@@ -4,6 +4,7 @@ running daemon or to a private one it starts and stops."""
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -64,6 +65,27 @@ def test_stdout_holds_only_protocol_messages_and_stdin_closing_stops_everything(
     assert json.loads(lines[0])["result"]["serverInfo"]["name"] == "xhands"
     assert "started a private daemon" in done.stderr
     assert our_xvfbs() == before
+
+
+def test_the_private_daemon_is_named_on_stderr_and_leaves_no_file(tmp_path):
+    """Its URL goes where MCP clients keep a server's stderr; its log goes there too, not to a file per run."""
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}}
+    done = subprocess.run([sys.executable, "-m", "xhands", "mcp", "--url", NOBODY], cwd=ROOT, capture_output=True,
+                          text=True, input=json.dumps(initialize) + "\n", timeout=60,
+                          env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    said = re.search(r"started a private daemon at (http://127\.0\.0\.1:\d+) on display (:\d+)", done.stderr)
+    assert said, done.stderr
+    assert f"`DISPLAY={said.group(2)} chromium &`" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_xvfb_to_start_is_one_line():
+    done = subprocess.run([sys.executable, "-m", "xhands", "mcp", "--url", NOBODY], cwd=ROOT, capture_output=True,
+                          text=True, input="", timeout=60, env={**os.environ, "PATH": "/nonexistent"})
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.count("\n") == 1 and "Xvfb is not installed" in done.stderr
 
 
 def test_sigterm_stops_the_private_daemon_and_xvfb():

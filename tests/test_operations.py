@@ -184,9 +184,9 @@ def test_check_passes_on_a_working_display():
     result = xhands("check", "--display", os.environ["DISPLAY"])
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    for name in ("display", "XTest", "XFixes", "clipboard", "capture"):
+    for name in ("install", "display", "XTest", "XFixes", "clipboard", "capture"):
         assert any(line.startswith("ok") and f" {name} " in line for line in lines), f"{name}: {result.stdout}"
-    assert "All 5 checks passed" in result.stdout
+    assert "All 6 checks passed" in result.stdout
 
 
 def test_check_without_a_display_checks_a_private_xvfb():
@@ -195,6 +195,16 @@ def test_check_without_a_display_checks_a_private_xvfb():
                             capture_output=True, text=True, env=env, timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "started a private Xvfb" in result.stdout and "800x600" in result.stdout
+
+
+def test_check_notices_a_broken_installation(tmp_path):
+    """A dependency that cannot be imported (here a numpy that raises) fails the check, before any display."""
+    (tmp_path / "numpy").mkdir()
+    (tmp_path / "numpy" / "__init__.py").write_text('raise ImportError("this numpy is broken")\n')
+    result = xhands("check", "--display", os.environ["DISPLAY"], env={"PYTHONPATH": f"{tmp_path}:{ROOT}"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert re.search(r"^FAIL\s+install\s+xhands\.\S+ cannot be imported.*this numpy is broken", result.stdout, re.M), result.stdout
+    assert result.stdout.splitlines()[-1] == "1 of 1 checks failed (install)."
 
 
 def test_check_says_what_is_missing_in_plain_words(tmp_path):
@@ -207,7 +217,7 @@ def test_check_says_what_is_missing_in_plain_words(tmp_path):
     assert re.search(r"^FAIL\s+XTest\s+the X server lacks the XTEST extension", result.stdout, re.M), result.stdout
     assert re.search(r"^FAIL\s+clipboard\s+xclip is not installed", result.stdout, re.M), result.stdout
     assert re.search(r"^ok\s+capture", result.stdout, re.M)
-    assert "2 of 5 checks failed (XTest, clipboard)" in result.stdout
+    assert "2 of 6 checks failed (XTest, clipboard)" in result.stdout
 
     result = xhands("check", "--display", ":399")
     assert result.returncode == 1 and "cannot open display :399" in result.stdout

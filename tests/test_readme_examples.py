@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shlex
-import socket
 import stat
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from mcp.client.stdio import StdioServerParameters
 from PIL import Image
 
 from xhands.daemon.client.testing import LocalServer
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -61,12 +61,7 @@ def shell_env(server, tmp_path_factory):
 
 def test_every_marked_block_has_its_test():
     assert set(blocks()) == {"docker", "systemd", "kubernetes", "log-line", "check", "python", "async", "pytest", "cli",
-                             "first-session", "mcp-config", "mcp-remote-config", "mcp-url", "mcp-transcript", "lightcone", "events", "screencast"}
-
-
-def free_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return probe.getsockname()[1]
+                             "first-curl", "first-session", "mcp-config", "mcp-remote-config", "mcp-url", "mcp-transcript", "lightcone", "events", "screencast"}
 
 
 def first_words(command: list[str], env: dict) -> str:
@@ -111,6 +106,28 @@ def test_make_serve_drives_a_private_display_even_with_display_set():
     assert "driving a private Xvfb" in said and f"on {display} " not in said, said
     said = first_words(make_serve_command(f"--display {display} --port {free_port()}"), dict(os.environ))
     assert f"driving display {display} " in said, said
+
+
+@pytest.mark.parametrize("target, extras", [("serve", "[]"), ("test", "[unset]")])
+def test_make_serve_sets_up_only_the_runtime_and_make_test_the_test_extras(tmp_path, target, extras):
+    """What scripts/setup.sh is given: XHANDS_EXTRAS empty installs no extras, unset installs the test extras."""
+    spy = tmp_path / "spy.mk"  # a later recipe for `setup` replaces the Makefile's: it says what it was given
+    spy.write_text('setup:\n\t@echo "extras=[$${XHANDS_EXTRAS-unset}]"; exit 3\n')
+    env = {key: value for key, value in os.environ.items() if key != "XHANDS_EXTRAS"}
+    result = subprocess.run(["make", "-s", "--no-print-directory", "-f", "Makefile", "-f", str(spy), target], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and result.stdout.strip() == f"extras={extras}", result.stdout + result.stderr
+
+
+def test_first_curl_commands(server, shell_env, tmp_path):
+    script = block("first-curl")
+    answer = re.search(r"^# => (.*)$", script, re.M).group(1)
+    result = subprocess.run(["bash", "-ec", script.replace("localhost:10001", server.url)], cwd=tmp_path, env=shell_env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    # the actions answer nothing, the batch what the comment says, then /health
+    assert result.stdout.startswith(answer) and json.loads(result.stdout[len(answer):])["status"] == "ok", result.stdout
+    assert Image.open(tmp_path / "screen.png").size == (1920, 1080)
 
 
 def test_cli_example(shell_env, tmp_path):

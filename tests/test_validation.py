@@ -60,6 +60,14 @@ def test_malformed_bodies(client, body):
     assert_error(client.post("/computer/batch", content=body), 400, "bad_request")
 
 
+@pytest.mark.parametrize("flattened", [{"type": "click_mouse", "x": 1}, {"type": "click_mouse", "x": 1, "y": 2, "stray": 3}])
+def test_parameters_beside_type_get_the_hint_where_they_belong(client, flattened):
+    response = client.post("/computer/batch", json={"actions": [CLICK, flattened]})
+    assert_error(response, 400, "bad_request", "actions[1]")
+    assert "type click_mouse needs a click_mouse field holding its parameters" in response.json()["message"]
+    assert '{"type": "click_mouse", "click_mouse": {"x": ...' in response.json()["message"]
+
+
 def test_single_route_errors_name_the_field(client):
     assert_error(client.post("/computer/click_mouse", json={"x": 1}), 400, "bad_request", "y")
     assert_error(client.post("/computer/scroll", json={"x": 1, "y": 1, "delta_y": 0}), 400, "bad_request")

@@ -4,7 +4,7 @@ as commands (Claude Desktop, Claude Code, Cursor).
 It relays to the daemon's own /mcp at --url, so the tool, its validation and its results are the daemon's,
 in one place. When nothing answers at --url it starts a daemon of its own on a private Xvfb and stops both
 when the client goes (stdin closes) or on SIGTERM/SIGINT. Only protocol messages go to stdout; logs go to
-stderr and the private daemon's log to a file.
+stderr, the private daemon's warnings too, where MCP clients keep them: nothing is left behind in a file.
 """
 
 import asyncio
@@ -22,7 +22,8 @@ from mcp.server.stdio import stdio_server
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from . import Client as HttpClient, Unreachable
-from .testing import LocalServer
+from ..ops.xvfb import XvfbError
+from .testing import LocalServer, ServerError
 
 log = logging.getLogger("xhands.mcp")
 
@@ -64,11 +65,15 @@ def main(url: str, token: str | None, screen: str) -> int:
     try:
         with ExitStack() as owned:
             if not answers(url, token):
-                server = owned.enter_context(LocalServer(screen))
-                log.warning("nothing answers at %s: started a private daemon at %s on %s (log: %s)",
-                            url, server.url, server.display, server.log_path)
+                server = owned.enter_context(LocalServer(screen, args=("--log-level", "warning"), log_to_stderr=True))
+                log.warning("nothing answers at %s: started a private daemon at %s on display %s (see it at %s/view; "
+                            "put an application on it with `DISPLAY=%s chromium &`)",
+                            url, server.url, server.display, server.url, server.display)
                 url, token = server.url, server.token
             asyncio.run(relay(url, token))
+    except (XvfbError, ServerError) as exc:
+        log.error("nothing answers at %s, and a private daemon could not be started: %s", url, exc)
+        return 1
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
     return 0

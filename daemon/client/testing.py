@@ -7,13 +7,16 @@
 The daemon runs as its own process (`python -m xhands serve`) and gets a
 listening socket bound here, passed as systemd socket activation does, so no
 other process can take the port between choosing it and listening. Its log
-(JSON lines) goes to `server.log_path`; `server.log()` reads it.
+(JSON lines) goes to `server.log_path`; `server.log()` reads it. With
+`log_to_stderr=True` it goes to this process's stderr instead, and no file is
+made.
 
 `display=":N"` attaches to a display that is already there instead; `args`
 go to `xhands serve`, `env` adds to (or overrides) its environment, and
 `server.process` is the daemon itself, to send it signals.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -34,7 +37,7 @@ class ServerError(RuntimeError):
 class LocalServer:
     def __init__(self, screen: str = "1280x800x24", *, token: str | None = None, args: tuple[str, ...] = (),
                  display: str | None = None, log_path: str | None = None, env: dict[str, str] | None = None,
-                 xserver: str = "xvfb"):
+                 xserver: str = "xvfb", log_to_stderr: bool = False):
         """`display` attaches to an existing display instead of starting a private Xvfb (or, with
         xserver="xvnc", an Xvnc, whose screen can be resized)."""
         self.screen = screen
@@ -46,6 +49,7 @@ class LocalServer:
         self.port = 0  # known once started
         self.url = ""
         self.log_path = log_path or ""
+        self.log_to_stderr = log_to_stderr
         self.xvfb: Xvfb | None = None
         self.process: subprocess.Popen | None = None
 
@@ -53,7 +57,7 @@ class LocalServer:
         if not self.display:
             self.xvfb = Xvfb(self.screen, server=self.xserver)
             self.display = self.xvfb.start()
-        if not self.log_path:
+        if not self.log_path and not self.log_to_stderr:
             fd, self.log_path = tempfile.mkstemp(prefix="xhands-", suffix=".log")
             os.close(fd)
         listener = socket.create_server(("127.0.0.1", 0))
@@ -66,7 +70,7 @@ class LocalServer:
         env.update(self.env, DISPLAY=self.display)
         if self.token:
             env["XHANDS_TOKEN"] = self.token
-        with listener, open(self.log_path, "ab") as log:
+        with listener, (contextlib.nullcontext(sys.stderr) if self.log_to_stderr else open(self.log_path, "ab")) as log:
             self.process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                             pass_fds=(listener.fileno(),))
         try:

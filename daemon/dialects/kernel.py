@@ -34,6 +34,8 @@ UNDER_A_PREFIX = re.compile(r"(/computer|/browsers/[^/]+/computer)/(.*)")
 def unknown_route(method: str, path: str) -> str:
     """A 404's message: the route the caller most likely meant, if one is close."""
     said = f"no route {method} {path}"
+    if path == "/":  # someone opened the daemon's address in a browser
+        return f"{said}: the API is under /computer; /view shows the screen, /openapi.json lists the routes"
     if match := UNDER_A_PREFIX.fullmatch(path):
         prefix, operation = match.groups()
         if operation in ROUTE_OF_ACTION:

@@ -37,7 +37,7 @@ async def run_kernel_batch(request: web.Request, actions: list) -> dict:
     try:
         batch = BatchRequest.model_validate({"actions": actions}, context=validation_context(request.app))
     except ValidationError as exc:
-        raise from_validation(exc) from None
+        raise from_validation(exc, {"actions": actions}) from None
     results = await run(request, batch.actions)
     return {**envelope(None, "success"), "results": [envelope(None, "success", result=batch_result(one)) for one in results]}
 

@@ -72,7 +72,7 @@ def parse(arguments: dict | None, context: dict) -> ToolArguments:
         return ToolArguments.model_validate_json(json.dumps(arguments or {}, allow_nan=False), context=context)
     except ValueError as exc:
         if isinstance(exc, ValidationError):
-            raise from_validation(exc) from None
+            raise from_validation(exc, arguments) from None
         raise ApiError(400, f"invalid request: {exc}") from None  # NaN or infinity: not JSON
 
 

@@ -1,6 +1,8 @@
 """What every dialect's handlers need of an aiohttp request: its body as a validated model, and whether its
 client is still there."""
 
+import json
+
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
@@ -29,7 +31,15 @@ async def parse(request: web.Request, model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate_json(body, context=context)
     except ValidationError as exc:
-        raise from_validation(exc) from None
+        raise from_validation(exc, document_of(body)) from None
+
+
+def document_of(body: bytes):
+    """The body as JSON, for an error to point into; None when it is not JSON (the error says so itself)."""
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
 
 
 def client_gone(request: web.Request):
