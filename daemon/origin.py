@@ -48,7 +48,8 @@ def origin_of(text: str) -> str | None:
 def allowed_origin(text: str) -> str:
     """An --allow-origin value: scheme://host[:port], nothing more."""
     origin = origin_of(text)
-    if origin is None or URL(text.strip()).path not in ("", "/") or URL(text.strip()).query_string:
+    url = URL(text.strip()) if origin else None
+    if url is None or url.path not in ("", "/") or url.query_string or url.fragment or url.user:
         raise ValueError(f"not an origin (scheme://host[:port], e.g. http://localhost:3000): {text!r}")
     return origin
 
@@ -129,6 +130,8 @@ def middleware(allowed: frozenset[str], token_required: bool, holds_token: Calla
 
     @web.middleware
     async def check_origin(request: web.Request, handler):
+        if not from_browser(request.headers):
+            return await handler(request)  # curl, the SDKs: nothing a page could have sent
         sent = request.headers.get("Origin")
         trusted = holds_token(request)
         admitted = bool(sent) and (trusted or origin_of(sent) in allowed)

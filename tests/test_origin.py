@@ -27,7 +27,7 @@ def test_origins_are_compared_as_browsers_write_them():
     assert origin_of("http://[::1]:8000") == "http://[::1]:8000"
     assert origin_of("null") is None and origin_of("") is None and origin_of("file:///x") is None
     assert allowed_origin("http://localhost:3000/") == "http://localhost:3000"
-    for bad in ("localhost:3000", "http://localhost:3000/app", "http://a/?b", "null"):
+    for bad in ("localhost:3000", "http://localhost:3000/app", "http://a/?b", "http://user@a", "null"):
         with pytest.raises(ValueError):
             allowed_origin(bad)
 
