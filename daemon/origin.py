@@ -29,6 +29,8 @@ from .errors import ApiError
 SAFELISTED_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"})
 OTHER_SITES = frozenset({"cross-site", "same-site"})
 PREFLIGHT_MAX_AGE_S = 600
+NOT_ANOTHER_SITE = ("a page on another site may not drive this desktop "
+                    "(admit a dashboard with --allow-origin, or send the token)")
 # The daemon's answers a dashboard's page may read besides the simple ones.
 EXPOSED_HEADERS = "X-Request-Id, Mcp-Session-Id, Retry-After, Allow"
 
@@ -82,11 +84,9 @@ def refusal(method: str, headers: Mapping[str, str], own: str | None, allowed: f
     if "Origin" in headers:
         origin = origin_of(headers["Origin"])
         if origin is None or (origin != own and origin not in allowed):
-            return ApiError(403, f"requests from the web origin {headers['Origin']!r} are refused: a page on another "
-                            "site may not drive this desktop (admit a dashboard with --allow-origin, or send the token)")
+            return ApiError(403, f"requests from the web origin {headers['Origin']!r} are refused: {NOT_ANOTHER_SITE}")
     elif headers.get("Sec-Fetch-Site", "").lower() in OTHER_SITES and not only_shown(method, headers):
-        return ApiError(403, "requests a browser sends for another site's page are refused: a page on another "
-                        "site may not drive this desktop (admit a dashboard with --allow-origin, or send the token)")
+        return ApiError(403, f"requests a browser sends for another site's page are refused: {NOT_ANOTHER_SITE}")
     if from_browser(headers) and sendable_anywhere(headers.get("Content-Type"), has_body):
         return ApiError(415, "a browser's request must send its body as JSON, with Content-Type: application/json")
     return None

@@ -214,7 +214,8 @@ def test_an_admitted_origin_and_a_token_holder_can_call(executable, elsewhere):
         assert own.client.post("/computer/get_mouse_position").json() == {"x": 19, "y": 20}
         # Admitted, its page still may not post a body it could send anywhere.
         page.js(f"{NO_CORS_FETCHES}({json.dumps(base)}, {json.dumps(ATTEMPTS[:1])}, {json.dumps(SAFELISTED)})")
-        assert [status for method, path, status in wait_for_answers(page, base, 4) if method == "POST"][-3:] == [415] * 3
+        posts = [status for method, path, status in wait_for_answers(page, base, 4) if method == "POST"]
+        assert posts[-3:] == [415] * 3, posts
 
     with page_elsewhere(executable, elsewhere, "--token", TOKEN) as (own, page):
         url = json.dumps(own.daemon.url + "/computer/batch")
