@@ -29,6 +29,8 @@ from .errors import ApiError
 SAFELISTED_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"})
 OTHER_SITES = frozenset({"cross-site", "same-site"})
 PREFLIGHT_MAX_AGE_S = 600
+NOT_ANOTHER_SITE = ("a page on another site may not drive this desktop "
+                    "(admit a dashboard with --allow-origin, or send the token)")
 # The daemon's answers a dashboard's page may read besides the simple ones.
 EXPOSED_HEADERS = "X-Request-Id, Mcp-Session-Id, Retry-After, Allow"
 
@@ -48,7 +50,8 @@ def origin_of(text: str) -> str | None:
 def allowed_origin(text: str) -> str:
     """An --allow-origin value: scheme://host[:port], nothing more."""
     origin = origin_of(text)
-    if origin is None or URL(text.strip()).path not in ("", "/") or URL(text.strip()).query_string:
+    url = URL(text.strip()) if origin else None
+    if url is None or url.path not in ("", "/") or url.query_string or url.fragment or url.user:
         raise ValueError(f"not an origin (scheme://host[:port], e.g. http://localhost:3000): {text!r}")
     return origin
 
@@ -81,11 +84,9 @@ def refusal(method: str, headers: Mapping[str, str], own: str | None, allowed: f
     if "Origin" in headers:
         origin = origin_of(headers["Origin"])
         if origin is None or (origin != own and origin not in allowed):
-            return ApiError(403, f"requests from the web origin {headers['Origin']!r} are refused: a page on another "
-                            "site may not drive this desktop (admit a dashboard with --allow-origin, or send the token)")
+            return ApiError(403, f"requests from the web origin {headers['Origin']!r} are refused: {NOT_ANOTHER_SITE}")
     elif headers.get("Sec-Fetch-Site", "").lower() in OTHER_SITES and not only_shown(method, headers):
-        return ApiError(403, "requests a browser sends for another site's page are refused: a page on another "
-                        "site may not drive this desktop (admit a dashboard with --allow-origin, or send the token)")
+        return ApiError(403, f"requests a browser sends for another site's page are refused: {NOT_ANOTHER_SITE}")
     if from_browser(headers) and sendable_anywhere(headers.get("Content-Type"), has_body):
         return ApiError(415, "a browser's request must send its body as JSON, with Content-Type: application/json")
     return None
@@ -129,6 +130,8 @@ def middleware(allowed: frozenset[str], token_required: bool, holds_token: Calla
 
     @web.middleware
     async def check_origin(request: web.Request, handler):
+        if not from_browser(request.headers):
+            return await handler(request)  # curl, the SDKs: nothing a page could have sent
         sent = request.headers.get("Origin")
         trusted = holds_token(request)
         admitted = bool(sent) and (trusted or origin_of(sent) in allowed)

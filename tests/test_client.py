@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from xhands.daemon.client import Action, ApiError, AsyncClient, Client, Health, Position, Region, Size, Unreachable
-from xhands.daemon.client.commands import CommandError, connection_after_command, image_format
+from xhands.daemon.cli import connection_after_command
+from xhands.daemon.client.commands import CommandError, image_format
 from xhands.daemon.client.testing import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,7 +3,7 @@
 Each text message is one request and gets one ActionResult back, in the order sent: `{"request_id": ...,
 "action": {...}}` (an execute body), `{"actions": [...]}` (a batch body, answered with `results`) in Lightcone's
 shape, or a batch of Kernel's actions (`{"type": "click_mouse", "click_mouse": {...}}`). They run through the
-same worker and queue as every route, after the same token and Host checks (made on the upgrade request).
+same worker and queue as every route, after the same origin, token and Host checks (made on the upgrade request).
 A message that cannot be run is answered with an error result, and the socket stays open.
 """
 
