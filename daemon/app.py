@@ -13,6 +13,7 @@ from aiohttp import web
 from xhands.input import Desktop
 
 from . import models as m
+from .bodies import too_large
 from .dialects import anthropic, kernel, lightcone, lightcone_ws, mcp_route, openai
 from .errors import ApiError
 from .openapi import openapi_document
@@ -56,8 +57,7 @@ def from_http_exception(exc: web.HTTPException, request: web.Request) -> ApiErro
     elif isinstance(exc, web.HTTPMethodNotAllowed):
         message = f"{request.method} is not allowed on {request.path}; use {', '.join(sorted(exc.allowed_methods))}"
     elif isinstance(exc, web.HTTPRequestEntityTooLarge):
-        limit = request.app["settings"].max_body
-        message = f"request body is larger than the limit of {limit:,} bytes (raise it with --max-body)"
+        message = too_large(request.app["settings"].max_body).message
     else:
         message = exc.reason
     # Keep headers such as Allow; the content type is ours now.

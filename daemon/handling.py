@@ -1,12 +1,11 @@
-"""What every dialect's handlers need of an aiohttp request: its body as a validated model, and whether its
-client is still there."""
+"""What every dialect's handlers need of an aiohttp request besides its body (bodies.py): what the body is checked
+against, and whether its client is still there."""
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
 
 from xhands.input import DisplayUnavailable
 
-from .errors import ApiError, from_validation
+from .errors import ApiError
 
 
 def validation_context(app: web.Application) -> dict:
@@ -16,19 +15,6 @@ def validation_context(app: web.Application) -> dict:
             return {"screen": app["desktop"].screen_size, "limits": app["settings"].limits}
     except DisplayUnavailable as exc:
         raise ApiError(503, str(exc)) from None
-
-
-async def parse(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    body = await request.read()
-    # Routes without parameters are called with no body at all, or with `null`
-    # (the TypeScript SDK's captureScreenshot(id, null)): both mean no parameters.
-    if body.strip() in (b"", b"null"):
-        body = b"{}"
-    context = validation_context(request.app)
-    try:
-        return model.model_validate_json(body, context=context)
-    except ValidationError as exc:
-        raise from_validation(exc) from None
 
 
 def client_gone(request: web.Request):

@@ -12,10 +12,11 @@ import base64
 from typing import Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..actions import Image
-from ..errors import ApiError, from_validation
+from ..bodies import parse
+from ..errors import ApiError
 from ..handling import validation_context
 from .agents import Scaling, core_action, pointer_position, run, scaling_for, screenshot_after
 
@@ -129,13 +130,6 @@ async def perform(request: web.Request, said: ToolInput, scaling: Scaling, conte
     return [image_block(results[-1])]
 
 
-def parse_input(body: bytes) -> ToolInput:
-    try:
-        return ToolInput.model_validate_json(body)
-    except ValidationError as exc:
-        raise from_validation(exc) from None
-
-
 def error_answer(error: ApiError) -> web.Response:
     """The model's mistakes answer 200, for the loop to hand back; the daemon's own troubles keep their status."""
     status = 200 if error.status == 400 else error.status
@@ -147,7 +141,7 @@ async def computer(request: web.Request) -> web.Response:
     try:
         context = validation_context(request.app)
         scaling = scaling_for(request, context["screen"], "auto")
-        content = await perform(request, parse_input(await request.read()), scaling, context)
+        content = await perform(request, await parse(request, ToolInput), scaling, context)
     except ApiError as error:
         return error_answer(error)
     return web.json_response({"content": content, "is_error": False})

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..actions import Image
 from ..errors import ApiError
-from ..handling import client_gone, parse
+from ..bodies import parse
+from ..handling import client_gone, validation_context
 from ..registry import ACTIONS, ActionSpec, BatchRequest
 from ..resize import resize_screen
 
@@ -48,7 +49,7 @@ def unknown_route(method: str, path: str) -> str:
 
 
 async def batch(request: web.Request) -> web.Response:
-    batch_request = await parse(request, BatchRequest)
+    batch_request = await parse(request, BatchRequest, validation_context(request.app))
     results = await request.app["worker"].run_actions(batch_request.actions, client_gone(request))
     return web.json_response({"results": [batch_result(result) for result in results]})
 
@@ -68,7 +69,7 @@ class SingleAction(NamedTuple):
 
 def single(spec: ActionSpec):
     async def handle(request: web.Request) -> web.Response:
-        params = await parse(request, spec.params)
+        params = await parse(request, spec.params, validation_context(request.app))
         try:
             [result] = await request.app["worker"].run_actions([SingleAction(spec.name, params)], client_gone(request))
         except ApiError as error:

@@ -24,10 +24,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from .. import models as m
 from ..actions import Image
-from ..errors import ApiError, from_validation
+from ..bodies import parse, validated
+from ..errors import ApiError
 from ..handling import validation_context
 from ..resize import resize_screen
 from .agents import core_action, key_name, notches, run
@@ -59,9 +61,10 @@ Number = Annotated[float, Field(allow_inf_nan=False)]
 class Action(BaseModel):
     """Lightcone's ComputerAction: one flat object for every type; fields of other types (tab_id,
     include_context, ...) are accepted and ignored. settle_ms, Lightcone's pause between an action's steps,
-    is a screenshot's settle_ms here: the wait until what the input drew is on screen."""
+    is a screenshot's settle_ms here: the wait until what the input drew is on screen. Types are strict, as
+    Lightcone's own server has them: "1" and true are no numbers."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
     type: str
     request_id: str | None = None
     x: Number | None = None
@@ -76,7 +79,7 @@ class Action(BaseModel):
     scroll_y: Number | None = None
     button: str | None = None
     key: str | None = None
-    keys: list[str] | None = None
+    keys: list[str] | None = Field(None, max_length=m.MAX_COMBO_KEYS)
     text: str | None = None
     ms: int | None = None
     settle_ms: int | None = None
@@ -164,22 +167,22 @@ def rfc3339_now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-def parse_action(data) -> Action:
-    try:
-        return Action.model_validate(data)
-    except ValidationError as exc:
-        raise from_validation(exc) from None
+class RouteAction(Action):
+    """The body of an action route (POST /computers/{id}/click, ...): an action whose route names its type."""
+
+    type: str | None = None
 
 
-async def json_body(request: web.Request) -> dict:
-    body = await request.read()
-    try:
-        data = await request.json() if body.strip() else {}
-    except ValueError:
-        raise ApiError(400, "the body is not JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "the body must be a JSON object")
-    return data
+class ExecuteBody(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    action: Action
+
+
+class BatchBody(BaseModel):
+    """Lightcone's batch; at most as many actions as the core's batch."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+    actions: list[Action] = Field(min_length=1, max_length=m.MAX_ACTIONS)
 
 
 def answers_action_result(handler):
@@ -199,11 +202,8 @@ async def run_one(request: web.Request, action: Action) -> dict:
     return action_result(request, action, result)
 
 
-async def run_batch(request: web.Request, actions) -> dict:
+async def run_batch(request: web.Request, parsed: list[Action]) -> dict:
     """Lightcone's batch: every action validated before any runs, one ActionResult each under `results`."""
-    if not isinstance(actions, list) or not actions:
-        raise ApiError(400, "batch needs `actions`, a list of ComputerAction objects")
-    parsed = [parse_action(one) for one in actions]
     context = validation_context(request.app)
     results = await run(request, [core(action, context) for action in parsed])
     return {**envelope(None, "success"), "results": [action_result(request, *pair) for pair in zip(parsed, results)]}
@@ -211,36 +211,31 @@ async def run_batch(request: web.Request, actions) -> dict:
 
 def action_route(action_type: str):
     async def handle(request: web.Request) -> web.Response:
-        return web.json_response(await run_one(request, parse_action({**await json_body(request), "type": action_type})))
+        action = (await parse(request, RouteAction)).model_copy(update={"type": action_type})
+        return web.json_response(await run_one(request, action))
 
     return handle
 
 
 async def execute(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    if not isinstance(body.get("action"), dict):
-        raise ApiError(400, "execute needs `action`, one ComputerAction object")
-    return web.json_response(await run_one(request, parse_action(body["action"])))
+    return web.json_response(await run_one(request, (await parse(request, ExecuteBody)).action))
 
 
 async def batch(request: web.Request) -> web.Response:
-    return web.json_response(await run_batch(request, (await json_body(request)).get("actions")))
+    return web.json_response(await run_batch(request, (await parse(request, BatchBody)).actions))
 
 
 class Viewport(BaseModel):
     """The whole screen's new size; a device scale factor is a browser's, and the screen has none but 1."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
     width: Annotated[int, Field(gt=0)]
     height: Annotated[int, Field(gt=0)]
     scale_factor: Number | None = None
 
 
 async def viewport(request: web.Request) -> web.Response:
-    try:
-        size = Viewport.model_validate(await json_body(request))
-    except ValidationError as exc:
-        raise from_validation(exc) from None
+    size = await parse(request, Viewport)
     if size.scale_factor not in (None, 1):
         raise ApiError(400, "scale_factor can only be 1: xhands sizes the X screen in pixels")
     return web.json_response(envelope(None, "success", result=await resize_screen(request, size.width, size.height)))

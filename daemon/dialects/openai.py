@@ -11,9 +11,11 @@ import base64
 from typing import Annotated, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ApiError, from_validation
+from .. import models as m
+from ..bodies import parse
+from ..errors import ApiError
 from ..handling import validation_context
 from .agents import Scaling, core_action, key_name, notches, run, scaling_for, screenshot_after
 
@@ -92,7 +94,7 @@ class ComputerCall(BaseModel):
     type: Literal["computer_call"] = "computer_call"
     call_id: str
     action: AnyAction | None = None
-    actions: list[AnyAction] | None = None
+    actions: list[AnyAction] | None = Field(None, max_length=m.MAX_ACTIONS)
     pending_safety_checks: list[dict] = []
 
 
@@ -126,11 +128,8 @@ def core_actions(action: Action, scaling: Scaling, context: dict) -> list:
     return []  # screenshot
 
 
-def parse_call(body: bytes) -> ComputerCall:
-    try:
-        call = ComputerCall.model_validate_json(body)
-    except ValidationError as exc:
-        raise from_validation(exc) from None
+async def parse_call(request: web.Request) -> ComputerCall:
+    call = await parse(request, ComputerCall)
     if (call.action is None) == (call.actions is None):
         raise ApiError(400, "a computer_call has either `action` or `actions`")
     return call
@@ -139,7 +138,7 @@ def parse_call(body: bytes) -> ComputerCall:
 async def computer(request: web.Request) -> web.Response:
     context = validation_context(request.app)
     scaling = scaling_for(request, context["screen"], "none")
-    call = parse_call(await request.read())
+    call = await parse_call(request)
     actions = [] if call.action is None else [call.action]
     actions += call.actions or []
     core = [one for action in actions for one in core_actions(action, scaling, context)]
