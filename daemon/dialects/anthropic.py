@@ -15,10 +15,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..actions import Image
+from ..apidoc import document
 from ..bodies import parse
 from ..errors import ApiError
 from ..handling import validation_context
-from .agents import Scaling, core_action, pointer_position, run, scaling_for, screenshot_after
+from .agents import ScaleQuery, Scaling, core_action, pointer_position, run, scaling_for, screenshot_after
 
 TOOL_VERSIONS = ("computer_20251124", "computer_20250124", "computer_20241022")
 CLICKS = {  # action: (button, clicks)
@@ -49,6 +50,17 @@ class ToolInput(BaseModel):
     scroll_amount: int | None = Field(None, ge=0)
     duration: float | None = Field(None, ge=0, le=100, allow_inf_nan=False)
     region: tuple[int, int, int, int] | None = None
+
+
+class ToolResult(BaseModel):
+    """The answer, ready to be the tool_result's content; a mistake of the model's is is_error with a text."""
+
+    content: list[dict] = Field(description="An image block (the screen after the action) or a text block")
+    is_error: bool
+
+
+class ToolQuery(ScaleQuery):
+    version: Literal[TOOL_VERSIONS] | None = Field(None, description="The tool version; the newest when not given")
 
 
 def needs(said: ToolInput, field: str):
@@ -166,3 +178,10 @@ async def tool_definition(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/agents/anthropic/computer", computer)
     app.router.add_get("/agents/anthropic/tool", tool_definition)
+
+
+document("post", "/agents/anthropic/computer", "anthropic_computer", "Run the input of a computer tool_use block",
+         body=ToolInput, query=ScaleQuery, reply=ToolResult, error=ToolResult, error_statuses=(413, 429, 503))
+document("get", "/agents/anthropic/tool", "anthropic_tool", "The computer tool's definition, to send the model",
+         query=ToolQuery, reply={"description": "The tool definition",
+                                 "content": {"application/json": {"schema": {"type": "object"}}}}, error_statuses=(400,))

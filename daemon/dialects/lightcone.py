@@ -18,17 +18,19 @@ screen (resize.py), on a server that can (Xvnc). The same actions over a WebSock
 """
 
 import base64
+import re
 import struct
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import models as m
 from ..actions import Image
-from ..bodies import parse, validated
+from ..apidoc import document
+from ..bodies import parse
 from ..errors import ApiError
 from ..handling import validation_context
 from ..resize import resize_screen
@@ -93,6 +95,17 @@ class Action(BaseModel):
 
     def point(self, x: str = "x", y: str = "y") -> tuple[int, int]:
         return tuple(round(value) for value in self.needs(x, y))
+
+
+class ActionResult(BaseModel):
+    """Lightcone's ActionResult, every answer of its action routes, errors too (status "error", error_message)."""
+
+    status: Literal["success", "error"]
+    request_id: str
+    timestamp: str = Field(description="RFC 3339, UTC")
+    result: dict = Field(description="screenshot: screenshot_url, width, height; viewport: width, height")
+    error_message: str | None
+    results: list[dict] | None = Field(None, description="batch: one ActionResult per action")
 
 
 def core(action: Action, context: dict) -> SingleAction:
@@ -304,3 +317,33 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/computers/{id}/viewport", answers_action_result(viewport))
     for path in BROWSER_ROUTES:
         app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(browser_only))
+
+
+COMPUTER_REPLY = {"description": "The one computer: this display",
+                  "content": {"application/json": {"schema": {"type": "object"}}}}
+# (A refused token or Host is answered before the dialect: in the Error shape.)
+RESULT_ERRORS = {"reply": ActionResult, "error": ActionResult, "error_statuses": (400, 413, 429, 501, 503)}
+document("post", "/computers", "lightcone_create", "The one computer (whatever is asked)", reply=COMPUTER_REPLY,
+         error=ActionResult, error_statuses=(401,))
+document("get", "/computers", "lightcone_list", "The one computer, in a list", reply=COMPUTER_REPLY)
+document("get", "/computers/{id}", "lightcone_computer", "The one computer; `held`: keys and buttons held down",
+         reply=COMPUTER_REPLY)
+document("get", "/computers/{id}/status", "lightcone_status", "The one computer", reply=COMPUTER_REPLY)
+document("post", "/computers/{id}/keepalive", "lightcone_keepalive", "Nothing to keep alive: always running")
+document("delete", "/computers/{id}", "lightcone_terminate", "Release every key and button held; the display stays",
+         **RESULT_ERRORS)
+document("get", SCREENSHOTS, "lightcone_screenshot_file", "A screenshot taken without base64, while it is kept",
+         reply={"description": "The image", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+         error_statuses=(401, 404), path_descriptions={"name": "The name in the screenshot_url"})
+document("post", "/computers/{id}/execute", "lightcone_execute", "Run one action", body=ExecuteBody, **RESULT_ERRORS)
+document("post", "/computers/{id}/batch", "lightcone_batch", "Run actions in order, all validated before any runs",
+         body=BatchBody, **RESULT_ERRORS)
+for _path, _type in ACTION_ROUTES.items():
+    document("post", f"/computers/{{id}}/{_path}", f"lightcone_{_type}", f"Run a {_type} action",
+             body=RouteAction, body_required=False, **RESULT_ERRORS)
+document("post", "/computers/{id}/viewport", "lightcone_viewport", "Resize the whole X screen (on a server that can)",
+         body=Viewport, **RESULT_ERRORS)
+for _path in BROWSER_ROUTES:
+    document("post", f"/computers/{{id}}/{_path}", "lightcone_" + re.sub(r"\W+", "_", _path).strip("_"),
+             f"{NOT_A_BROWSER}: answers 501", path_descriptions={"tab_id": "A browser tab's id; there is none"},
+             **RESULT_ERRORS)

@@ -13,6 +13,7 @@ import weakref
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from ..apidoc import document
 from ..bodies import decode, validated
 from ..errors import ApiError
 from ..handling import validation_context
@@ -98,3 +99,8 @@ def add_routes(app: web.Application) -> None:
     app["lightcone_sockets"] = weakref.WeakSet()
     app.on_shutdown.append(close_sockets)
     app.router.add_get("/computers/{id}/ws", action_channel)
+
+
+document("get", "/computers/{id}/ws", "lightcone_ws",
+         f"WebSocket (upgrade): one ActionResult per text message, in order; {SHAPES}; a bad one gets an error result",
+         reply={"description": "Switching Protocols: the WebSocket"}, error_statuses=(400,))

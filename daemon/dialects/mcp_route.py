@@ -9,11 +9,27 @@ import asyncio
 import contextlib
 import importlib
 
-from aiohttp import web
+from typing import Literal
 
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict
+
+from ..apidoc import document
 from ..asgi import serve_asgi
 
 PATH = "/mcp"
+
+
+class JsonRpcMessage(BaseModel):
+    """A JSON-RPC 2.0 message of MCP's streamable HTTP transport, which the MCP SDK validates: `initialize` first
+    (its answer's Mcp-Session-Id header names the session), then `tools/list` and `tools/call` of computer_action
+    with that header. Send Accept: application/json, text/event-stream."""
+
+    model_config = ConfigDict(extra="allow")
+    jsonrpc: Literal["2.0"]
+    id: int | str | None = None
+    method: str | None = None
+    params: dict | None = None
 
 
 class McpRoute:
@@ -63,3 +79,12 @@ def add_routes(app: web.Application) -> None:
     route = McpRoute(app)
     app.router.add_route("*", PATH, route.handle)
     app.on_shutdown.append(route.stop)
+
+
+STREAM = {"description": "Server-Sent Events with the JSON-RPC answers (or one JSON answer)",
+          "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+document("post", PATH, "mcp", "MCP over streamable HTTP: the computer_action tool", body=JsonRpcMessage, reply=STREAM,
+         error_statuses=(400, 404, 406, 413))
+document("get", PATH, "mcp_stream", "MCP: the session's stream of server messages", reply=STREAM,
+         error_statuses=(400, 404, 405, 406))
+document("delete", PATH, "mcp_end", "MCP: end the session named by Mcp-Session-Id", error_statuses=(400, 404))

@@ -14,10 +14,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import models as m
+from ..apidoc import document
 from ..bodies import parse
 from ..errors import ApiError
 from ..handling import validation_context
-from .agents import Scaling, core_action, key_name, notches, run, scaling_for, screenshot_after
+from .agents import ScaleQuery, Scaling, core_action, key_name, notches, run, scaling_for, screenshot_after
 
 WAIT_MS = 1000  # the action carries no duration; OpenAI's sample loop waits a second
 BUTTONS = {"left": "left", "right": "right", "wheel": "middle", "back": "back", "forward": "forward"}
@@ -162,3 +163,12 @@ async def tool_definition(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/agents/openai/computer", computer)
     app.router.add_get("/agents/openai/tool", tool_definition)
+
+
+CALL_OUTPUT = {"description": "The computer_call_output item to send back, with the screenshot after the actions",
+               "content": {"application/json": {"schema": {"type": "object"}}}}
+document("post", "/agents/openai/computer", "openai_computer", "Run a computer_call's actions", body=ComputerCall,
+         query=ScaleQuery, reply=CALL_OUTPUT)
+document("get", "/agents/openai/tool", "openai_tool", "The computer tool's definition, to send the model",
+         query=ScaleQuery, reply={"description": "The tool definition",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}, error_statuses=(400,))
