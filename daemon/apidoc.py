@@ -25,6 +25,8 @@ class RouteDoc:
     reply: type[BaseModel] | dict | None = None  # a model of the JSON answer, or an OpenAPI response object
     error: type[BaseModel] | None = None  # the dialect's error answer; None: the Error shape
     error_statuses: tuple[int, ...] = (400, 401, 413, 429, 503)
+    # With a dialect's own error: statuses answered in the Error shape before the dialect has the request.
+    other_errors: tuple[int, ...] = ()
     path_descriptions: dict[str, str] = field(default_factory=dict)  # what a path parameter means, by name
 
 

@@ -188,6 +188,7 @@ def _documented_operation(doc: RouteDoc, refs: dict) -> dict:
         reply = answer(doc.reply, "Done") if doc.reply else {"description": "Done"}
     errors = {str(status): answer(doc.error, "Error") for status in doc.error_statuses} if doc.error else \
         _error_responses(*doc.error_statuses)
+    errors.update(_error_responses(*doc.other_errors))
     operation = {"operationId": doc.operation_id, "summary": doc.summary, "responses": {"200": reply, **errors}}
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"},
                    "description": doc.path_descriptions.get(name, ID_MEANINGS.get(name, ""))}

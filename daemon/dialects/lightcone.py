@@ -321,11 +321,13 @@ def add_routes(app: web.Application) -> None:
 
 COMPUTER_REPLY = {"description": "The one computer: this display",
                   "content": {"application/json": {"schema": {"type": "object"}}}}
+COMPUTERS_REPLY = {"description": "The one computer, in a list",
+                   "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}
 # (A refused token or Host is answered before the dialect: in the Error shape.)
 RESULT_ERRORS = {"reply": ActionResult, "error": ActionResult, "error_statuses": (400, 413, 429, 501, 503)}
 document("post", "/computers", "lightcone_create", "The one computer (whatever is asked)", reply=COMPUTER_REPLY,
          error=ActionResult, error_statuses=(401,))
-document("get", "/computers", "lightcone_list", "The one computer, in a list", reply=COMPUTER_REPLY)
+document("get", "/computers", "lightcone_list", "The one computer, in a list", reply=COMPUTERS_REPLY)
 document("get", "/computers/{id}", "lightcone_computer", "The one computer; `held`: keys and buttons held down",
          reply=COMPUTER_REPLY)
 document("get", "/computers/{id}/status", "lightcone_status", "The one computer", reply=COMPUTER_REPLY)
@@ -342,7 +344,7 @@ for _path, _type in ACTION_ROUTES.items():
     document("post", f"/computers/{{id}}/{_path}", f"lightcone_{_type}", f"Run a {_type} action",
              body=RouteAction, body_required=False, **RESULT_ERRORS)
 document("post", "/computers/{id}/viewport", "lightcone_viewport", "Resize the whole X screen (on a server that can)",
-         body=Viewport, **RESULT_ERRORS)
+         body=Viewport, **{**RESULT_ERRORS, "error_statuses": (*RESULT_ERRORS["error_statuses"], 409)})
 for _path in BROWSER_ROUTES:
     document("post", f"/computers/{{id}}/{_path}", "lightcone_" + re.sub(r"\W+", "_", _path).strip("_"),
              f"{NOT_A_BROWSER}: answers 501", path_descriptions={"tab_id": "A browser tab's id; there is none"},

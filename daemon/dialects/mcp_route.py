@@ -12,7 +12,7 @@ import importlib
 from typing import Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..apidoc import document
 from ..asgi import serve_asgi
@@ -30,6 +30,14 @@ class JsonRpcMessage(BaseModel):
     id: int | str | None = None
     method: str | None = None
     params: dict | None = None
+
+
+class JsonRpcError(BaseModel):
+    """How the MCP SDK answers a message it cannot take."""
+
+    jsonrpc: Literal["2.0"]
+    id: int | str | None
+    error: dict = Field(description="{code, message}: a JSON-RPC error")
 
 
 class McpRoute:
@@ -83,8 +91,8 @@ def add_routes(app: web.Application) -> None:
 
 STREAM = {"description": "Server-Sent Events with the JSON-RPC answers (or one JSON answer)",
           "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+MCP_ERRORS = {"error": JsonRpcError, "error_statuses": (400, 404, 405, 406, 415), "other_errors": (413,)}
 document("post", PATH, "mcp", "MCP over streamable HTTP: the computer_action tool", body=JsonRpcMessage, reply=STREAM,
-         error_statuses=(400, 404, 406, 413))
-document("get", PATH, "mcp_stream", "MCP: the session's stream of server messages", reply=STREAM,
-         error_statuses=(400, 404, 405, 406))
-document("delete", PATH, "mcp_end", "MCP: end the session named by Mcp-Session-Id", error_statuses=(400, 404))
+         **MCP_ERRORS)
+document("get", PATH, "mcp_stream", "MCP: the session's stream of server messages", reply=STREAM, **MCP_ERRORS)
+document("delete", PATH, "mcp_end", "MCP: end the session named by Mcp-Session-Id", **MCP_ERRORS)
