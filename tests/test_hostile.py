@@ -234,3 +234,13 @@ def test_mcp_tool_answers_hostile_arguments_with_a_tool_error(client, recorder, 
     assert answer["result"]["isError"] is True, answer
     assert answer["result"]["structuredContent"]["code"] == "bad_request", answer
     nothing_ran(recorder)
+
+
+def test_a_websocket_message_past_the_body_limit_closes_the_socket_as_too_big(daemon):
+    async def send_too_much():
+        async with aiohttp.ClientSession() as session, session.ws_connect(daemon.url + "/computers/c/ws") as socket:
+            await socket.send_str(json.dumps({"action": {"type": "type", "text": "a" * (2 * 1024 * 1024)}}))
+            message = await socket.receive(timeout=10)
+            return message.type, socket.close_code
+
+    assert asyncio.run(send_too_much()) == (aiohttp.WSMsgType.CLOSE, aiohttp.WSCloseCode.MESSAGE_TOO_BIG)
