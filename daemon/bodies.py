@@ -47,7 +47,7 @@ def decode(text: bytes | str):
     """JSON text as Python data, for a message whose model depends on its content (a WebSocket message)."""
     try:
         return pydantic_core.from_json(text, allow_inf_nan=False)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:  # TypeError: a str with a lone surrogate has no UTF-8 to parse
         raise ApiError(400, f"invalid JSON: {exc}") from None
 
 

@@ -326,7 +326,7 @@ COMPUTERS_REPLY = {"description": "The one computer, in a list",
 # (A refused token or Host is answered before the dialect: in the Error shape.)
 RESULT_ERRORS = {"reply": ActionResult, "error": ActionResult, "error_statuses": (400, 413, 429, 501, 503)}
 document("post", "/computers", "lightcone_create", "The one computer (whatever is asked)", reply=COMPUTER_REPLY,
-         error=ActionResult, error_statuses=(401,))
+         error_statuses=(401,))
 document("get", "/computers", "lightcone_list", "The one computer, in a list", reply=COMPUTERS_REPLY)
 document("get", "/computers/{id}", "lightcone_computer", "The one computer; `held`: keys and buttons held down",
          reply=COMPUTER_REPLY)
