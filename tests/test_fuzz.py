@@ -169,16 +169,16 @@ def kernel_route(path: str) -> bool:
 
 
 FAMILIES = {  # family: (which paths, examples per operation, tame, methods)
-    "kernel": (kernel_route, 20, tame_kernel, ("post", "patch")),
+    "kernel": (kernel_route, 12, tame_kernel, ("post", "patch")),
     # The same handlers as "kernel": mostly to vary the id.
-    "kernel_browser_form": (lambda path: path.startswith("/browsers/"), 5, tame_kernel, ("post", "patch")),
-    "lightcone": (lambda path: path.startswith("/computers") and not path.endswith(STREAMS), 8, tamer(LIGHTCONE_CAPS),
+    "kernel_browser_form": (lambda path: path.startswith("/browsers/"), 4, tame_kernel, ("post", "patch")),
+    "lightcone": (lambda path: path.startswith("/computers") and not path.endswith(STREAMS), 5, tamer(LIGHTCONE_CAPS),
                   ("post", "get", "delete")),
-    "anthropic": (lambda path: path.startswith("/agents/anthropic/"), 30, tamer(ANTHROPIC_CAPS), ("post", "get")),
-    "openai": (lambda path: path.startswith("/agents/openai/"), 30, tame_openai, ("post", "get")),
-    "mcp": (lambda path: path == "/mcp", 40, lambda value: value, ("post", "get", "delete")),
+    "anthropic": (lambda path: path.startswith("/agents/anthropic/"), 25, tamer(ANTHROPIC_CAPS), ("post", "get")),
+    "openai": (lambda path: path.startswith("/agents/openai/"), 25, tame_openai, ("post", "get")),
+    "mcp": (lambda path: path == "/mcp", 20, lambda value: value, ("post", "get", "delete")),
     "streams_and_reads": (lambda path: path.endswith(STREAMS)
-                          or path in ("/health", "/metrics", "/openapi.json", "/view"), 15, lambda value: value, ("get",)),
+                          or path in ("/health", "/metrics", "/openapi.json", "/view"), 10, lambda value: value, ("get",)),
 }
 
 

@@ -158,6 +158,7 @@ def test_openapi_documents_every_route(limited):
     assert len(operation_ids) == len(set(operation_ids))
 
 
+@pytest.mark.filterwarnings("ignore:It is recommended to use web.AppKey")
 def test_openapi_documents_every_route_the_app_serves(xvfb):
     """Every route added to the app, of every dialect, is in the document: the fuzz tests reach all of them."""
     desktop = Desktop(os.environ["DISPLAY"])
