@@ -50,7 +50,7 @@ def schema(fuzzed):
     return schemathesis.openapi.from_dict(client.get("/openapi.json").json())
 
 
-def capped(value, name: str, cap: float):
+def capped(value, cap: float):
     """`value` no further from 0 than `cap`, if it is a number."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > cap:
         return type(value)(cap if value > 0 else -cap)
@@ -72,7 +72,7 @@ def tame_kernel(value, key=None):
         return [tame_kernel(item) for item in value]
     if not isinstance(value, dict):
         return value
-    tamed = {k: capped(tame_kernel(v, k), k, KERNEL_CAPS[k]) if k in KERNEL_CAPS else tame_kernel(v, k)
+    tamed = {k: capped(tame_kernel(v, k), KERNEL_CAPS[k]) if k in KERNEL_CAPS else tame_kernel(v, k)
              for k, v in value.items()}
     if isinstance(tamed.get("duration_ms"), int) and not isinstance(tamed["duration_ms"], bool):
         short = key == "sleep" or "hidden" in tamed  # sleep's duration_ms may be small
@@ -91,7 +91,7 @@ def tamer(caps: dict, replace: Callable[[dict], dict] = lambda value: value):
             return [tame(item) for item in value[:MAX_LIST]]
         if not isinstance(value, dict):
             return value
-        return replace({k: capped(tame(v), k, caps[k]) if k in caps else tame(v) for k, v in value.items()})
+        return replace({k: capped(tame(v), caps[k]) if k in caps else tame(v) for k, v in value.items()})
 
     return tame
 
