@@ -230,7 +230,8 @@ def openapi_document(limits: dict[str, int]) -> dict:
         paths.setdefault(path, {})[method] = _documented_operation(doc, refs)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "xhands", "version": version("xhands"), "description": "Kernel computer controls API on a local X11 display"},
+        "info": {"title": "xhands", "version": version("xhands"), "description": (
+            "Kernel's computer controls, Tzafon Lightcone's computers API, the agents' computer tools and MCP, on a local X11 display")},
         "paths": paths,
         "components": {
             "schemas": defs,
