@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from xhands.daemon.dialects.lightcone import NOT_A_BROWSER
 from tests.conftest import action
 from tests.daemons import DaemonOnOwnDisplay
+from tests.test_hostile import mcp_post, mcp_session, sse_result
 from tests.xstate import keymap_rows, nothing_pressed
 
 SCALE = float(os.environ.get("XHANDS_FUZZ_SCALE", "1"))
@@ -190,6 +191,39 @@ def test_generated_and_mutated_requests(fuzzed, schema, family):
     sent = fuzz(client, schema, paths, examples, tame, methods)
     assert sent >= examples * SCALE
     client.delete("/computers/any")  # Lightcone's key-down and mouse-down hold on purpose, until this
+    assert_unharmed(fuzzed, before)
+
+
+def test_mcp_tool_calls(fuzzed, schema):
+    """computer_action called with the batch body's generated and mutated cases as its arguments: a tool result
+    (a tool error for bad arguments, never an internal one) or a JSON-RPC error, never a 5xx."""
+    _, display_name, client = fuzzed
+    before = keymap_rows(display_name)
+    session = mcp_session(client)
+    operation = schema["/computer/batch"]["POST"]
+    calls = 0
+
+    @settings(max_examples=max(1, round(25 * SCALE)), deadline=None, suppress_health_check=list(HealthCheck),
+              database=None)
+    @given(operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
+           | operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    def call(case):
+        nonlocal calls
+        assume(not isinstance(case.body, bytes))  # arguments are JSON: raw bytes are the HTTP families' business
+        arguments = None if isinstance(case.body, NotSet) else tame_kernel(case.body)
+        if isinstance(arguments, dict):
+            arguments = {"session_id": "fuzz", **arguments}
+        calls += 1
+        response = mcp_post(client, {"jsonrpc": "2.0", "id": calls, "method": "tools/call",
+                                     "params": {"name": "computer_action", "arguments": arguments}}, session)
+        assert response.status_code == 200, response.text[:300]
+        answer = sse_result(response)
+        if "error" in answer:  # arguments that are no object: the SDK's own refusal
+            assert isinstance(answer["error"]["message"], str), answer
+        elif answer["result"]["isError"]:
+            assert answer["result"]["structuredContent"]["code"] != "internal_error", answer
+
+    call()
     assert_unharmed(fuzzed, before)
 
 
