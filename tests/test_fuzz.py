@@ -1,5 +1,5 @@
-"""Generated and mutated requests from /openapi.json to every route, one test per route family, plus a
-hypothesis-driven client on Lightcone's WebSocket and hand-picked bad bodies: no 5xx, every answer in the
+"""Generated and mutated requests from /openapi.json to every route, one test per route family, plus the MCP
+tool's arguments, a hypothesis-driven client on Lightcone's WebSocket and hand-picked bad bodies: no 5xx, every answer in the
 documented shape (the dialect's own error shape), the daemon alive, nothing left pressed, keymap unchanged.
 
 Each family is bounded by its number of examples (XHANDS_FUZZ_SCALE multiplies them), so that it ends well
