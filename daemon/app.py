@@ -14,6 +14,7 @@ from xhands.input import Desktop, DisplayUnavailable
 
 from . import models as m
 from . import origin
+from .bodies import too_large
 from .dialects import anthropic, kernel, lightcone, lightcone_ws, mcp_route, openai
 from .errors import ApiError
 from .http.app_keys import DESKTOP, SETTINGS, STREAMS_CLOSING, WORKER
@@ -61,8 +62,7 @@ def from_http_exception(exc: web.HTTPException, request: web.Request) -> ApiErro
     elif isinstance(exc, web.HTTPMethodNotAllowed):
         message = f"{request.method} is not allowed on {request.path}; use {', '.join(sorted(exc.allowed_methods))}"
     elif isinstance(exc, web.HTTPRequestEntityTooLarge):
-        limit = request.app[SETTINGS].max_body
-        message = f"request body is larger than the limit of {limit:,} bytes (raise it with --max-body)"
+        message = too_large(request.app[SETTINGS].max_body).message
     else:
         message = exc.reason
     # Keep headers such as Allow; the content type is ours now.

@@ -25,6 +25,7 @@ from xhands.input import UnknownKey, fit_size, parse_combo
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 MAX_ACTIONS = 100
+MAX_COMBO_KEYS = 100  # keys pressed together in one combo (or a dialect's hotkey)
 MAX_TEXT = 100_000
 MAX_PATH = 1_000
 MAX_SETTLE_MS = 2_000  # a screenshot's settle wait, and its whole wait for the screen, end within this
@@ -87,10 +88,15 @@ ScreenY = Annotated[Int32, _on_screen(1, "y")]
 
 
 def _valid_combo(combo: str) -> str:
+    # Every key takes at most two characters of `+` (`a++` is a and plus): more than that many is too many keys,
+    # refused before parsing them.
+    too_many = combo.count("+") > 2 * MAX_COMBO_KEYS
     try:
-        parse_combo(combo)
+        too_many = too_many or len(parse_combo(combo)) > MAX_COMBO_KEYS
     except UnknownKey as exc:
         raise PydanticCustomError("unknown_key", str(exc)) from None
+    if too_many:
+        raise PydanticCustomError("too_many_keys", "a combo has at most {limit} keys", {"limit": MAX_COMBO_KEYS})
     return combo
 
 

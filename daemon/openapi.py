@@ -1,10 +1,12 @@
 """The OpenAPI 3.1 document, generated from the same models that validate requests, with the daemon's limits."""
 
+import re
 from importlib.metadata import version
 
 from pydantic.json_schema import models_json_schema
 
 from . import models as m
+from .apidoc import DOCUMENTED, RouteDoc
 from .dialects.kernel import PREFIXES, ROUTES
 from .models import DisplaySize
 from .registry import ACTIONS, ActionSpec, BatchRequest
@@ -138,8 +140,15 @@ MJPEG_DESCRIPTION = "JPEG frames, each a part of multipart/x-mixed-replace, with
 def _query_parameters(model: type) -> list[dict]:
     properties = model.model_json_schema()["properties"]
     return [{"name": name, "in": "query", "required": False, "description": schema.pop("description", ""),
-             "schema": {key: value for key, value in schema.items() if key != "title"}}
-            for name, schema in properties.items()]
+             "schema": _given(schema)} for name, schema in properties.items()]
+
+
+def _given(schema: dict) -> dict:
+    """A query parameter's schema: a parameter left out is the model's None, but it is never sent as null."""
+    branches = [branch for branch in schema.get("anyOf", []) if branch.get("type") != "null"]
+    if len(branches) == 1:
+        schema = {**{k: v for k, v in schema.items() if k not in ("anyOf", "default")}, **branches[0]}
+    return {key: value for key, value in schema.items() if key != "title"}
 
 
 def _screencast_operation(operation_id: str, description: str, content_type: str, with_id: bool) -> dict:
@@ -159,10 +168,46 @@ def _resize_operation(refs: dict, browser_form: bool) -> dict:
     return {"patch": operation["post"]}
 
 
+PATH_PARAMETER = re.compile(r"{(\w+)}")
+ID_MEANINGS = {"id": "Computer id, as in Lightcone's API; accepted and ignored"}
+
+
+def _models_of(doc: RouteDoc) -> list[tuple[type, str]]:
+    models = [(doc.body, "validation")] if doc.body else []
+    models += [(model, "serialization") for model in (doc.reply, doc.error) if isinstance(model, type)]
+    return models
+
+
+def _documented_operation(doc: RouteDoc, refs: dict) -> dict:
+    """The operation of a route documented with apidoc.document."""
+    def answer(model, description: str) -> dict:
+        return {"description": description, "content": {"application/json": {"schema": {"$ref": refs[(model, "serialization")]["$ref"]}}}}
+
+    if isinstance(doc.reply, dict):
+        reply = doc.reply
+    else:
+        reply = answer(doc.reply, "Done") if doc.reply else {"description": "Done"}
+    errors = {str(status): answer(doc.error, "Error") for status in doc.error_statuses} if doc.error else \
+        _error_responses(*doc.error_statuses)
+    errors.update(_error_responses(*doc.other_errors))
+    operation = {"operationId": doc.operation_id, "summary": doc.summary, "responses": {"200": reply, **errors}}
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"},
+                   "description": doc.path_descriptions.get(name, ID_MEANINGS.get(name, ""))}
+                  for name in PATH_PARAMETER.findall(doc.path)]
+    parameters += _query_parameters(doc.query) if doc.query else []
+    if parameters:
+        operation["parameters"] = parameters
+    if doc.body:
+        schema = {"$ref": refs[(doc.body, "validation")]["$ref"]}
+        operation["requestBody"] = {"required": doc.body_required, "content": {"application/json": {"schema": schema}}}
+    return operation
+
+
 def openapi_document(limits: dict[str, int]) -> dict:
     """`limits`: the configured values of the limits models.WithinLimit checks (max_text, max_path)."""
     requests = [(model, "validation") for model in {*(spec.params for spec in ACTIONS.values()), BatchRequest, DisplaySize}]
     results = [(spec.result, "serialization") for spec in ACTIONS.values() if spec.result]
+    results += list(dict.fromkeys(model for doc in DOCUMENTED.values() for model in _models_of(doc)))
     refs, defs = models_json_schema(requests + results, ref_template="#/components/schemas/{model}")
     defs = defs["$defs"]
     apply_limits(defs, limits)
@@ -182,9 +227,12 @@ def openapi_document(limits: dict[str, int]) -> dict:
                                                                 "text/event-stream", True)
     paths["/computer/screencast.mjpeg"] = _screencast_operation(
         "screencast_mjpeg", MJPEG_DESCRIPTION, f"multipart/x-mixed-replace; boundary={BOUNDARY}", False)
+    for (method, path), doc in DOCUMENTED.items():
+        paths.setdefault(path, {})[method] = _documented_operation(doc, refs)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "xhands", "version": version("xhands"), "description": "Kernel computer controls API on a local X11 display"},
+        "info": {"title": "xhands", "version": version("xhands"), "description": (
+            "Kernel's computer controls, Tzafon Lightcone's computers API, the agents' computer tools and MCP, on a local X11 display")},
         "paths": paths,
         "components": {
             "schemas": defs,

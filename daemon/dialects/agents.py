@@ -8,7 +8,7 @@ models are trained at them): screenshots are scaled to that space and the coordi
 from typing import NamedTuple
 
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import ApiError, from_validation
 from ..http.app_keys import WORKER
@@ -58,6 +58,14 @@ def recommended_size(screen: tuple[int, int]) -> tuple[int, int]:
     fitting = [(w, h) for w, h in MODEL_SIZES
                if abs(w / h - width / height) <= ASPECT_TOLERANCE and w < width and h < height]
     return max(fitting, key=lambda size: size[0] * size[1], default=screen)
+
+
+class ScaleQuery(BaseModel):
+    """The query of the agents' routes, as scaling_for reads it."""
+
+    scale: str | None = Field(None, pattern=r"^(auto|none|[0-9]+x[0-9]+)$", description=(
+        "The model's coordinate space: auto (a recommended size near the screen's aspect), none (the screen's "
+        "own) or WxH no larger than the screen"))
 
 
 def scaling_for(request: web.Request, screen: tuple[int, int], default: str) -> Scaling:

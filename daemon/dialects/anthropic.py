@@ -12,13 +12,15 @@ import base64
 from typing import Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..actions import Image
-from ..errors import ApiError, from_validation
+from ..errors import ApiError
 from ..http.app_keys import DESKTOP
 from ..http.handling import validation_context
-from .agents import Scaling, core_action, pointer_position, run, scaling_for, screenshot_after
+from .agents import ScaleQuery, Scaling, core_action, pointer_position, run, scaling_for, screenshot_after
+from ..apidoc import document
+from ..http.bodies import parse
 
 TOOL_VERSIONS = ("computer_20251124", "computer_20250124", "computer_20241022")
 CLICKS = {  # action: (button, clicks)
@@ -49,6 +51,17 @@ class ToolInput(BaseModel):
     scroll_amount: int | None = Field(None, ge=0)
     duration: float | None = Field(None, ge=0, le=100, allow_inf_nan=False)
     region: tuple[int, int, int, int] | None = None
+
+
+class ToolResult(BaseModel):
+    """The answer, ready to be the tool_result's content; a mistake of the model's is is_error with a text."""
+
+    content: list[dict] = Field(description="An image block (the screen after the action) or a text block")
+    is_error: bool
+
+
+class ToolQuery(ScaleQuery):
+    version: Literal[TOOL_VERSIONS] | None = Field(None, description="The tool version; the newest when not given")
 
 
 def needs(said: ToolInput, field: str):
@@ -130,13 +143,6 @@ async def perform(request: web.Request, said: ToolInput, scaling: Scaling, conte
     return [image_block(results[-1])]
 
 
-def parse_input(body: bytes) -> ToolInput:
-    try:
-        return ToolInput.model_validate_json(body)
-    except ValidationError as exc:
-        raise from_validation(exc) from None
-
-
 def error_answer(error: ApiError) -> web.Response:
     """The model's mistakes answer 200, for the loop to hand back; the daemon's own troubles keep their status."""
     status = 200 if error.status == 400 else error.status
@@ -148,7 +154,7 @@ async def computer(request: web.Request) -> web.Response:
     try:
         context = validation_context(request.app)
         scaling = scaling_for(request, context["screen"], "auto")
-        content = await perform(request, parse_input(await request.read()), scaling, context)
+        content = await perform(request, await parse(request, ToolInput), scaling, context)
     except ApiError as error:
         return error_answer(error)
     return web.json_response({"content": content, "is_error": False})
@@ -173,3 +179,10 @@ async def tool_definition(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/agents/anthropic/computer", computer)
     app.router.add_get("/agents/anthropic/tool", tool_definition)
+
+
+document("post", "/agents/anthropic/computer", "anthropic_computer", "Run the input of a computer tool_use block",
+         body=ToolInput, query=ScaleQuery, reply=ToolResult, error=ToolResult, error_statuses=(413, 429, 503))
+document("get", "/agents/anthropic/tool", "anthropic_tool", "The computer tool's definition, to send the model",
+         query=ToolQuery, reply={"description": "The tool definition",
+                                 "content": {"application/json": {"schema": {"type": "object"}}}}, error_statuses=(400,))

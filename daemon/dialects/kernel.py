@@ -15,8 +15,9 @@ from aiohttp import web
 from ..actions import Image
 from ..errors import ApiError
 from ..http.app_keys import WORKER
-from ..http.handling import client_gone, parse
+from ..http.handling import client_gone, validation_context
 from ..models import DisplaySize, SingleAction
+from ..http.bodies import parse
 from ..registry import ACTIONS, ActionSpec, BatchRequest
 
 PREFIXES = ("/computer", "/browsers/{id}/computer")
@@ -49,7 +50,7 @@ def unknown_route(method: str, path: str) -> str:
 
 
 async def batch(request: web.Request) -> web.Response:
-    batch_request = await parse(request, BatchRequest)
+    batch_request = await parse(request, BatchRequest, validation_context(request.app))
     results = await request.app[WORKER].run_actions(batch_request.actions, client_gone(request))
     return web.json_response({"results": [batch_result(result) for result in results]})
 
@@ -73,7 +74,8 @@ async def run_single(request: web.Request, action: SingleAction):
 
 def single(spec: ActionSpec):
     async def handle(request: web.Request) -> web.Response:
-        result = await run_single(request, SingleAction(spec.name, await parse(request, spec.params)))
+        params = await parse(request, spec.params, validation_context(request.app))
+        result = await run_single(request, SingleAction(spec.name, params))
         if spec.wire.reply == "image":
             return web.Response(body=result.data, content_type=result.mime_type)
         if spec.wire.reply == "json":

@@ -18,19 +18,23 @@ screen (the core's resize_screen action), on a server that can (Xvnc). The same 
 """
 
 import base64
+import re
 import struct
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from .. import models as m
 from ..actions import Image
-from ..errors import ApiError, from_validation
+from ..errors import ApiError
 from ..http.app_keys import DESKTOP
 from ..http.handling import validation_context
 from ..models import DisplaySize, NoParams, SingleAction
+from ..apidoc import document
+from ..http.bodies import parse
 from .agents import core_action, key_name, notches, run
 from .image_store import ImageStore
 
@@ -61,9 +65,10 @@ Number = Annotated[float, Field(allow_inf_nan=False)]
 class Action(BaseModel):
     """Lightcone's ComputerAction: one flat object for every type; fields of other types (tab_id,
     include_context, ...) are accepted and ignored. settle_ms, Lightcone's pause between an action's steps,
-    is a screenshot's settle_ms here: the wait until what the input drew is on screen."""
+    is a screenshot's settle_ms here: the wait until what the input drew is on screen. Types are strict, as
+    Lightcone's own server has them: "1" and true are no numbers."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
     type: str
     request_id: str | None = None
     x: Number | None = None
@@ -78,7 +83,7 @@ class Action(BaseModel):
     scroll_y: Number | None = None
     button: str | None = None
     key: str | None = None
-    keys: list[str] | None = None
+    keys: list[str] | None = Field(None, max_length=m.MAX_COMBO_KEYS)
     text: str | None = None
     ms: int | None = None
     settle_ms: int | None = None
@@ -92,6 +97,17 @@ class Action(BaseModel):
 
     def point(self, x: str = "x", y: str = "y") -> tuple[int, int]:
         return tuple(round(value) for value in self.needs(x, y))
+
+
+class ActionResult(BaseModel):
+    """Lightcone's ActionResult, every answer of its action routes, errors too (status "error", error_message)."""
+
+    status: Literal["success", "error"]
+    request_id: str
+    timestamp: str = Field(description="RFC 3339, UTC")
+    result: dict = Field(description="screenshot: screenshot_url, width, height; viewport: width, height")
+    error_message: str | None
+    results: list[dict] | None = Field(None, description="batch: one ActionResult per action")
 
 
 def core(action: Action, context: dict) -> SingleAction:
@@ -166,22 +182,22 @@ def rfc3339_now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-def parse_action(data) -> Action:
-    try:
-        return Action.model_validate(data)
-    except ValidationError as exc:
-        raise from_validation(exc) from None
+class RouteAction(Action):
+    """The body of an action route (POST /computers/{id}/click, ...): an action whose route names its type."""
+
+    type: str | None = None
 
 
-async def json_body(request: web.Request) -> dict:
-    body = await request.read()
-    try:
-        data = await request.json() if body.strip() else {}
-    except ValueError:
-        raise ApiError(400, "the body is not JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "the body must be a JSON object")
-    return data
+class ExecuteBody(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    action: Action
+
+
+class BatchBody(BaseModel):
+    """Lightcone's batch; at most as many actions as the core's batch."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+    actions: list[Action] = Field(min_length=1, max_length=m.MAX_ACTIONS)
 
 
 def answers_action_result(handler):
@@ -201,11 +217,8 @@ async def run_one(request: web.Request, action: Action) -> dict:
     return action_result(request, action, result)
 
 
-async def run_batch(request: web.Request, actions) -> dict:
+async def run_batch(request: web.Request, parsed: list[Action]) -> dict:
     """Lightcone's batch: every action validated before any runs, one ActionResult each under `results`."""
-    if not isinstance(actions, list) or not actions:
-        raise ApiError(400, "batch needs `actions`, a list of ComputerAction objects")
-    parsed = [parse_action(one) for one in actions]
     context = validation_context(request.app)
     results = await run(request, [core(action, context) for action in parsed])
     return {**envelope(None, "success"), "results": [action_result(request, *pair) for pair in zip(parsed, results)]}
@@ -213,36 +226,31 @@ async def run_batch(request: web.Request, actions) -> dict:
 
 def action_route(action_type: str):
     async def handle(request: web.Request) -> web.Response:
-        return web.json_response(await run_one(request, parse_action({**await json_body(request), "type": action_type})))
+        action = (await parse(request, RouteAction)).model_copy(update={"type": action_type})
+        return web.json_response(await run_one(request, action))
 
     return handle
 
 
 async def execute(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    if not isinstance(body.get("action"), dict):
-        raise ApiError(400, "execute needs `action`, one ComputerAction object")
-    return web.json_response(await run_one(request, parse_action(body["action"])))
+    return web.json_response(await run_one(request, (await parse(request, ExecuteBody)).action))
 
 
 async def batch(request: web.Request) -> web.Response:
-    return web.json_response(await run_batch(request, (await json_body(request)).get("actions")))
+    return web.json_response(await run_batch(request, (await parse(request, BatchBody)).actions))
 
 
 class Viewport(BaseModel):
     """The whole screen's new size; a device scale factor is a browser's, and the screen has none but 1."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
     width: Annotated[int, Field(gt=0)]
     height: Annotated[int, Field(gt=0)]
     scale_factor: Number | None = None
 
 
 async def viewport(request: web.Request) -> web.Response:
-    try:
-        size = Viewport.model_validate(await json_body(request))
-    except ValidationError as exc:
-        raise from_validation(exc) from None
+    size = await parse(request, Viewport)
     if size.scale_factor not in (None, 1):
         raise ApiError(400, "scale_factor can only be 1: xhands sizes the X screen in pixels")
     [new_size] = await run(request, [SingleAction("resize_screen", DisplaySize(width=size.width, height=size.height))])
@@ -309,3 +317,35 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/computers/{id}/viewport", answers_action_result(viewport))
     for path in BROWSER_ROUTES:
         app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(browser_only))
+
+
+COMPUTER_REPLY = {"description": "The one computer: this display",
+                  "content": {"application/json": {"schema": {"type": "object"}}}}
+COMPUTERS_REPLY = {"description": "The one computer, in a list",
+                   "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}
+# (A refused token or Host is answered before the dialect: in the Error shape.)
+RESULT_ERRORS = {"reply": ActionResult, "error": ActionResult, "error_statuses": (400, 413, 429, 501, 503)}
+document("post", "/computers", "lightcone_create", "The one computer (whatever is asked)", reply=COMPUTER_REPLY,
+         error_statuses=(401,))
+document("get", "/computers", "lightcone_list", "The one computer, in a list", reply=COMPUTERS_REPLY)
+document("get", "/computers/{id}", "lightcone_computer", "The one computer; `held`: keys and buttons held down",
+         reply=COMPUTER_REPLY)
+document("get", "/computers/{id}/status", "lightcone_status", "The one computer", reply=COMPUTER_REPLY)
+document("post", "/computers/{id}/keepalive", "lightcone_keepalive", "Nothing to keep alive: always running")
+document("delete", "/computers/{id}", "lightcone_terminate", "Release every key and button held; the display stays",
+         **RESULT_ERRORS)
+document("get", SCREENSHOTS, "lightcone_screenshot_file", "A screenshot taken without base64, while it is kept",
+         reply={"description": "The image", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+         error_statuses=(401, 404), path_descriptions={"name": "The name in the screenshot_url"})
+document("post", "/computers/{id}/execute", "lightcone_execute", "Run one action", body=ExecuteBody, **RESULT_ERRORS)
+document("post", "/computers/{id}/batch", "lightcone_batch", "Run actions in order, all validated before any runs",
+         body=BatchBody, **RESULT_ERRORS)
+for _path, _type in ACTION_ROUTES.items():
+    document("post", f"/computers/{{id}}/{_path}", f"lightcone_{_type}", f"Run a {_type} action",
+             body=RouteAction, body_required=False, **RESULT_ERRORS)
+document("post", "/computers/{id}/viewport", "lightcone_viewport", "Resize the whole X screen (on a server that can)",
+         body=Viewport, **{**RESULT_ERRORS, "error_statuses": (*RESULT_ERRORS["error_statuses"], 409)})
+for _path in BROWSER_ROUTES:
+    document("post", f"/computers/{{id}}/{_path}", "lightcone_" + re.sub(r"\W+", "_", _path).strip("_"),
+             f"{NOT_A_BROWSER}: answers 501", path_descriptions={"tab_id": "A browser tab's id; there is none"},
+             **RESULT_ERRORS)

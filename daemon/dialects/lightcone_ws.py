@@ -8,19 +8,22 @@ A message that cannot be run is answered with an error result, and the socket st
 """
 
 import asyncio
-import json
+import logging
 import weakref
 
 from aiohttp import WSCloseCode, WSMsgType, web
-from pydantic import ValidationError
 
-from ..errors import ApiError, from_validation
+from ..errors import ApiError
 from ..http.app_keys import SETTINGS
 from ..http.handling import validation_context
+from ..apidoc import document
+from ..http.bodies import decode, validated
 from ..registry import ACTIONS, BatchRequest
 from .agents import run
 from .kernel import batch_result
-from .lightcone import envelope, parse_action, run_batch, run_one
+from .lightcone import Action, BatchBody, envelope, run_batch, run_one
+
+log = logging.getLogger(__name__)
 
 # Kernel's action types that Lightcone has none of the same name: a batch with one of them is Kernel's.
 KERNEL_ONLY = frozenset(ACTIONS) - {"scroll", "screenshot"}
@@ -34,10 +37,7 @@ def is_kernel_action(action) -> bool:
 
 
 async def run_kernel_batch(request: web.Request, actions: list) -> dict:
-    try:
-        batch = BatchRequest.model_validate({"actions": actions}, context=validation_context(request.app))
-    except ValidationError as exc:
-        raise from_validation(exc, {"actions": actions}) from None
+    batch = validated(BatchRequest, {"actions": actions}, validation_context(request.app))
     results = await run(request, batch.actions)
     return {**envelope(None, "success"), "results": [envelope(None, "success", result=batch_result(one)) for one in results]}
 
@@ -45,12 +45,12 @@ async def run_kernel_batch(request: web.Request, actions: list) -> dict:
 async def answer(request: web.Request, message: dict) -> dict:
     """The ActionResult of one message."""
     if isinstance(message.get("action"), dict):
-        return await run_one(request, parse_action({"request_id": message.get("request_id"), **message["action"]}))
+        return await run_one(request, validated(Action, {"request_id": message.get("request_id"), **message["action"]}))
     actions = message.get("actions")
     if isinstance(actions, list) and any(map(is_kernel_action, actions)):
         result = await run_kernel_batch(request, actions)
     elif "actions" in message:
-        result = await run_batch(request, actions)
+        result = await run_batch(request, validated(BatchBody, {"actions": actions}).actions)
     else:
         raise ApiError(400, SHAPES)
     return {**result, "request_id": message.get("request_id") or result["request_id"]}
@@ -59,9 +59,9 @@ async def answer(request: web.Request, message: dict) -> dict:
 async def reply_to(request: web.Request, text: str) -> dict:
     """The ActionResult of one message, errors too, echoing its request_id when it has one."""
     try:
-        message = json.loads(text)
-    except ValueError:
-        message = None
+        message = decode(text)
+    except ApiError as error:
+        return envelope(None, "error", error=f"the message is not a JSON object ({error.message}): {SHAPES}")
     if not isinstance(message, dict):
         return envelope(None, "error", error=f"the message is not a JSON object: {SHAPES}")
     request_id = message.get("request_id") if isinstance(message.get("request_id"), str) else None
@@ -69,6 +69,9 @@ async def reply_to(request: web.Request, text: str) -> dict:
         return await answer(request, message)
     except ApiError as error:
         return envelope(request_id, "error", error=error.message)
+    except Exception:  # answered like any other failure: the socket, and the caller's other messages, go on
+        log.exception("unhandled error on a WebSocket message")
+        return envelope(request_id, "error", error="internal error")
 
 
 async def action_channel(request: web.Request) -> web.WebSocketResponse:
@@ -98,3 +101,8 @@ async def close_sockets(app: web.Application) -> None:
 def add_routes(app: web.Application) -> None:
     app[SOCKETS] = weakref.WeakSet()
     app.router.add_get("/computers/{id}/ws", action_channel)
+
+
+document("get", "/computers/{id}/ws", "lightcone_ws",
+         f"WebSocket (upgrade): one ActionResult per text message, in order; {SHAPES}; a bad one gets an error result",
+         reply={"description": "Switching Protocols: the WebSocket"}, error_statuses=(400,))

@@ -19,14 +19,15 @@ from aiohttp import web
 from mcp.server import Server, ServerRequestContext
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.exceptions import MCPError
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from .. import models as m
 from ..actions import Image
-from ..errors import ApiError, from_validation
+from ..errors import ApiError
 from ..http.app_keys import SETTINGS, WORKER
 from ..http.asgi import AIOHTTP_REQUEST, connection_closed
 from ..http.handling import validation_context
+from ..http.bodies import validated
 from ..openapi import apply_limits
 from ..registry import ACTIONS, BatchRequest
 
@@ -67,13 +68,8 @@ def input_schema(limits: dict[str, int]) -> dict:
 
 
 def parse(arguments: dict | None, context: dict) -> ToolArguments:
-    """Validated as the HTTP body is: from JSON text (strict types, a tuple is a JSON array), the whole batch first."""
-    try:
-        return ToolArguments.model_validate_json(json.dumps(arguments or {}, allow_nan=False), context=context)
-    except ValueError as exc:
-        if isinstance(exc, ValidationError):
-            raise from_validation(exc, arguments) from None
-        raise ApiError(400, f"invalid request: {exc}") from None  # NaN or infinity: not JSON
+    """Validated as the HTTP body is, the whole batch first."""
+    return validated(ToolArguments, arguments or {}, context)
 
 
 def viewport_text(screen: tuple[int, int], shot: m.ScreenshotRequest) -> str:

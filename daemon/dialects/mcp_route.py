@@ -9,11 +9,34 @@ import asyncio
 import contextlib
 import importlib
 
-from aiohttp import web
+from typing import Literal
 
 from ..http.asgi import serve_asgi
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+from ..apidoc import document
 
 PATH = "/mcp"
+
+
+class JsonRpcMessage(BaseModel):
+    """A JSON-RPC 2.0 message of MCP's streamable HTTP transport, which the MCP SDK validates: `initialize` first
+    (its answer's Mcp-Session-Id header names the session), then `tools/list` and `tools/call` of computer_action
+    with that header. Send Accept: application/json, text/event-stream."""
+
+    model_config = ConfigDict(extra="allow")
+    jsonrpc: Literal["2.0"]
+    id: int | str | None = None
+    method: str | None = None
+    params: dict | None = None
+
+
+class JsonRpcError(BaseModel):
+    """How the MCP SDK answers a message it cannot take."""
+
+    jsonrpc: Literal["2.0"]
+    id: int | str | None
+    error: dict = Field(description="{code, message}: a JSON-RPC error")
 
 
 class McpRoute:
@@ -63,3 +86,12 @@ ROUTE = web.AppKey("mcp_route", McpRoute)  # stopped at shutdown, after the work
 def add_routes(app: web.Application) -> None:
     app[ROUTE] = McpRoute(app)
     app.router.add_route("*", PATH, app[ROUTE].handle)
+
+
+STREAM = {"description": "Server-Sent Events with the JSON-RPC answers (or one JSON answer)",
+          "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+MCP_ERRORS = {"error": JsonRpcError, "error_statuses": (400, 404, 405, 406, 415), "other_errors": (413,)}
+document("post", PATH, "mcp", "MCP over streamable HTTP: the computer_action tool", body=JsonRpcMessage, reply=STREAM,
+         **MCP_ERRORS)
+document("get", PATH, "mcp_stream", "MCP: the session's stream of server messages", reply=STREAM, **MCP_ERRORS)
+document("delete", PATH, "mcp_end", "MCP: end the session named by Mcp-Session-Id", **MCP_ERRORS)

@@ -11,11 +11,14 @@ import base64
 from typing import Annotated, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ApiError, from_validation
+from ..errors import ApiError
 from ..http.handling import validation_context
-from .agents import Scaling, core_action, key_name, notches, run, scaling_for, screenshot_after
+from .agents import ScaleQuery, Scaling, core_action, key_name, notches, run, scaling_for, screenshot_after
+from .. import models as m
+from ..apidoc import document
+from ..http.bodies import parse
 
 WAIT_MS = 1000  # the action carries no duration; OpenAI's sample loop waits a second
 BUTTONS = {"left": "left", "right": "right", "wheel": "middle", "back": "back", "forward": "forward"}
@@ -92,7 +95,7 @@ class ComputerCall(BaseModel):
     type: Literal["computer_call"] = "computer_call"
     call_id: str
     action: AnyAction | None = None
-    actions: list[AnyAction] | None = None
+    actions: list[AnyAction] | None = Field(None, max_length=m.MAX_ACTIONS)
     pending_safety_checks: list[dict] = []
 
 
@@ -126,11 +129,8 @@ def core_actions(action: Action, scaling: Scaling, context: dict) -> list:
     return []  # screenshot
 
 
-def parse_call(body: bytes) -> ComputerCall:
-    try:
-        call = ComputerCall.model_validate_json(body)
-    except ValidationError as exc:
-        raise from_validation(exc) from None
+async def parse_call(request: web.Request) -> ComputerCall:
+    call = await parse(request, ComputerCall)
     if (call.action is None) == (call.actions is None):
         raise ApiError(400, "a computer_call has either `action` or `actions`")
     return call
@@ -139,7 +139,7 @@ def parse_call(body: bytes) -> ComputerCall:
 async def computer(request: web.Request) -> web.Response:
     context = validation_context(request.app)
     scaling = scaling_for(request, context["screen"], "none")
-    call = parse_call(await request.read())
+    call = await parse_call(request)
     actions = [] if call.action is None else [call.action]
     actions += call.actions or []
     core = [one for action in actions for one in core_actions(action, scaling, context)]
@@ -163,3 +163,12 @@ async def tool_definition(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/agents/openai/computer", computer)
     app.router.add_get("/agents/openai/tool", tool_definition)
+
+
+CALL_OUTPUT = {"description": "The computer_call_output item to send back, with the screenshot after the actions",
+               "content": {"application/json": {"schema": {"type": "object"}}}}
+document("post", "/agents/openai/computer", "openai_computer", "Run a computer_call's actions", body=ComputerCall,
+         query=ScaleQuery, reply=CALL_OUTPUT)
+document("get", "/agents/openai/tool", "openai_tool", "The computer tool's definition, to send the model",
+         query=ScaleQuery, reply={"description": "The tool definition",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}, error_statuses=(400,))

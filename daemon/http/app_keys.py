@@ -9,10 +9,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from xhands.input import Desktop
 
-    from ..app import Settings
-    from ..worker import Worker
+    pass
 
 SETTINGS = web.AppKey["Settings"]("settings")
 DESKTOP = web.AppKey["Desktop"]("desktop")

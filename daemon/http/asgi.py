@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ..errors import ApiError
+from .bodies import read
 
 ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
 
@@ -47,7 +48,7 @@ def scope_of(request: web.Request) -> dict:
 
 
 async def serve_asgi(app: ASGIApp, request: web.Request) -> web.StreamResponse:
-    body = await request.read()  # the app's client_max_size applies: 413 beyond it
+    body = await read(request)  # the app's body limit applies: 413 beyond it
     body_given = False
     response: web.StreamResponse | None = None
 

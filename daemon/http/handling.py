@@ -1,14 +1,11 @@
-"""What every dialect's handlers need of an aiohttp request: its body as a validated model, and whether its
-client is still there."""
-
-import json
+"""What every dialect's handlers need of an aiohttp request besides its body (bodies.py): what the body is checked
+against, and whether its client is still there."""
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
 
 from xhands.input import DisplayUnavailable
 
-from ..errors import ApiError, from_validation
+from ..errors import ApiError
 from .app_keys import DESKTOP, SETTINGS
 
 
@@ -19,27 +16,6 @@ def validation_context(app: web.Application) -> dict:
             return {"screen": app[DESKTOP].screen_size, "limits": app[SETTINGS].limits}
     except DisplayUnavailable as exc:
         raise ApiError(503, str(exc)) from None
-
-
-async def parse(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    body = await request.read()
-    # Routes without parameters are called with no body at all, or with `null`
-    # (the TypeScript SDK's captureScreenshot(id, null)): both mean no parameters.
-    if body.strip() in (b"", b"null"):
-        body = b"{}"
-    context = validation_context(request.app)
-    try:
-        return model.model_validate_json(body, context=context)
-    except ValidationError as exc:
-        raise from_validation(exc, document_of(body)) from None
-
-
-def document_of(body: bytes):
-    """The body as JSON, for an error to point into; None when it is not JSON (the error says so itself)."""
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
 
 
 def client_gone(request: web.Request):
