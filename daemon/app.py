@@ -14,7 +14,7 @@ from xhands.input import Desktop, DisplayUnavailable
 
 from . import models as m
 from . import origin
-from .bodies import too_large
+from .http.bodies import too_large
 from .dialects import anthropic, kernel, lightcone, lightcone_ws, mcp_route, openai
 from .errors import ApiError
 from .http.app_keys import DESKTOP, SETTINGS, STREAMS_CLOSING, WORKER

@@ -3,7 +3,7 @@
 import pytest
 
 from xhands.daemon import models as m
-from xhands.daemon.bodies import decode, validated
+from xhands.daemon.http.bodies import decode, validated
 from xhands.daemon.errors import ApiError
 
 DEEP = "[" * 100_000 + "]" * 100_000

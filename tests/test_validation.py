@@ -6,7 +6,7 @@ import os
 import httpx
 import pytest
 
-from xhands.daemon.app import Settings, create_app
+from xhands.daemon.app import OPENAPI, Settings, create_app
 from xhands.input import Desktop
 from tests.conftest import action
 from tests.daemons import start_daemon
@@ -166,13 +166,12 @@ def test_openapi_documents_every_route(limited):
     assert len(operation_ids) == len(set(operation_ids))
 
 
-@pytest.mark.filterwarnings("ignore:It is recommended to use web.AppKey")
 def test_openapi_documents_every_route_the_app_serves(xvfb):
     """Every route added to the app, of every dialect, is in the document: the fuzz tests reach all of them."""
     desktop = Desktop(os.environ["DISPLAY"])
     try:
         app = create_app(desktop, Settings())
-        paths = app["openapi"]["paths"]
+        paths = app[OPENAPI]["paths"]
         served = {(route.method.lower(), route.resource.canonical) for route in app.router.routes() if route.method != "HEAD"}
         assert len(served) > 60
         for method, path in served:
