@@ -44,8 +44,8 @@ def wait_left(now: float, input_at: float, changed_at: float, quiet_s: float) ->
 
 class AppClock:
     """Monotonic time that stands still while the application waits for a CPU, from readings of how long it
-    waited. Between readings its waiting is not known yet: a moment is given the waiting counted up to the
-    reading before it, so a span measured on this clock is never longer than the application's own."""
+    waited. Between two readings its waiting is spread evenly (a reading is taken as soon as the screen
+    changes, so a drawing is never far from one); after the last reading nothing is known yet."""
 
     def __init__(self, start: float):
         self._at = [start]  # monotonic times of the readings
@@ -65,7 +65,12 @@ class AppClock:
     def at(self, moment: float) -> float:
         """The application's time at a monotonic moment."""
         index = bisect.bisect_right(self._at, moment) - 1
-        return moment - (self._waited[index] if index >= 0 else 0.0)
+        if index < 0:
+            return moment
+        if index == len(self._at) - 1:
+            return moment - self._waited[-1]
+        share = (moment - self._at[index]) / (self._at[index + 1] - self._at[index])
+        return moment - (self._waited[index] + share * (self._waited[index + 1] - self._waited[index]))
 
 
 async def handled_late(handled: HandledInput, pressed_at: float, deadline: float) -> float | None:

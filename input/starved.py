@@ -10,9 +10,13 @@ behind another process namespace, cannot be seen: it is treated as never kept wa
 
 import os
 import socket
+import time
 
 from Xlib import Xatom
 from Xlib import error as xerror
+
+# A thread counts when it ran or waited to run for at least this share of the time between two readings.
+BUSY_SHARE = 0.25
 
 
 def window_pid(display, window_id: int) -> int | None:
@@ -68,10 +72,18 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
-def waited_since(before: dict[str, int], now: dict[str, int]) -> float:
-    """Seconds of waiting for a CPU between two readings, summed over the threads in both (a thread that
-    ended takes its count along; one that started has no earlier count to compare)."""
-    return sum(max(0, now[path] - before[path]) for path in now.keys() & before.keys()) / 1e9
+def waited_since(before: dict[str, tuple[int, int]], now: dict[str, tuple[int, int]], elapsed_s: float) -> float:
+    """Seconds of waiting for a CPU between two readings (path: nanoseconds run, waited), summed over the
+    threads that were busy for at least BUSY_SHARE of the time between: running or waiting to. An idle thread
+    woken by a timer waits a little for each wake on a loaded machine, and a hundred of them would add up to
+    the whole time without the application having anything to do. A thread that ended takes its counts along;
+    one that started has no earlier count to compare."""
+    waited_ns = 0
+    for path in now.keys() & before.keys():
+        ran, waited = now[path][0] - before[path][0], now[path][1] - before[path][1]
+        if ran + waited >= BUSY_SHARE * elapsed_s * 1e9:
+            waited_ns += max(0, waited)
+    return waited_ns / 1e9
 
 
 class Starvation:
@@ -80,19 +92,21 @@ class Starvation:
 
     def __init__(self, pid: int):
         self._paths = [f"/proc/{process}/task/{tid}/schedstat" for process in process_tree(pid) for tid in _threads(process)]
-        self._last = self._read_waits()
+        self._read_at, self._last = time.monotonic(), self._read_counts()
 
-    def _read_waits(self) -> dict[str, int]:
-        waits = {}
+    def _read_counts(self) -> dict[str, tuple[int, int]]:
+        counts = {}
         for path in self._paths:
             try:
-                waits[path] = int(_read(path).split()[1])
-            except (OSError, IndexError, ValueError):  # the thread ended
+                ran, waited = _read(path).split()[:2]
+                counts[path] = int(ran), int(waited)
+            except (OSError, ValueError):  # the thread ended
                 pass
-        return waits
+        return counts
 
     def waited(self) -> float:
-        """Seconds the application's threads waited for a CPU since the last call (or since it was made)."""
-        now = self._read_waits()
-        waited, self._last = waited_since(self._last, now), now
+        """Seconds the application's busy threads waited for a CPU since the last call (or since it was made)."""
+        read_at, now = time.monotonic(), self._read_counts()
+        waited = waited_since(self._last, now, read_at - self._read_at)
+        self._read_at, self._last = read_at, now
         return waited

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from Xlib import Xatom
 
 from xhands.input.starved import Starvation, process_tree, waited_since, window_pid
@@ -27,10 +28,12 @@ def stop(*pids: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def test_waiting_is_summed_over_threads_that_lived_through_both_readings():
-    before = {"a": 1_000_000_000, "b": 5, "ended": 7}
-    now = {"a": 1_500_000_000, "b": 5, "started": 9_000_000_000}
-    assert waited_since(before, now) == 0.5
+def test_waiting_is_summed_over_the_busy_threads_that_lived_through_both_readings():
+    ms = 1_000_000
+    before = {"busy": (0, 0), "starved": (0, 0), "idle": (0, 0), "ended": (0, 0)}
+    now = {"busy": (800 * ms, 150 * ms), "starved": (10 * ms, 600 * ms), "idle": (5 * ms, 40 * ms), "started": (0, 900 * ms)}
+    # In one second: the idle thread ran and waited 45 ms in all (short wakes), under BUSY_SHARE; it does not count.
+    assert waited_since(before, now, elapsed_s=1.0) == pytest.approx(0.75)
 
 
 def test_the_tree_holds_children_and_grandchildren_but_never_this_process():
