@@ -89,6 +89,18 @@ class XRequestFailed(RuntimeError):
         self.serial = serial
 
 
+def open_drivable(name: str) -> xdisplay.Display:
+    """Open a display the daemon can drive (it has REQUIRED_EXTENSIONS); DisplayUnavailable says why not."""
+    try:
+        conn = open_display(name)
+    except CONNECTION_ERRORS as exc:
+        raise DisplayUnavailable(f"cannot open display {name}: {exc}") from None
+    if missing := missing_extensions(conn):
+        conn.close()
+        raise DisplayUnavailable(f"display {name} lacks the {missing[0]} extension: {REQUIRED_EXTENSIONS[missing[0]]}")
+    return conn
+
+
 class XConnection:
     """Opens the display lazily, drops it on connection errors and reopens it on next use."""
 
@@ -106,13 +118,7 @@ class XConnection:
         return self._display
 
     def _connect(self) -> None:
-        try:
-            conn = open_display(self.name)
-        except CONNECTION_ERRORS as exc:
-            raise DisplayUnavailable(f"cannot open display {self.name}: {exc}") from None
-        if missing := missing_extensions(conn):
-            conn.close()
-            raise DisplayUnavailable(f"display {self.name} lacks the {missing[0]} extension: {REQUIRED_EXTENSIONS[missing[0]]}")
+        conn = open_drivable(self.name)
         conn.set_error_handler(self._note_error)
         self._errors.clear()
         self._display = conn

@@ -13,6 +13,7 @@ from Xlib import X, Xatom
 
 from .display import CONNECTION_ERRORS, close_quietly, open_display
 from .observe import focused_window, user_time
+from .starved import window_pid
 
 # Server times are milliseconds, and a press and the moment it was noted here differ by about one.
 SLACK_MS = 5
@@ -58,6 +59,15 @@ class HandledInput:
             self.close()
             return None
         return None if stamp is None else stamped_since(stamp, moment)
+
+    def focused_pid(self) -> int | None:
+        """The focused application's process, where it says and is visible here (starved.py)."""
+        try:
+            window = focused_window(self.display)
+            return window_pid(self.display, window) if window else None
+        except CONNECTION_ERRORS:
+            self.close()
+            return None
 
     def close(self) -> None:
         self.alive = False

@@ -8,7 +8,8 @@
 #
 # Settings (environment): DISPLAY (:99), XHANDS_SCREEN (1920x1080x24), XHANDS_HOST (0.0.0.0),
 # XHANDS_PORT (10001), XHANDS_TOKEN (required when XHANDS_HOST is not loopback), XHANDS_ARGS
-# (more `xhands serve` flags), CHROMIUM_FLAGS, CHROMIUM_URL (about:blank).
+# (more `xhands serve` flags), XHANDS_WAIT_FOR_DISPLAY (60: seconds the daemon waits for a display
+# another container serves, before it refuses to start), CHROMIUM_FLAGS, CHROMIUM_URL (about:blank).
 #
 # It stops when Xvfb or xhands stops (so the container's restart policy takes over), restarts
 # Chromium when it exits, and on SIGTERM stops xhands first (it releases held keys), then
@@ -78,7 +79,8 @@ fi
 
 if has xhands; then
     # shellcheck disable=SC2086  # XHANDS_ARGS is a list of words
-    xhands serve --display "$DISPLAY" --host "$XHANDS_HOST" --port "$XHANDS_PORT" --log-format json ${XHANDS_ARGS:-} &
+    xhands serve --display "$DISPLAY" --wait-for-display "${XHANDS_WAIT_FOR_DISPLAY:-60}" --host "$XHANDS_HOST" \
+        --port "$XHANDS_PORT" --log-format json ${XHANDS_ARGS:-} &
     pids+=($!)
 fi
 

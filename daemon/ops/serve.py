@@ -18,6 +18,7 @@ from xhands.input import Desktop
 
 from . import logs, memory, systemd
 from .metrics_site import create_metrics_app
+from .attach import NoDisplay, wait_for_display
 from .xvfb import SERVERS, Xvfb, XvfbError, screen_geometry
 
 log = logging.getLogger("xhands")
@@ -31,16 +32,18 @@ def add_serve_command(commands) -> None:
     # Each help says its default itself: those taken from the environment name the variable, never its value,
     # so `--help` cannot print a token.
     add("--host", metavar="ADDRESS", default="127.0.0.1", help="address to listen on; beyond loopback a token is required (default: %(default)s)")
-    add("--port", type=int, metavar="PORT", default=10001, help="TCP port to listen on (default: %(default)s)")
+    add("--port", type=port_number, metavar="PORT", default=10001, help="TCP port to listen on (default: %(default)s)")
     add("--unix-socket", metavar="PATH", help="listen on this Unix socket (mode 0600) instead of --host and --port (default: none)")
     add("--display", metavar=":N", default=os.environ.get("DISPLAY") or None,
         help="attach to this display (default: $DISPLAY; without either, start a private Xvfb)")
+    add("--wait-for-display", type=seconds, metavar="SECONDS", default=0.0,
+        help="wait this long for the display given to accept connections before refusing to start (default: %(default)s)")
     add("--screen", type=screen_geometry, metavar="WxHxD", default="1920x1080x24", help="size of the private X server, WxHxD (default: %(default)s)")
     add("--xserver", choices=list(SERVERS), default="xvfb",
         help="the private X server: xvfb, or xvnc (TigerVNC, no VNC port open) whose screen can be resized (default: %(default)s)")
     add("--token", default=os.environ.get("XHANDS_TOKEN") or None,
         help="bearer token required on every route but /health (default: $XHANDS_TOKEN; without either, none)")
-    add("--metrics-port", type=int, metavar="PORT",
+    add("--metrics-port", type=port_number, metavar="PORT",
         help="also serve GET /metrics and GET /health, and nothing else, on this port without a token, "
         "for Prometheus and probes (default: none)")
     add("--metrics-host", metavar="ADDRESS", default="127.0.0.1",
@@ -71,6 +74,24 @@ def origin_argument(text: str) -> str:
         return allowed_origin(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def port_number(text: str) -> int:
+    """argparse type of a TCP port: refused at once, before an Xvfb is started for nothing."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a TCP port, 0 (any free one) to 65535, not {text!r}")
+    return int(text)
+
+
+def seconds(text: str) -> float:
+    """argparse type of a time to wait: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more, not {text!r}")
+    return value
 
 
 def is_loopback(host: str) -> bool:
@@ -185,6 +206,8 @@ def stop_on_signals() -> asyncio.Event:
 
 async def serve(args, inherited=()) -> None:
     memory.tune()
+    if args.display:  # refused at once when absent, rather than listening while every action answers 503
+        await wait_for_display(args.display, args.wait_for_display)
     stopped = stop_on_signals()
     async with contextlib.AsyncExitStack() as running:  # undone in reverse: metrics, the API, then the Xvfb
         display, driving = running.enter_context(display_of(args))
@@ -212,7 +235,7 @@ def run(args) -> int:
         return 2
     try:
         asyncio.run(serve(args, inherited))
-    except (StartupError, XvfbError) as exc:
+    except (StartupError, XvfbError, NoDisplay) as exc:
         log.error("%s", exc)
         return 2
     return 0

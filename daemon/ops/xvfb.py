@@ -8,6 +8,8 @@ import shutil
 import subprocess
 
 SCREEN = re.compile(r"[1-9][0-9]*x[1-9][0-9]*x[1-9][0-9]*")
+# X coordinates are signed 16-bit: a wider screen cannot be pointed at (and Xvfb takes its sides modulo 65536).
+MAX_SIDE = 32767
 
 
 class XvfbError(RuntimeError):
@@ -28,6 +30,8 @@ def screen_geometry(text: str) -> str:
     """argparse type of --screen: refuse a malformed size at once, rather than as an Xvfb that never starts."""
     if not SCREEN.fullmatch(text):
         raise argparse.ArgumentTypeError(f"expected WxHxD (width x height x depth, e.g. 1920x1080x24), not {text!r}")
+    if max(int(side) for side in text.split("x")[:2]) > MAX_SIDE:
+        raise argparse.ArgumentTypeError(f"expected WxHxD with sides of at most {MAX_SIDE} pixels, not {text!r}")
     return text
 
 

@@ -1,5 +1,7 @@
 """A screenshot with settle_ms shows what the input before it drew: Chromium draws typed characters a while
-after reading the keys, and a screenshot taken right after the type request's 200 often shows an empty field."""
+after reading the keys, and a screenshot taken right after the type request's 200 often shows an empty field.
+On a loaded machine (the suite's own load, or more) it still must: the quiet time counts only while Chromium's
+processes could run."""
 
 import statistics
 import time
