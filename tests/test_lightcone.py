@@ -8,6 +8,8 @@ import httpx
 import pytest
 from PIL import Image
 from tzafon import BadRequestError, InternalServerError, Lightcone
+from tzafon.types import (ActionClick, ActionDrag, ActionKeyDown, ActionKeyUp, ActionPointAndType, ActionScroll,
+                          ActionWait)
 from Xlib import XK
 
 from xhands.daemon.actions import Image as CoreImage
@@ -174,3 +176,29 @@ def test_the_one_computer_and_the_session_wrapper(daemon, recorder):
         assert computer.get_screenshot_url(computer.screenshot(base64=True)).startswith("data:image/png")
     recorder.wait_for(lambda evs: any(e.kind == "button_release" for e in evs))
     assert [(e.button, e.x, e.y) for e in recorder.of_kind("button_release")] == [(1, 70, 80)]
+
+
+def test_northstar_actions_as_tzafons_example_loop_passes_them_to_batch(computers, recorder):
+    """examples/_cua.py hands the model's actions to batch() as their model_dump(): Northstar's shapes."""
+    model_actions = [
+        ActionClick(type="click", button="wheel", x=100, y=110),
+        ActionKeyDown(type="key_down", keys=["shift"]),
+        ActionClick(type="click", button="left", x=120, y=130),
+        ActionKeyUp(type="key_up", keys=["shift"]),
+        ActionDrag(type="drag", path=[{"x": 200, "y": 200}, {"x": 260, "y": 220}, {"x": 300, "y": 240}]),
+        ActionScroll(type="scroll", x=400, y=300, scroll_x=0, scroll_y=200),
+        ActionWait(type="wait"),
+        ActionPointAndType(type="point_and_type", x=50, y=60, text="hi"),
+    ]
+    dumps = [action.model_dump() for action in model_actions]
+    dumps[6].update({"ms": None, "base64": None, "keys": None})  # nulls, as a dump of a wider type writes them
+    reply = computers.batch(ID, actions=dumps)
+    assert [one["status"] for one in reply["results"]] == ["success"] * len(dumps)
+    events = recorder.wait_for(lambda evs: sum(e.kind == "key_release" for e in evs) >= 3)
+    presses = [(e.button, e.x, e.y) for e in events if e.kind == "button_press"]
+    assert presses == [(2, 100, 110), (1, 120, 130), (1, 200, 200), (5, 400, 300), (5, 400, 300), (1, 50, 60)]
+    shifted = next(e for e in events if e.kind == "button_press" and e.button == 1)
+    assert shifted.state & 1  # Shift was down during the click between key_down and key_up
+    assert (260, 220) in [(x, y) for x, y, _ in recorder.motions()]
+    assert [(e.x, e.y) for e in recorder.of_kind("button_release") if e.button == 1][1] == (300, 240)
+    assert recorder.typed_text() == "hi"

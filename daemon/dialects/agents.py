@@ -24,6 +24,8 @@ ASPECT_TOLERANCE = 0.02
 SETTLE_MS = 100
 # Chromium scrolls about 100 px per wheel notch: the pixel deltas of OpenAI and Lightcone become notches at this rate.
 PIXELS_PER_NOTCH = 100
+# A wait that carries no duration (OpenAI's, Northstar's) waits as OpenAI's sample loop does.
+WAIT_MS = 1000
 
 
 class Scaling(NamedTuple):

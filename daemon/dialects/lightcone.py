@@ -30,7 +30,7 @@ from ..actions import Image
 from ..errors import ApiError, from_validation
 from ..handling import validation_context
 from ..resize import resize_screen
-from .agents import core_action, key_name, notches, run
+from .agents import WAIT_MS, core_action, key_name, notches, run
 from .image_store import ImageStore
 from .kernel import SingleAction
 
@@ -50,15 +50,25 @@ ACTION_ROUTES = {
 }
 BROWSER_ROUTES = ("navigate", "html", "debug", "change-proxy", "exec", "exec/sync", "tabs", "tabs/{tab_id}",
                   "tabs/{tab_id}/switch")
+# Lightcone's button names (Northstar's, OpenAI's) as the core's.
+BUTTONS = {"left": "left", "right": "right", "middle": "middle", "wheel": "middle", "back": "back", "forward": "forward"}
 # Drags move in straight steps a frame apart, so a page sees the drag move, as a person's would.
 DRAG_STEPS = {"smooth": False, "steps_per_segment": 10, "step_delay_ms": 16}
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
 
 
+class PathPoint(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    x: Number
+    y: Number
+
+
 class Action(BaseModel):
     """Lightcone's ComputerAction: one flat object for every type; fields of other types (tab_id,
-    include_context, ...) are accepted and ignored. settle_ms, Lightcone's pause between an action's steps,
+    include_context, ...) are accepted and ignored, and null is absent. Northstar's actions, as the SDK's
+    types/action_*.py carry them and Tzafon's example loop passes them on, are ComputerActions too: a drag's
+    `path` of {x, y}, key_down/key_up's `keys`, wait without `ms`, point_and_type. settle_ms, Lightcone's pause between an action's steps,
     is a screenshot's settle_ms here: the wait until what the input drew is on screen."""
 
     model_config = ConfigDict(extra="ignore")
@@ -77,10 +87,11 @@ class Action(BaseModel):
     button: str | None = None
     key: str | None = None
     keys: list[str] | None = None
+    path: list[PathPoint] | None = None
     text: str | None = None
     ms: int | None = None
     settle_ms: int | None = None
-    base64: bool = False
+    base64: bool | None = None  # null, as a model_dump() of the SDK's types writes absent fields, is absent
 
     def needs(self, *names: str) -> list:
         missing = [name for name in names if getattr(self, name) is None]
@@ -91,9 +102,32 @@ class Action(BaseModel):
     def point(self, x: str = "x", y: str = "y") -> tuple[int, int]:
         return tuple(round(value) for value in self.needs(x, y))
 
+    def button_name(self) -> str:
+        button = self.button or "left"
+        if button not in BUTTONS:
+            raise ApiError(400, f"button must be one of {', '.join(BUTTONS)}, not {button!r}")
+        return BUTTONS[button]
 
-def core(action: Action, context: dict) -> SingleAction:
-    """The core's action that does what `action` asks."""
+    def drag_path(self) -> list[tuple[int, int]]:
+        """Northstar's path of {x, y} points, else Lightcone's x1,y1 to x2,y2."""
+        if self.path is None:
+            return [self.point("x1", "y1"), self.point("x2", "y2")]
+        if len(self.path) < 2:
+            raise ApiError(400, "drag needs a path of at least 2 points")
+        return [(round(point.x), round(point.y)) for point in self.path]
+
+    def held_key(self) -> str:
+        """key_down/key_up's `key`, or Northstar's `keys`, pressed in order (released in reverse)."""
+        if self.key is not None:
+            return key_name(self.key)
+        [keys] = self.needs("keys")
+        if not keys:
+            raise ApiError(400, f"{self.type} needs at least one key")
+        return "+".join(key_name(key) for key in keys)
+
+
+def core(action: Action, context: dict) -> list[SingleAction]:
+    """The core's actions that do what `action` asks (point_and_type is two)."""
     kind = action.type
     if kind in BROWSER_ONLY:
         raise ApiError(501, f"{kind} is not available: {NOT_A_BROWSER}")
@@ -101,44 +135,46 @@ def core(action: Action, context: dict) -> SingleAction:
         raise ApiError(501, f"{kind}: {NOT_YET[kind]}")
     if kind in ("click", "double_click", "right_click"):
         x, y = action.point()
-        button = "right" if kind == "right_click" else (action.button or "left")
-        return core_action("click_mouse", context, x=x, y=y, button=button, num_clicks=2 if kind == "double_click" else 1)
+        button = "right" if kind == "right_click" else action.button_name()
+        return [core_action("click_mouse", context, x=x, y=y, button=button, num_clicks=2 if kind == "double_click" else 1)]
     if kind in ("mouse_down", "mouse_up"):
         x, y = action.point()
-        return core_action("click_mouse", context, x=x, y=y, button=action.button or "left", click_type=kind[6:])
+        return [core_action("click_mouse", context, x=x, y=y, button=action.button_name(), click_type=kind[6:])]
     if kind == "move":
         x, y = action.point()
-        return core_action("move_mouse", context, x=x, y=y, smooth=False)
+        return [core_action("move_mouse", context, x=x, y=y, smooth=False)]
     if kind == "drag":
-        return core_action("drag_mouse", context, path=[action.point("x1", "y1"), action.point("x2", "y2")], **DRAG_STEPS)
+        return [core_action("drag_mouse", context, path=action.drag_path(), **DRAG_STEPS)]
     if kind in ("keypress", "hotkey"):
         [keys] = action.needs("keys")
         if not keys:
             raise ApiError(400, f"{kind} needs at least one key")
-        return core_action("press_key", context, keys=["+".join(key_name(key) for key in keys)])
+        return [core_action("press_key", context, keys=["+".join(key_name(key) for key in keys)])]
     if kind in ("key_down", "key_up"):
-        [key] = action.needs("key")
-        return core_action(kind, context, key=key_name(key))
+        return [core_action(kind, context, key=action.held_key())]
     if kind == "scroll":
         dx = action.dx if action.dx is not None else action.scroll_x or 0
         dy = action.dy if action.dy is not None else action.scroll_y or 0
         x, y = round(action.x or 0), round(action.y or 0)
-        return core_action("scroll", context, x=x, y=y, delta_x=notches(dx), delta_y=notches(dy))
+        return [core_action("scroll", context, x=x, y=y, delta_x=notches(dx), delta_y=notches(dy))]
     if kind == "type":
         [text] = action.needs("text")
-        return core_action("type_text", context, text=text)
-    if kind == "wait":
-        [ms] = action.needs("ms")
-        return core_action("sleep", context, duration_ms=ms)
+        return [core_action("type_text", context, text=text)]
+    if kind == "point_and_type":  # click there, then type
+        x, y = action.point()
+        [text] = action.needs("text")
+        return [core_action("click_mouse", context, x=x, y=y), core_action("type_text", context, text=text)]
+    if kind == "wait":  # Northstar's wait has no duration: it waits as OpenAI's sample loop does
+        return [core_action("sleep", context, duration_ms=WAIT_MS if action.ms is None else action.ms)]
     if kind == "screenshot":
-        return core_action("screenshot", context, **({} if action.settle_ms is None else {"settle_ms": action.settle_ms}))
+        return [core_action("screenshot", context, **({} if action.settle_ms is None else {"settle_ms": action.settle_ms}))]
     raise ApiError(400, f"unknown action type {kind!r}")
 
 
 def action_result(request: web.Request, action: Action, result) -> dict:
     """Lightcone's ActionResult of one action that succeeded."""
     if isinstance(result, Image):
-        result = screenshot_result(request, result, action.base64)
+        result = screenshot_result(request, result, bool(action.base64))
     return envelope(action.request_id, "success", result=result)
 
 
@@ -194,19 +230,30 @@ def answers_action_result(handler):
     return handle
 
 
+async def run_actions(request: web.Request, actions: list[Action]) -> list[dict]:
+    """Every action validated before any runs; one ActionResult each, of the last of its core actions."""
+    context = validation_context(request.app)
+    groups = [core(action, context) for action in actions]
+    results = await run(request, [one for group in groups for one in group])
+    answers, done = [], 0
+    for action, group in zip(actions, groups):
+        done += len(group)
+        if done > len(results):  # the client left before it ran
+            break
+        answers.append(action_result(request, action, results[done - 1]))
+    return answers
+
+
 async def run_one(request: web.Request, action: Action) -> dict:
-    [result] = await run(request, [core(action, validation_context(request.app))])
-    return action_result(request, action, result)
+    [result] = await run_actions(request, [action])
+    return result
 
 
 async def run_batch(request: web.Request, actions) -> dict:
-    """Lightcone's batch: every action validated before any runs, one ActionResult each under `results`."""
+    """Lightcone's batch: one ActionResult each under `results`."""
     if not isinstance(actions, list) or not actions:
         raise ApiError(400, "batch needs `actions`, a list of ComputerAction objects")
-    parsed = [parse_action(one) for one in actions]
-    context = validation_context(request.app)
-    results = await run(request, [core(action, context) for action in parsed])
-    return {**envelope(None, "success"), "results": [action_result(request, *pair) for pair in zip(parsed, results)]}
+    return {**envelope(None, "success"), "results": await run_actions(request, [parse_action(one) for one in actions])}
 
 
 def action_route(action_type: str):

@@ -15,9 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ApiError, from_validation
 from ..handling import validation_context
-from .agents import Scaling, core_action, key_name, notches, run, scaling_for, screenshot_after
+from .agents import WAIT_MS, Scaling, core_action, key_name, notches, run, scaling_for, screenshot_after
 
-WAIT_MS = 1000  # the action carries no duration; OpenAI's sample loop waits a second
 BUTTONS = {"left": "left", "right": "right", "wheel": "middle", "back": "back", "forward": "forward"}
 
 
