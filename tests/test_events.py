@@ -188,7 +188,9 @@ def test_lightcone_websocket_messages_are_events_of_the_upgrade_request(daemon, 
             await socket.send_json({"actions": [{"type": "scroll", "x": 3, "y": 4, "dy": 250}]})
             return [await socket.receive_json(timeout=10) for _ in range(2)]
 
-    assert [answer["status"] for answer in asyncio.run(exchange())] == ["success", "success"]
+    answers = asyncio.run(exchange())
+    assert [answer["status"] for answer in answers] == ["success", "success"]
+    assert [answer["request_id"] for answer in answers] == [request_id] * 2
     seen = of_request(request_id)(events.wait_for(answered(request_id, 2)))
     assert outline(seen) == [("action_request", 0, "click_mouse", None), ("action_response", 0, "click_mouse", "ok"),
                              ("action_request", 0, "scroll", None), ("action_response", 0, "scroll", "ok")]

@@ -14,6 +14,8 @@ from Xlib import XK
 
 from xhands.daemon.actions import Image as CoreImage
 from xhands.daemon.dialects.image_store import ImageStore
+from tests.sse_reader import SseReader
+from tests.test_events import answered, of_request
 from tests.test_settle import FINAL, answer_the_key_late
 
 ID = "any-computer-id"
@@ -202,3 +204,18 @@ def test_northstar_actions_as_tzafons_example_loop_passes_them_to_batch(computer
     assert (260, 220) in [(x, y) for x, y, _ in recorder.motions()]
     assert [(e.x, e.y) for e in recorder.of_kind("button_release") if e.button == 1][1] == (300, 240)
     assert recorder.typed_text() == "hi"
+
+
+def test_action_results_and_their_events_carry_the_same_request_id(computers, daemon):
+    with SseReader.open(daemon.url + f"/computers/{ID}/events") as events:
+        clicked = ok(computers.click(ID, x=10, y=10)).request_id
+        assert ok(computers.execute(ID, action={"type": "click", "x": 20, "y": 20, "request_id": "my-req-1"})).request_id == "my-req-1"
+        reply = computers.batch(ID, actions=[{"type": "click", "x": 30, "y": 30, "request_id": "mine-a"},
+                                             {"type": "wait", "ms": 1}], extra_body={"request_id": "my-batch"})
+        assert reply["request_id"] == "my-batch"
+        assert [one["request_id"] for one in reply["results"]] == ["mine-a", "my-batch"]
+        seen = events.wait_for(answered("my-batch", 1))
+    for request_id, action_type in ((clicked, "click_mouse"), ("my-req-1", "click_mouse"), ("mine-a", "click_mouse"),
+                                    ("my-batch", "sleep")):
+        assert [(e.name, e.data["type"]) for e in of_request(request_id)(seen)] == [
+            ("action_request", action_type), ("action_response", action_type)], request_id

@@ -103,8 +103,8 @@ def screenshot_after(actions: list[SingleAction], scaling: Scaling, context: dic
     return [*actions, core_action("screenshot", context, **scaling.screenshot_params(), **settle)]
 
 
-async def run(request: web.Request, actions: list[SingleAction]) -> list:
-    return await request.app["worker"].run_actions(actions, client_gone(request))
+async def run(request: web.Request, actions: list[SingleAction], request_ids: list[str] | None = None) -> list:
+    return await request.app["worker"].run_actions(actions, client_gone(request), request_ids)
 
 
 async def pointer_position(request: web.Request, context: dict) -> tuple[int, int]:

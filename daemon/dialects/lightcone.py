@@ -29,12 +29,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..actions import Image
 from ..errors import ApiError, from_validation
 from ..handling import validation_context
+from ..ops import logs
 from ..resize import resize_screen
 from .agents import WAIT_MS, core_action, key_name, notches, run
 from .image_store import ImageStore
 from .kernel import SingleAction
 
 COMPUTER_ID = "local"
+REQUEST_ID = "lightcone_request_id"  # the call's id, kept on the aiohttp request for its error answer
 SCREENSHOTS = "/computers/{id}/screenshots/{name}"
 NOT_A_BROWSER = "xhands drives the display, not a browser tab"
 BROWSER_ONLY = {
@@ -171,11 +173,11 @@ def core(action: Action, context: dict) -> list[SingleAction]:
     raise ApiError(400, f"unknown action type {kind!r}")
 
 
-def action_result(request: web.Request, action: Action, result) -> dict:
+def action_result(request: web.Request, action: Action, result, request_id: str) -> dict:
     """Lightcone's ActionResult of one action that succeeded."""
     if isinstance(result, Image):
         result = screenshot_result(request, result, bool(action.base64))
-    return envelope(action.request_id, "success", result=result)
+    return envelope(request_id, "success", result=result)
 
 
 def envelope(request_id: str | None, status: str, result: dict | None = None, error: str | None = None) -> dict:
@@ -218,47 +220,62 @@ async def json_body(request: web.Request) -> dict:
     return data
 
 
+def call_id(request: web.Request, body: dict | None = None) -> str:
+    """The id of a call: the caller's `request_id`, else the HTTP request's (X-Request-Id). Its actions' results
+    and their events on /events carry it, unless an action names its own."""
+    given = (body or {}).get("request_id")
+    request[REQUEST_ID] = given if isinstance(given, str) and given else logs.request_id.get() or uuid.uuid4().hex
+    return request[REQUEST_ID]
+
+
 def answers_action_result(handler):
-    """Errors as ActionResults too (status "error", the message in error_message), with their HTTP status."""
+    """Errors as ActionResults too (status "error", the message in error_message, the call's request_id),
+    with their HTTP status."""
 
     async def handle(request: web.Request) -> web.Response:
         try:
             return await handler(request)
         except ApiError as error:
-            return web.json_response(envelope(None, "error", error=error.message), status=error.status)
+            return web.json_response(envelope(request.get(REQUEST_ID) or logs.request_id.get(), "error", error=error.message),
+                                     status=error.status)
 
     return handle
 
 
-async def run_actions(request: web.Request, actions: list[Action]) -> list[dict]:
-    """Every action validated before any runs; one ActionResult each, of the last of its core actions."""
+async def run_actions(request: web.Request, actions: list[Action], request_id: str) -> list[dict]:
+    """Every action validated before any runs; one ActionResult each, of the last of its core actions, with the
+    action's own request_id or else the call's, the same its events carry."""
     context = validation_context(request.app)
     groups = [core(action, context) for action in actions]
-    results = await run(request, [one for group in groups for one in group])
+    ids = [action.request_id or request_id for action in actions]
+    results = await run(request, [one for group in groups for one in group],
+                        [one_id for group, one_id in zip(groups, ids) for _ in group])
     answers, done = [], 0
-    for action, group in zip(actions, groups):
+    for action, group, one_id in zip(actions, groups, ids):
         done += len(group)
         if done > len(results):  # the client left before it ran
             break
-        answers.append(action_result(request, action, results[done - 1]))
+        answers.append(action_result(request, action, results[done - 1], one_id))
     return answers
 
 
-async def run_one(request: web.Request, action: Action) -> dict:
-    [result] = await run_actions(request, [action])
+async def run_one(request: web.Request, action: Action, request_id: str) -> dict:
+    [result] = await run_actions(request, [action], request_id)
     return result
 
 
-async def run_batch(request: web.Request, actions) -> dict:
+async def run_batch(request: web.Request, actions, request_id: str) -> dict:
     """Lightcone's batch: one ActionResult each under `results`."""
     if not isinstance(actions, list) or not actions:
         raise ApiError(400, "batch needs `actions`, a list of ComputerAction objects")
-    return {**envelope(None, "success"), "results": await run_actions(request, [parse_action(one) for one in actions])}
+    parsed = [parse_action(one) for one in actions]
+    return {**envelope(request_id, "success"), "results": await run_actions(request, parsed, request_id)}
 
 
 def action_route(action_type: str):
     async def handle(request: web.Request) -> web.Response:
-        return web.json_response(await run_one(request, parse_action({**await json_body(request), "type": action_type})))
+        body = await json_body(request)
+        return web.json_response(await run_one(request, parse_action({**body, "type": action_type}), call_id(request, body)))
 
     return handle
 
@@ -267,11 +284,12 @@ async def execute(request: web.Request) -> web.Response:
     body = await json_body(request)
     if not isinstance(body.get("action"), dict):
         raise ApiError(400, "execute needs `action`, one ComputerAction object")
-    return web.json_response(await run_one(request, parse_action(body["action"])))
+    return web.json_response(await run_one(request, parse_action(body["action"]), call_id(request, body)))
 
 
 async def batch(request: web.Request) -> web.Response:
-    return web.json_response(await run_batch(request, (await json_body(request)).get("actions")))
+    body = await json_body(request)
+    return web.json_response(await run_batch(request, body.get("actions"), call_id(request, body)))
 
 
 class Viewport(BaseModel):

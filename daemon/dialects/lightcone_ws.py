@@ -9,6 +9,7 @@ A message that cannot be run is answered with an error result, and the socket st
 
 import asyncio
 import json
+import uuid
 import weakref
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 
 from ..errors import ApiError, from_validation
 from ..handling import validation_context
+from ..ops import logs
 from ..registry import ACTIONS, BatchRequest
 from .agents import run
 from .kernel import batch_result
@@ -31,27 +33,26 @@ def is_kernel_action(action) -> bool:
     return isinstance(action, dict) and (isinstance(action.get(action.get("type")), dict) or action.get("type") in KERNEL_ONLY)
 
 
-async def run_kernel_batch(request: web.Request, actions: list) -> dict:
+async def run_kernel_batch(request: web.Request, actions: list, request_id: str) -> dict:
     try:
         batch = BatchRequest.model_validate({"actions": actions}, context=validation_context(request.app))
     except ValidationError as exc:
         raise from_validation(exc) from None
-    results = await run(request, batch.actions)
-    return {**envelope(None, "success"), "results": [envelope(None, "success", result=batch_result(one)) for one in results]}
+    results = await run(request, batch.actions, [request_id] * len(batch.actions))
+    return {**envelope(request_id, "success"),
+            "results": [envelope(request_id, "success", result=batch_result(one)) for one in results]}
 
 
-async def answer(request: web.Request, message: dict) -> dict:
+async def answer(request: web.Request, message: dict, request_id: str) -> dict:
     """The ActionResult of one message."""
     if isinstance(message.get("action"), dict):
-        return await run_one(request, parse_action({"request_id": message.get("request_id"), **message["action"]}))
+        return await run_one(request, parse_action(message["action"]), request_id)
     actions = message.get("actions")
     if isinstance(actions, list) and any(map(is_kernel_action, actions)):
-        result = await run_kernel_batch(request, actions)
-    elif "actions" in message:
-        result = await run_batch(request, actions)
-    else:
-        raise ApiError(400, SHAPES)
-    return {**result, "request_id": message.get("request_id") or result["request_id"]}
+        return await run_kernel_batch(request, actions, request_id)
+    if "actions" in message:
+        return await run_batch(request, actions, request_id)
+    raise ApiError(400, SHAPES)
 
 
 async def reply_to(request: web.Request, text: str) -> dict:
@@ -62,9 +63,11 @@ async def reply_to(request: web.Request, text: str) -> dict:
         message = None
     if not isinstance(message, dict):
         return envelope(None, "error", error=f"the message is not a JSON object: {SHAPES}")
-    request_id = message.get("request_id") if isinstance(message.get("request_id"), str) else None
+    # Without a request_id of the caller's, a message's actions are the upgrade request's, in its events too.
+    given = message.get("request_id")
+    request_id = given if isinstance(given, str) and given else logs.request_id.get() or uuid.uuid4().hex
     try:
-        return await answer(request, message)
+        return await answer(request, message, request_id)
     except ApiError as error:
         return envelope(request_id, "error", error=error.message)
 
