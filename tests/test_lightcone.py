@@ -152,17 +152,39 @@ def test_a_bad_batch_runs_nothing(computers, recorder):
 @pytest.mark.parametrize("call", [
     lambda c: c.navigate(ID, url="https://example.com"),
     lambda c: c.html(ID),
-    lambda c: c.debug(ID, command="ls"),
     lambda c: c.change_proxy(ID, proxy_url="http://proxy"),
     lambda c: c.execute(ID, action={"type": "go_to_url", "url": "https://example.com"}),
     lambda c: c.execute(ID, action={"type": "new_tab"}),
-    lambda c: c.execute(ID, action={"type": "set_viewport", "width": 800, "height": 600}),  # POST /viewport resizes
+    lambda c: c.tabs.list(ID),
 ])
-def test_browser_only_calls_answer_an_error(computers, call):
+def test_browser_only_calls_answer_at_once_an_error_retrying_cannot_mend(daemon, call):
+    sent = []
+    http = httpx.Client(event_hooks={"request": [sent.append]})
+    computers = Lightcone(api_key="unused", base_url=daemon.url, http_client=http).computers  # default retries
     with pytest.raises(InternalServerError) as error:  # 501
         call(computers)
-    assert error.value.status_code == 501 and error.value.body["status"] == "error"
-    assert "not a browser tab" in error.value.body["error_message"] or "/viewport" in error.value.body["error_message"]
+    assert error.value.status_code == 501 and error.value.response.headers["x-should-retry"] == "false"
+    assert error.value.body["status"] == "error" and "not a browser tab" in error.value.body["error_message"]
+    assert len(sent) == 1
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.debug(ID, command="ls"),
+    lambda c: c.execute(ID, action={"type": "debug", "debug": {"command": "ls"}}),
+    lambda c: c.exec.sync(ID, command="ls"),
+])
+def test_shell_commands_answer_an_error_that_says_so(computers, call):
+    with pytest.raises(InternalServerError) as error:
+        call(computers)
+    assert error.value.status_code == 501 and error.value.response.headers["x-should-retry"] == "false"
+    assert "runs no shell commands" in error.value.body["error_message"]
+    assert "browser tab" not in error.value.body["error_message"]
+
+
+def test_exec_answers_one_ndjson_error_line_as_its_contract_says(computers):
+    [line] = list(computers.exec.create(ID, command="ls"))  # the SDK raises for any status but 2xx
+    assert line.type == "error" and line.code == "not_implemented"
+    assert "runs no shell commands" in line.message and "browser tab" not in line.message
 
 
 def test_the_one_computer_and_the_session_wrapper(daemon, recorder):

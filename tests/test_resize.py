@@ -80,6 +80,7 @@ def test_a_server_that_cannot_resize_answers_409_naming_xvnc(daemon):
         assert response.status_code == 409 and "--xserver xvnc" in response.json()["message"]
         viewport = http.post("/computers/x/viewport", json={"width": 800, "height": 600})
         assert viewport.status_code == 409 and "--xserver xvnc" in viewport.json()["error_message"]
+        assert viewport.headers["x-should-retry"] == "false"  # the SDK would send it again for nothing
         assert http.get("/health").json()["screen"] == before
 
 

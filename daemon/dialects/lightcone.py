@@ -13,11 +13,14 @@ asked for base64, else a URL on this daemon that serves the image from a bounded
 key_down and mouse_down hold their key or button across requests, untouched by other actions (each of which
 still releases what it pressed itself), until key_up or mouse_up, DELETE /computers/{id}, shutdown, the loss
 of the display, or --hold-timeout seconds without an action; the computer's `held` shows what is down.
-Browser actions (navigation, HTML, tabs, shell) answer an error saying so. POST /viewport resizes the whole X
+Browser actions (navigation, HTML, tabs) and shell commands (debug, exec) answer an error saying so, with
+`x-should-retry: false` as every answer retrying cannot change (501, and 409 for a screen that cannot be
+resized), so the SDK gives it at once; exec, as its contract says, in one NDJSON error line with HTTP 200. POST /viewport resizes the whole X
 screen (resize.py), on a server that can (Xvnc). The same actions over a WebSocket: lightcone_ws.py.
 """
 
 import base64
+import json
 import struct
 import uuid
 from datetime import UTC, datetime
@@ -39,10 +42,15 @@ COMPUTER_ID = "local"
 REQUEST_ID = "lightcone_request_id"  # the call's id, kept on the aiohttp request for its error answer
 SCREENSHOTS = "/computers/{id}/screenshots/{name}"
 NOT_A_BROWSER = "xhands drives the display, not a browser tab"
+NO_SHELL = "xhands drives this display's input and screen and runs no shell commands"
 BROWSER_ONLY = {
-    "go_to_url", "navigate", "get_html_content", "html", "debug", "change_proxy", "exec",
+    "go_to_url", "navigate", "get_html_content", "html", "change_proxy",
     "list_tabs", "new_tab", "switch_tab", "close_tab",
 }
+SHELL_ACTIONS = {"debug", "exec"}
+# Answers that the same request, sent again, cannot change: the SDK's retries (408, 409, 429, 5xx by default)
+# would only make the caller wait for the same error.
+NOT_RETRYABLE = {409, 501}
 NOT_YET = {"set_viewport": "resize the display with POST /computers/{id}/viewport, not in execute or batch"}
 # The SDK's routes by the action type they run.
 ACTION_ROUTES = {
@@ -50,8 +58,8 @@ ACTION_ROUTES = {
     "hotkey": "keypress", "key-down": "key_down", "key-up": "key_up", "mouse-down": "mouse_down",
     "mouse-up": "mouse_up", "scroll": "scroll", "type": "type", "screenshot": "screenshot",
 }
-BROWSER_ROUTES = ("navigate", "html", "debug", "change-proxy", "exec", "exec/sync", "tabs", "tabs/{tab_id}",
-                  "tabs/{tab_id}/switch")
+BROWSER_ROUTES = ("navigate", "html", "change-proxy", "tabs", "tabs/{tab_id}", "tabs/{tab_id}/switch")
+SHELL_ROUTES = ("debug", "exec/sync")
 # Lightcone's button names (Northstar's, OpenAI's) as the core's.
 BUTTONS = {"left": "left", "right": "right", "middle": "middle", "wheel": "middle", "back": "back", "forward": "forward"}
 # Drags move in straight steps a frame apart, so a page sees the drag move, as a person's would.
@@ -133,6 +141,8 @@ def core(action: Action, context: dict) -> list[SingleAction]:
     kind = action.type
     if kind in BROWSER_ONLY:
         raise ApiError(501, f"{kind} is not available: {NOT_A_BROWSER}")
+    if kind in SHELL_ACTIONS:
+        raise ApiError(501, f"{kind} is not available: {NO_SHELL}")
     if kind in NOT_YET:
         raise ApiError(501, f"{kind}: {NOT_YET[kind]}")
     if kind in ("click", "double_click", "right_click"):
@@ -236,8 +246,9 @@ def answers_action_result(handler):
         try:
             return await handler(request)
         except ApiError as error:
+            headers = {"x-should-retry": "false"} if error.status in NOT_RETRYABLE else {}
             return web.json_response(envelope(request.get(REQUEST_ID) or logs.request_id.get(), "error", error=error.message),
-                                     status=error.status)
+                                     status=error.status, headers={**error.headers, **headers})
 
     return handle
 
@@ -315,6 +326,16 @@ async def browser_only(request: web.Request) -> web.Response:
     raise ApiError(501, f"{request.path} is not available: {NOT_A_BROWSER}")
 
 
+async def no_shell(request: web.Request) -> web.Response:
+    raise ApiError(501, f"{request.path} is not available: {NO_SHELL}")
+
+
+async def exec_stream(request: web.Request) -> web.Response:
+    """POST /exec as the SDK's contract has it: always HTTP 200, a failure one NDJSON error line."""
+    line = {"type": "error", "code": "not_implemented", "message": f"exec is not available: {NO_SHELL}"}
+    return web.Response(text=json.dumps(line) + "\n", content_type="application/x-ndjson")
+
+
 async def served_screenshot(request: web.Request) -> web.Response:
     image = request.app["lightcone_images"].get(request.match_info["name"])
     if image is None:
@@ -374,3 +395,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/computers/{id}/viewport", answers_action_result(viewport))
     for path in BROWSER_ROUTES:
         app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(browser_only))
+    for path in SHELL_ROUTES:
+        app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(no_shell))
+    app.router.add_post("/computers/{id}/exec", exec_stream)
