@@ -7,7 +7,7 @@ import io
 import httpx
 import pytest
 from PIL import Image
-from tzafon import BadRequestError, InternalServerError, Lightcone
+from tzafon import BadRequestError, InternalServerError, Lightcone, NotFoundError
 from tzafon.types import (ActionClick, ActionDrag, ActionKeyDown, ActionKeyUp, ActionPointAndType, ActionScroll,
                           ActionWait)
 from Xlib import XK
@@ -18,7 +18,7 @@ from tests.sse_reader import SseReader
 from tests.test_events import answered, of_request
 from tests.test_settle import FINAL, answer_the_key_late
 
-ID = "any-computer-id"
+ID = "local"  # the daemon's one computer
 
 
 def keysym(name: str) -> int:
@@ -241,3 +241,20 @@ def test_action_results_and_their_events_carry_the_same_request_id(computers, da
                                     ("my-batch", "sleep")):
         assert [(e.name, e.data["type"]) for e in of_request(request_id)(seen)] == [
             ("action_request", action_type), ("action_response", action_type)], request_id
+
+
+def test_the_computer_its_times_its_list_filter_and_unknown_ids(computers, daemon):
+    [listed] = computers.list()
+    assert computers.list(type="live") == [listed] and computers.list(type="persistent") == []
+    before = computers.retrieve(ID)
+    assert before.expires_at == before.idle_expires_at == "9999-12-31T23:59:59Z"  # it never expires
+    ok(computers.click(ID, x=5, y=5))
+    after = computers.retrieve(ID)
+    assert after.last_activity_at > before.last_activity_at >= before.created_at  # RFC 3339 UTC sorts as time
+    computers.keepalive(ID)
+    assert computers.retrieve(ID).last_activity_at > after.last_activity_at
+    for call in (lambda: computers.retrieve("no-such-computer"), lambda: computers.click("no-such", x=5, y=5),
+                 lambda: computers.keepalive("other")):
+        with pytest.raises(NotFoundError) as error:
+            call()
+        assert error.value.body["status"] == "error" and "'local'" in error.value.body["error_message"]

@@ -11,7 +11,7 @@ from tzafon import BadRequestError, Lightcone
 from tests.daemons import post_in_background, sigterm_during, start_daemon
 from tests.xstate import nothing_pressed
 
-ID = "any-computer-id"
+ID = "local"  # the daemon's one computer
 SHIFT, A, B = (XK.string_to_keysym(name) for name in ("Shift_L", "A", "B"))  # capitals: Shift is down
 
 

@@ -3,7 +3,8 @@
 Each action route (POST /computers/{id}/click, ...) is `execute` of one action of the route's type; `execute`
 and `batch` take Lightcone's ComputerAction objects. Each action becomes one of the core's actions, all
 validated before any runs, and the one worker runs them; the answer is Lightcone's ActionResult, errors too.
-There is one computer, this display: `{id}` is accepted and ignored, and POST /computers answers it.
+There is one computer, this display, whose id is COMPUTER_ID: POST /computers answers it, and any other
+`{id}` is unknown (404).
 
 Lightcone's numbers are floats: coordinates are rounded to the nearest pixel. Key names are the core's, case
 aside, which include the DOM's (Control, Enter, ArrowLeft, Meta). Scroll deltas are pixels, turned into wheel
@@ -22,6 +23,7 @@ screen (resize.py), on a server that can (Xvnc). The same actions over a WebSock
 import base64
 import json
 import struct
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
@@ -39,6 +41,7 @@ from .image_store import ImageStore
 from .kernel import SingleAction
 
 COMPUTER_ID = "local"
+NEVER = "9999-12-31T23:59:59Z"  # the computer's expiry times: it lives as long as the daemon
 REQUEST_ID = "lightcone_request_id"  # the call's id, kept on the aiohttp request for its error answer
 SCREENSHOTS = "/computers/{id}/screenshots/{name}"
 NOT_A_BROWSER = "xhands drives the display, not a browser tab"
@@ -209,7 +212,11 @@ def screenshot_result(request: web.Request, image: Image, as_data: bool) -> dict
 
 
 def rfc3339_now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return rfc3339(time.time())
+
+
+def rfc3339(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def parse_action(data) -> Action:
@@ -230,6 +237,13 @@ async def json_body(request: web.Request) -> dict:
     return data
 
 
+def check_computer(request: web.Request) -> None:
+    """A route's {id} names this daemon's computer: any other is unknown (404), as Lightcone answers it."""
+    given = request.match_info.get("id")
+    if given is not None and given != COMPUTER_ID:
+        raise ApiError(404, f"no computer {given!r}: this daemon's one computer is {COMPUTER_ID!r}")
+
+
 def call_id(request: web.Request, body: dict | None = None) -> str:
     """The id of a call: the caller's `request_id`, else the HTTP request's (X-Request-Id). Its actions' results
     and their events on /events carry it, unless an action names its own."""
@@ -244,6 +258,7 @@ def answers_action_result(handler):
 
     async def handle(request: web.Request) -> web.Response:
         try:
+            check_computer(request)
             return await handler(request)
         except ApiError as error:
             headers = {"x-should-retry": "false"} if error.status in NOT_RETRYABLE else {}
@@ -344,9 +359,14 @@ async def served_screenshot(request: web.Request) -> web.Response:
 
 
 def computer(request: web.Request) -> dict:
-    """The one computer: this display, running as long as the daemon does, never idle-killed; `held` names the
-    keys and buttons held down across requests (key-down, mouse-down) until their up or DELETE."""
+    """The one computer: this display, running as long as the daemon does, never idle-killed (so it expires
+    NEVER); `held` names the keys and buttons held down across requests (key-down, mouse-down) until their up
+    or DELETE; its last activity is the last action run from any route, or the last keepalive."""
+    events = request.app["worker"].events.ring
+    activity = max(request.app["lightcone_keepalive"], events[-1].data["timestamp"] if events else 0)
     return {"id": COMPUTER_ID, "kind": "desktop", "status": "running", "created_at": request.app["lightcone_since"],
+            "last_activity_at": rfc3339(activity) if activity else request.app["lightcone_since"],
+            "expires_at": NEVER, "idle_expires_at": NEVER,
             "held": request.app["desktop"].held(),
             "auto_kill": False, "idle_timeout_enabled": False,
             "endpoints": {"api": str(request.url.with_path(f"/computers/{COMPUTER_ID}").with_query(None))}}
@@ -357,7 +377,11 @@ async def create_computer(request: web.Request) -> web.Response:
 
 
 async def list_computers(request: web.Request) -> web.Response:
-    return web.json_response([computer(request)])
+    """The SDK's `type` filter: the one computer is live; there are no persistent sessions."""
+    kind = request.query.get("type", "live")
+    if kind not in ("live", "persistent"):
+        raise ApiError(400, f"type must be live or persistent, not {kind!r}")
+    return web.json_response([computer(request)] if kind == "live" else [])
 
 
 async def get_computer(request: web.Request) -> web.Response:
@@ -365,6 +389,7 @@ async def get_computer(request: web.Request) -> web.Response:
 
 
 async def keepalive(request: web.Request) -> web.Response:
+    request.app["lightcone_keepalive"] = time.time()
     return web.json_response({"id": COMPUTER_ID, "status": "running"})
 
 
@@ -381,11 +406,12 @@ async def terminate(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app["lightcone_images"] = ImageStore()
     app["lightcone_since"] = rfc3339_now()
+    app["lightcone_keepalive"] = 0.0
     app.router.add_post("/computers", answers_action_result(create_computer))
-    app.router.add_get("/computers", list_computers)
-    app.router.add_get("/computers/{id}", get_computer)
-    app.router.add_get("/computers/{id}/status", get_computer)
-    app.router.add_post("/computers/{id}/keepalive", keepalive)
+    app.router.add_get("/computers", answers_action_result(list_computers))
+    app.router.add_get("/computers/{id}", answers_action_result(get_computer))
+    app.router.add_get("/computers/{id}/status", answers_action_result(get_computer))
+    app.router.add_post("/computers/{id}/keepalive", answers_action_result(keepalive))
     app.router.add_delete("/computers/{id}", answers_action_result(terminate))
     app.router.add_get(SCREENSHOTS, served_screenshot)
     app.router.add_post("/computers/{id}/execute", answers_action_result(execute))
@@ -397,4 +423,4 @@ def add_routes(app: web.Application) -> None:
         app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(browser_only))
     for path in SHELL_ROUTES:
         app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(no_shell))
-    app.router.add_post("/computers/{id}/exec", exec_stream)
+    app.router.add_post("/computers/{id}/exec", answers_action_result(exec_stream))

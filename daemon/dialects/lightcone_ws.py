@@ -21,7 +21,7 @@ from ..ops import logs
 from ..registry import ACTIONS, BatchRequest
 from .agents import run
 from .kernel import batch_result
-from .lightcone import envelope, parse_action, run_batch, run_one
+from .lightcone import check_computer, envelope, parse_action, run_batch, run_one
 
 # Kernel's action types that Lightcone has none of the same name: a batch with one of them is Kernel's.
 KERNEL_ONLY = frozenset(ACTIONS) - {"scroll", "screenshot"}
@@ -73,6 +73,7 @@ async def reply_to(request: web.Request, text: str) -> dict:
 
 
 async def action_channel(request: web.Request) -> web.WebSocketResponse:
+    check_computer(request)
     socket = web.WebSocketResponse(max_msg_size=request.app["settings"].max_body)
     await socket.prepare(request)
     request.app["lightcone_sockets"].add(socket)
