@@ -17,6 +17,7 @@ from pydantic import BaseModel, create_model
 
 from . import actions
 from . import models as m
+from .resize import DisplaySize, resize_action
 from .client.api import OPERATIONS, Operation
 from .ops import metrics
 
@@ -67,11 +68,12 @@ ComputerAction = create_model(
     type=(Literal[tuple(ACTIONS)], ...),
     **{name: (spec.params, m.ABSENT) for name, spec in ACTIONS.items()},
 )
-# Actions only dialects build (Lightcone's key-down and key-up): run by the worker like the others, with no
+# Actions only dialects build (Lightcone's key-down, key-up and set_viewport): run by the worker like the others, with no
 # Kernel route, batch type or client method.
 DIALECT_ACTIONS = {
     "key_down": (m.HeldKeyRequest, metrics.timed("key_down", actions.key_down)),
     "key_up": (m.HeldKeyRequest, metrics.timed("key_up", actions.key_up)),
+    "resize_screen": (DisplaySize, metrics.timed("resize_screen", resize_action)),
 }
 # Every action the worker runs, by type: its parameters' model and its handler.
 PARAMS: dict[str, type[BaseModel]] = {name: spec.params for name, spec in ACTIONS.items()} | {

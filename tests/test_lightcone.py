@@ -7,7 +7,7 @@ import io
 import httpx
 import pytest
 from PIL import Image
-from tzafon import BadRequestError, InternalServerError, Lightcone, NotFoundError
+from tzafon import BadRequestError, ConflictError, InternalServerError, Lightcone, NotFoundError
 from tzafon.types import (ActionClick, ActionDrag, ActionKeyDown, ActionKeyUp, ActionPointAndType, ActionScroll,
                           ActionWait)
 from Xlib import XK
@@ -258,3 +258,13 @@ def test_the_computer_its_times_its_list_filter_and_unknown_ids(computers, daemo
         with pytest.raises(NotFoundError) as error:
             call()
         assert error.value.body["status"] == "error" and "'local'" in error.value.body["error_message"]
+
+
+def test_set_viewport_in_execute_and_batch_is_the_viewport_call(computers):
+    """On Xvfb the screen cannot be resized: the same 409 as POST /viewport, after the actions before it ran."""
+    with pytest.raises(ConflictError) as error:
+        computers.execute(ID, action={"type": "set_viewport", "width": 800, "height": 600})
+    assert "--xserver xvnc" in error.value.body["error_message"]
+    assert error.value.response.headers["x-should-retry"] == "false"
+    with pytest.raises(BadRequestError):
+        computers.batch(ID, actions=[{"type": "set_viewport", "width": 800, "height": 600, "scale_factor": 2}])

@@ -52,6 +52,10 @@ def test_the_sdk_viewport_call_resizes_and_everything_follows(on_xvnc):
     computers = Lightcone(api_key="unused", base_url=on_xvnc.url, max_retries=0).computers
     with httpx.Client(base_url=on_xvnc.url, timeout=20) as http:
         assert http.post("/computer/click_mouse", json={"x": 1500, "y": 900}).status_code == 400  # off the screen
+        batch = computers.batch("local", actions=[{"type": "set_viewport", "width": 1000, "height": 700},
+                                                  {"type": "screenshot", "base64": True}])
+        assert batch["results"][0]["result"] == {"width": 1000, "height": 700}
+        assert (batch["results"][1]["result"]["width"], batch["results"][1]["result"]["height"]) == (1000, 700)
         result = computers.viewport("local", width=1600, height=1000, scale_factor=1)
         assert result.status == "success" and result.result == {"width": 1600, "height": 1000}
         assert http.get("/health").json()["screen"] == {"width": 1600, "height": 1000}

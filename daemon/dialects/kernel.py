@@ -9,16 +9,16 @@ answer as the reference server does: empty 200s, `{"ok": true}` for the cursor, 
 import base64
 import difflib
 import re
-from typing import Annotated, NamedTuple
+from typing import NamedTuple
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from ..actions import Image
 from ..errors import ApiError
 from ..handling import client_gone, parse
 from ..registry import ACTIONS, ActionSpec, BatchRequest
-from ..resize import resize_screen
+from ..resize import DisplaySize, resize_screen
 
 PREFIXES = ("/computer", "/browsers/{id}/computer")
 OTHER_PATHS = ("/health", "/metrics", "/openapi.json", "/view")
@@ -84,12 +84,6 @@ def single(spec: ActionSpec):
         return web.Response(status=200)
 
     return handle
-
-
-class DisplaySize(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    width: Annotated[int, Field(gt=0)]
-    height: Annotated[int, Field(gt=0)]
 
 
 async def patch_display(request: web.Request) -> web.Response:

@@ -54,7 +54,6 @@ SHELL_ACTIONS = {"debug", "exec"}
 # Answers that the same request, sent again, cannot change: the SDK's retries (408, 409, 429, 5xx by default)
 # would only make the caller wait for the same error.
 NOT_RETRYABLE = {409, 501}
-NOT_YET = {"set_viewport": "resize the display with POST /computers/{id}/viewport, not in execute or batch"}
 # The SDK's routes by the action type they run.
 ACTION_ROUTES = {
     "click": "click", "double-click": "double_click", "right-click": "right_click", "drag": "drag",
@@ -103,6 +102,9 @@ class Action(BaseModel):
     path: list[PathPoint] | None = None
     text: str | None = None
     ms: int | None = None
+    width: int | None = None
+    height: int | None = None
+    scale_factor: Number | None = None
     settle_ms: int | None = None
     base64: bool | None = None  # null, as a model_dump() of the SDK's types writes absent fields, is absent
 
@@ -146,8 +148,6 @@ def core(action: Action, context: dict) -> list[SingleAction]:
         raise ApiError(501, f"{kind} is not available: {NOT_A_BROWSER}")
     if kind in SHELL_ACTIONS:
         raise ApiError(501, f"{kind} is not available: {NO_SHELL}")
-    if kind in NOT_YET:
-        raise ApiError(501, f"{kind}: {NOT_YET[kind]}")
     if kind in ("click", "double_click", "right_click"):
         x, y = action.point()
         button = "right" if kind == "right_click" else action.button_name()
@@ -181,6 +181,10 @@ def core(action: Action, context: dict) -> list[SingleAction]:
         return [core_action("click_mouse", context, x=x, y=y), core_action("type_text", context, text=text)]
     if kind == "wait":  # Northstar's wait has no duration: it waits as OpenAI's sample loop does
         return [core_action("sleep", context, duration_ms=WAIT_MS if action.ms is None else action.ms)]
+    if kind == "set_viewport":  # the whole X screen, as POST /viewport
+        width, height = action.needs("width", "height")
+        check_scale_factor(action.scale_factor)
+        return [core_action("resize_screen", context, width=width, height=height)]
     if kind == "screenshot":
         return [core_action("screenshot", context, **({} if action.settle_ms is None else {"settle_ms": action.settle_ms}))]
     raise ApiError(400, f"unknown action type {kind!r}")
@@ -327,13 +331,17 @@ class Viewport(BaseModel):
     scale_factor: Number | None = None
 
 
+def check_scale_factor(scale_factor: float | None) -> None:
+    if scale_factor not in (None, 1):
+        raise ApiError(400, "scale_factor can only be 1: xhands sizes the X screen in pixels")
+
+
 async def viewport(request: web.Request) -> web.Response:
     try:
         size = Viewport.model_validate(await json_body(request))
     except ValidationError as exc:
         raise from_validation(exc) from None
-    if size.scale_factor not in (None, 1):
-        raise ApiError(400, "scale_factor can only be 1: xhands sizes the X screen in pixels")
+    check_scale_factor(size.scale_factor)
     return web.json_response(envelope(None, "success", result=await resize_screen(request, size.width, size.height)))
 
 
