@@ -268,3 +268,13 @@ def test_set_viewport_in_execute_and_batch_is_the_viewport_call(computers):
     assert error.value.response.headers["x-should-retry"] == "false"
     with pytest.raises(BadRequestError):
         computers.batch(ID, actions=[{"type": "set_viewport", "width": 800, "height": 600, "scale_factor": 2}])
+
+
+def test_screenshot_after_answers_the_screen_with_the_action(computers, recorder):
+    result = ok(computers.execute(ID, action={"type": "click", "x": 40, "y": 50, "screenshot_after": True,
+                                              "base64": True})).result
+    assert decoded(base64.b64decode(result["screenshot_url"].split(",", 1)[1])) == (1280, 800)
+    assert presses_at(recorder, 1) == [(1, 40, 50)]
+    reply = computers.batch(ID, actions=[{"type": "wait", "ms": 1, "screenshot_after": True}, {"type": "wait", "ms": 1}])
+    assert httpx.get(reply["results"][0]["result"]["screenshot_url"]).headers["content-type"] == "image/png"
+    assert "screenshot_url" not in reply["results"][1]["result"]

@@ -36,7 +36,7 @@ from ..errors import ApiError, from_validation
 from ..handling import validation_context
 from ..ops import logs
 from ..resize import resize_screen
-from .agents import WAIT_MS, core_action, key_name, notches, run
+from .agents import SETTLE_MS, WAIT_MS, core_action, key_name, notches, run
 from .image_store import ImageStore
 from .kernel import SingleAction
 
@@ -106,6 +106,7 @@ class Action(BaseModel):
     height: int | None = None
     scale_factor: Number | None = None
     settle_ms: int | None = None
+    screenshot_after: bool | None = None
     base64: bool | None = None  # null, as a model_dump() of the SDK's types writes absent fields, is absent
 
     def needs(self, *names: str) -> list:
@@ -190,10 +191,14 @@ def core(action: Action, context: dict) -> list[SingleAction]:
     raise ApiError(400, f"unknown action type {kind!r}")
 
 
-def action_result(request: web.Request, action: Action, result, request_id: str) -> dict:
-    """Lightcone's ActionResult of one action that succeeded."""
+def action_result(request: web.Request, action: Action, results: list, request_id: str) -> dict:
+    """Lightcone's ActionResult of one action that succeeded, from its core actions' results: its own is the
+    last, or with screenshot_after the one before the screenshot, whose URL joins it."""
+    *_, result = results[:-1] if action.screenshot_after else results
     if isinstance(result, Image):
         result = screenshot_result(request, result, bool(action.base64))
+    if action.screenshot_after:
+        result = {**result, "screenshot_url": screenshot_result(request, results[-1], bool(action.base64))["screenshot_url"]}
     return envelope(request_id, "success", result=result)
 
 
@@ -276,17 +281,22 @@ async def run_actions(request: web.Request, actions: list[Action], request_id: s
     """Every action validated before any runs; one ActionResult each, of the last of its core actions, with the
     action's own request_id or else the call's, the same its events carry."""
     context = validation_context(request.app)
-    groups = [core(action, context) for action in actions]
+    groups = [core(action, context) + screenshot_after(action, context) for action in actions]
     ids = [action.request_id or request_id for action in actions]
     results = await run(request, [one for group in groups for one in group],
                         [one_id for group, one_id in zip(groups, ids) for _ in group])
     answers, done = [], 0
     for action, group, one_id in zip(actions, groups, ids):
-        done += len(group)
-        if done > len(results):  # the client left before it ran
+        if done + len(group) > len(results):  # the client left before it ran
             break
-        answers.append(action_result(request, action, results[done - 1], one_id))
+        answers.append(action_result(request, action, results[done:done + len(group)], one_id))
+        done += len(group)
     return answers
+
+
+def screenshot_after(action: Action, context: dict) -> list[SingleAction]:
+    """screenshot_after: the screen once what the action made the application draw is on it."""
+    return [core_action("screenshot", context, settle_ms=SETTLE_MS)] if action.screenshot_after else []
 
 
 async def run_one(request: web.Request, action: Action, request_id: str) -> dict:
