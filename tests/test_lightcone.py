@@ -278,3 +278,10 @@ def test_screenshot_after_answers_the_screen_with_the_action(computers, recorder
     reply = computers.batch(ID, actions=[{"type": "wait", "ms": 1, "screenshot_after": True}, {"type": "wait", "ms": 1}])
     assert httpx.get(reply["results"][0]["result"]["screenshot_url"]).headers["content-type"] == "image/png"
     assert "screenshot_url" not in reply["results"][1]["result"]
+
+
+def test_the_dom_names_of_keys_without_a_keysym_name(computers, recorder):
+    for name in ("ContextMenu", "NumLock", "NumLock", "AltGraph"):  # NumLock twice: it toggles
+        ok(computers.hotkey(ID, keys=[name]))
+    recorder.wait_for(lambda evs: sum(e.kind == "key_release" for e in evs) >= 4)
+    assert recorder.presses() == [keysym(name) for name in ("Menu", "Num_Lock", "Num_Lock", "ISO_Level3_Shift")]
