@@ -23,7 +23,6 @@ from xhands.input import (
 )
 
 from . import models as m
-from .errors import ApiError
 from .timing import follow, sleep_until
 
 
@@ -160,11 +159,11 @@ async def _press_together(desktop: Desktop, keysyms: list[int], hold_s: float) -
 
 
 async def key_down(desktop: Desktop, p: m.HeldKeyRequest) -> dict:
-    """Press a key and keep it down across actions until key_up (Lightcone's key-down)."""
-    try:
-        desktop.keyboard.hold_across(parse_combo(p.key))
-    except KeyError:
-        raise ApiError(400, f"key-down holds only keys on the keyboard map, and {p.key!r} is not on it") from None
+    """Press a key and keep it down across actions until key_up (Lightcone's key-down); a key the keyboard map
+    lacks (F24) is lent a spare keycode, as typing does, for as long as it is held."""
+    keysyms = parse_combo(p.key)
+    await follow(desktop.keyboard.make_typeable(keysyms), desktop.flush)
+    desktop.keyboard.hold_across(keysyms)
     desktop.flush()
     return {}
 
@@ -172,6 +171,7 @@ async def key_down(desktop: Desktop, p: m.HeldKeyRequest) -> dict:
 async def key_up(desktop: Desktop, p: m.HeldKeyRequest) -> dict:
     desktop.keyboard.let_go(parse_combo(p.key))
     desktop.flush()
+    await follow(desktop.keyboard.restore_keymap(), desktop.flush)  # see press_key
     return {}
 
 

@@ -149,8 +149,7 @@ class Desktop:
         if not self.connection.is_alive():
             return {"keys": [], "buttons": []}
         keyboard, pointer = self.keyboard, self.pointer
-        keysyms = [keyboard.display.keycode_to_keysym(keycode, 0) for keycode in keyboard.pressed if keycode in keyboard.held]
-        return {"keys": [keysym_name(keysym) for keysym in keysyms],
+        return {"keys": [keysym_name(keysym) for keysym in keyboard.held_keysyms()],
                 "buttons": [BUTTON_NAMES.get(button, str(button)) for button in pointer.pressed if button in pointer.held]}
 
     def close(self) -> None:

@@ -78,18 +78,30 @@ class Keyboard:
     def release_held(self) -> None:
         """Release the keys held across actions too (shutdown, the computer deleted, the hold's idle limit)."""
         self.held.clear()
+        for keysym in list(self.keymap.pinned):
+            self.keymap.unpin(keysym)
         self.release_all()
 
     # -- keys held across actions ------------------------------------------
     def hold_across(self, keysyms: list[int]) -> None:
-        """Press keysyms in order and keep them down across actions until let_go or release_held.
-        Only keys on the keyboard map: a lent keycode is given back after every action."""
-        if missing := [keysym for keysym in keysyms if keysym not in self.keymap.locations]:
+        """Press typeable keysyms (make_typeable first) in order and keep them down across actions until let_go
+        or release_held; a keycode lent to one stays lent as long (pinned)."""
+        if missing := [keysym for keysym in keysyms if self.keymap.locate(keysym) is None]:
             raise KeyError(missing[0])
+        for keysym in keysyms:
+            if keysym not in self.keymap.locations:
+                self.keymap.pin(keysym)
         pressed_before = len(self.pressed)
         for keysym in keysyms:
             self.keysym_down(keysym)
         self.held.update(self.pressed[pressed_before:])
+
+    def held_keysyms(self) -> list[int]:
+        """The keysyms held across actions, in press order (a pinned loan's own, which this client's cached
+        keymap may not show yet)."""
+        lent = {keycode: keysym for keysym, keycode in self.keymap.pinned.items()}
+        return [lent.get(keycode) or self.display.keycode_to_keysym(keycode, 0)
+                for keycode in self.pressed if keycode in self.held]
 
     def let_go(self, keysyms: list[int]) -> None:
         """Release keys held by hold_across, in reverse order; a key not held is skipped."""
@@ -98,6 +110,7 @@ class Keyboard:
             if location is not None and location.keycode in self.held:
                 self.held.discard(location.keycode)
                 self.keysym_up(keysym)
+                self.keymap.unpin(keysym)
 
     # -- keymap changes, with the waits other clients need ------------------
     def make_typeable(self, keysyms: Iterable[int]) -> Iterator[float]:

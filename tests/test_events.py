@@ -113,17 +113,17 @@ def test_a_kernel_action_and_batch_are_queued_and_answered_with_their_parameters
 
 
 def test_a_failing_batch_shows_the_error_then_the_actions_not_run(daemon, events):
-    """Lightcone's key-down fails while running for a key the keyboard map lacks; the click after it never runs."""
+    """Lightcone's set_viewport fails while running on a screen that cannot be resized; the click after it never runs."""
     request_id = rid()
     response = httpx.post(f"{daemon.url}/computers/local/batch", headers={"X-Request-Id": request_id}, json={
-        "actions": [{"type": "click", "x": 5, "y": 6}, {"type": "key_down", "key": "Cyrillic_ya"},
+        "actions": [{"type": "click", "x": 5, "y": 6}, {"type": "set_viewport", "width": 800, "height": 600},
                     {"type": "click", "x": 7, "y": 8}]})
-    assert response.status_code == 400 and "Cyrillic_ya" in response.json()["error_message"]
+    assert response.status_code == 409 and "--xserver xvnc" in response.json()["error_message"]
     responses = [event for event in of_request(request_id)(events.wait_for(answered(request_id, 3)))
                  if event.name == "action_response"]
     assert [(event.data["type"], event.data["status"]) for event in responses] == [
-        ("click_mouse", "ok"), ("key_down", "error"), ("click_mouse", "not_run")]
-    assert "Cyrillic_ya" in responses[1].data["error"] and responses[2].data["error"] == "action 1 failed before it"
+        ("click_mouse", "ok"), ("resize_screen", "error"), ("click_mouse", "not_run")]
+    assert "--xserver xvnc" in responses[1].data["error"] and responses[2].data["error"] == "action 1 failed before it"
     assert responses[2].data["duration_ms"] is None and responses[2].data["params"] == {
         "x": 7, "y": 8, "button": "left", "click_type": "click", "num_clicks": 1, "smooth": False}
 
