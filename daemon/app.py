@@ -38,6 +38,8 @@ class Settings:
     # Host header names accepted without a token, besides loopback names and the address we listen on.
     allowed_hosts: frozenset[str] = frozenset()
     check_host: bool = True
+    # The daemon's URL as others reach it (behind a proxy, a tunnel): the base of the URLs it hands out.
+    public_url: str | None = None
 
     @property
     def limits(self) -> dict[str, int]:

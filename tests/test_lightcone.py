@@ -14,6 +14,7 @@ from Xlib import XK
 
 from xhands.daemon.actions import Image as CoreImage
 from xhands.daemon.dialects.image_store import ImageStore
+from tests.daemons import start_daemon
 from tests.sse_reader import SseReader
 from tests.test_events import answered, of_request
 from tests.test_settle import FINAL, answer_the_key_late
@@ -285,3 +286,14 @@ def test_the_dom_names_of_keys_without_a_keysym_name(computers, recorder):
         ok(computers.hotkey(ID, keys=[name]))
     recorder.wait_for(lambda evs: sum(e.kind == "key_release" for e in evs) >= 4)
     assert recorder.presses() == [keysym(name) for name in ("Menu", "Num_Lock", "Num_Lock", "ISO_Level3_Shift")]
+
+
+def test_public_url_is_the_base_of_the_urls_handed_out(xvfb):
+    """Behind a proxy or tunnel, a hosted model fetches screenshot_url from where --public-url says."""
+    base = "https://hands.example.test/desk"
+    with start_daemon("--public-url", base + "/") as own:
+        computers = Lightcone(api_key="unused", base_url=own.url, max_retries=0).computers
+        url = ok(computers.screenshot(ID)).result["screenshot_url"]
+        assert url.startswith(base + "/computers/local/screenshots/")
+        assert httpx.get(own.url + url.removeprefix(base)).headers["content-type"] == "image/png"
+        assert computers.retrieve(ID).endpoints["api"] == base + "/computers/local"

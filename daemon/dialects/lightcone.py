@@ -214,10 +214,14 @@ def screenshot_result(request: web.Request, image: Image, as_data: bool) -> dict
     if as_data:
         url = f"data:{image.mime_type};base64,{base64.b64encode(image.data).decode()}"
     else:
-        name = request.app["lightcone_images"].add(image)
-        url = str(request.url.with_path(SCREENSHOTS.format(id=request.match_info.get("id", COMPUTER_ID), name=name))
-                  .with_query(None))
+        url = public_url(request, SCREENSHOTS.format(id=COMPUTER_ID, name=request.app["lightcone_images"].add(image)))
     return {"screenshot_url": url, "width": width, "height": height}
+
+
+def public_url(request: web.Request, path: str) -> str:
+    """A URL of this daemon to hand out: under --public-url, else where the request came."""
+    base = request.app["settings"].public_url
+    return base.rstrip("/") + path if base else str(request.url.with_path(path).with_query(None))
 
 
 def rfc3339_now() -> str:
@@ -387,7 +391,7 @@ def computer(request: web.Request) -> dict:
             "expires_at": NEVER, "idle_expires_at": NEVER,
             "held": request.app["desktop"].held(),
             "auto_kill": False, "idle_timeout_enabled": False,
-            "endpoints": {"api": str(request.url.with_path(f"/computers/{COMPUTER_ID}").with_query(None))}}
+            "endpoints": {"api": public_url(request, f"/computers/{COMPUTER_ID}")}}
 
 
 async def create_computer(request: web.Request) -> web.Response:
