@@ -91,6 +91,16 @@ def test_drag_goes_from_start_to_coordinate_with_the_left_button(client, recorde
     assert len([m for m in recorder.motions() if m[:2] != (500, 500)]) >= 2, "a page sees the drag move"
 
 
+def test_a_drag_with_a_modifier_holds_it_throughout(client, recorder):
+    computer(client, action="left_click_drag", start_coordinate=[300, 300], coordinate=[340, 320], text="shift")
+    events = recorder.wait_for(lambda evs: any(e.kind == "key_release" for e in evs))
+    kinds = [(e.kind, e.keysym or e.button) for e in recorder.of_kind("key_press", "key_release", "button_press", "button_release")]
+    assert kinds == [("key_press", keysym("Shift_L")), ("button_press", 1), ("button_release", 1),
+                     ("key_release", keysym("Shift_L"))]
+    moved = [e for e in events if e.kind == "motion" and (e.x, e.y) != (300, 300)]
+    assert moved and all(e.state & 1 for e in moved)  # Shift down during every step
+
+
 def test_a_drag_without_a_start_starts_where_the_pointer_is(client, recorder):
     computer(client, action="mouse_move", coordinate=[200, 210])
     computer(client, action="left_click_drag", coordinate=[260, 230])  # as computer_20241022 sends it
@@ -113,6 +123,13 @@ def test_scroll_turns_the_wheel_by_the_amount_in_the_direction(client, recorder)
     computer(client, action="scroll", coordinate=[400, 300], scroll_direction="left", scroll_amount=1, text="ctrl")
     assert presses_at(recorder, 3) == [(5, 400, 300), (5, 400, 300), (6, 400, 300)]
     assert recorder.presses() == [keysym("Control_L")]
+
+
+def test_scroll_of_nothing_only_looks(client, recorder):
+    answer = computer(client, action="scroll", coordinate=[400, 300], scroll_direction="down", scroll_amount=0)
+    assert image_size(answer) == (1280, 800)
+    recorder.sync()
+    assert recorder.of_kind("button_press") == []
 
 
 def test_type_types_any_unicode_exactly(client, recorder):
