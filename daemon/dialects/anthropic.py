@@ -168,21 +168,24 @@ def parse_input(data: dict) -> ToolInput:
         raise from_validation(exc) from None
 
 
-def parse_call(body: bytes) -> tuple[ToolUse | None, ToolInput]:
-    """A whole tool_use block, or a bare input of the single tool."""
+def parse_body(body: bytes) -> dict:
     try:
         data = json.loads(body)
     except ValueError:
         raise ApiError(400, "the body is not JSON") from None
     if not isinstance(data, dict):
         raise ApiError(400, "the body is a tool_use block, or the computer tool's input: a JSON object")
+    return data
+
+
+def parse_block(data: dict) -> ToolUse | None:
+    """The tool_use block the body is, or None for a bare input of the single tool."""
     if data.get("type") != "tool_use":
-        return None, parse_input(data)
+        return None
     try:
-        block = ToolUse.model_validate_json(body)
+        return ToolUse.model_validate_json(json.dumps(data))
     except ValidationError as exc:
         raise from_validation(exc) from None
-    return block, block.tool_input()
 
 
 def answer(content: list[dict], is_error: bool, block: ToolUse | None) -> dict:
@@ -203,7 +206,9 @@ async def computer(request: web.Request) -> web.Response:
     try:
         context = validation_context(request.app)
         scaling = scaling_for(request, context["screen"], "auto")
-        block, said = parse_call(await request.read())
+        data = parse_body(await request.read())
+        block = parse_block(data)
+        said = block.tool_input() if block else parse_input(data)
         content = await perform(request, said, scaling, context)
     except ApiError as error:
         return error_answer(error, block)
