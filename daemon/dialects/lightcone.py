@@ -16,8 +16,10 @@ still releases what it pressed itself), until key_up or mouse_up, DELETE /comput
 of the display, or --hold-timeout seconds without an action; the computer's `held` shows what is down.
 Browser actions (navigation, HTML, tabs) and shell commands (debug, exec) answer an error saying so, with
 `x-should-retry: false` as every answer retrying cannot change (501, and 409 for a screen that cannot be
-resized), so the SDK gives it at once; exec, as its contract says, in one NDJSON error line with HTTP 200. POST /viewport resizes the whole X
-screen (resize.py), on a server that can (Xvnc). The same actions over a WebSocket: lightcone_ws.py.
+resized), so the SDK gives it at once; exec, as its contract says, in one NDJSON error line with HTTP 200.
+POST /viewport (and set_viewport) resizes the whole X screen (resize.py), on a server that can (Xvnc).
+Each result's request_id is the one its events carry (call_id). The same actions over a WebSocket:
+lightcone_ws.py.
 """
 
 import base64
@@ -80,8 +82,9 @@ class Action(BaseModel):
     """Lightcone's ComputerAction: one flat object for every type; fields of other types (tab_id,
     include_context, ...) are accepted and ignored, and null is absent. Northstar's actions, as the SDK's
     types/action_*.py carry them and Tzafon's example loop passes them on, are ComputerActions too: a drag's
-    `path` of {x, y}, key_down/key_up's `keys`, wait without `ms`, point_and_type. settle_ms, Lightcone's pause between an action's steps,
-    is a screenshot's settle_ms here: the wait until what the input drew is on screen."""
+    `path` of {x, y}, key_down/key_up's `keys`, wait without `ms`, point_and_type. settle_ms, Lightcone's
+    pause between an action's steps, is a screenshot's settle_ms here: the wait until what the input drew
+    is on screen."""
 
     model_config = ConfigDict(extra="ignore")
     type: str
@@ -194,7 +197,7 @@ def core(action: Action, context: dict) -> list[SingleAction]:
 def action_result(request: web.Request, action: Action, results: list, request_id: str) -> dict:
     """Lightcone's ActionResult of one action that succeeded, from its core actions' results: its own is the
     last, or with screenshot_after the one before the screenshot, whose URL joins it."""
-    *_, result = results[:-1] if action.screenshot_after else results
+    result = results[-2] if action.screenshot_after else results[-1]
     if isinstance(result, Image):
         result = screenshot_result(request, result, bool(action.base64))
     if action.screenshot_after:
