@@ -136,11 +136,11 @@ async def press_key(desktop: Desktop, p: m.PressKeyRequest) -> dict:
 
 
 async def key_down(desktop: Desktop, p: m.HeldKeyRequest) -> dict:
-    """Press a key and keep it down across requests until key_up (Lightcone's key-down)."""
-    try:
-        desktop.keyboard.hold_across_requests(parse_combo(p.key))
-    except KeyError:
-        raise ApiError(400, f"key-down holds only keys on the keyboard map, and {p.key!r} is not on it") from None
+    """Press a key and keep it down across requests until key_up (Lightcone's key-down); a key the keyboard map
+    lacks (F24) is lent a spare keycode, as typing does, for as long as it is held."""
+    keysyms = parse_combo(p.key)
+    await follow(desktop.keyboard.make_typeable(keysyms), desktop.flush)
+    desktop.keyboard.hold_across_requests(keysyms)
     desktop.flush()
     return {}
 
@@ -148,6 +148,7 @@ async def key_down(desktop: Desktop, p: m.HeldKeyRequest) -> dict:
 async def key_up(desktop: Desktop, p: m.HeldKeyRequest) -> dict:
     desktop.keyboard.let_go(parse_combo(p.key), Scope.ACROSS_REQUESTS)
     desktop.flush()
+    await follow(desktop.keyboard.restore_keymap(), desktop.flush)  # see press_key
     return {}
 
 

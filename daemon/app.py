@@ -44,6 +44,8 @@ class Settings:
     check_host: bool = True
     # Web origins whose pages may call, besides the daemon's own (origin.py); the token is still required.
     allowed_origins: frozenset[str] = frozenset()
+    # The daemon's URL as others reach it (behind a proxy, a tunnel): the base of the URLs it hands out.
+    public_url: str | None = None
 
     @property
     def limits(self) -> dict[str, int]:

@@ -67,8 +67,8 @@ ComputerAction = create_model(
     type=(Literal[tuple(ACTIONS)], ...),
     **{name: (spec.params, m.ABSENT) for name, spec in ACTIONS.items()},
 )
-# Actions only dialects build (Lightcone's key-down and key-up, the computer's DELETE, the resize routes): run by
-# the worker like the others, and shown on the event stream, with no batch type or client method.
+# Actions only dialects build (Lightcone's key-down and key-up, the computer's DELETE, the resize routes and
+# set_viewport): run by the worker like the others, and shown on the event stream, with no batch type or client method.
 DIALECT_ACTIONS = {
     "key_down": (m.HeldKeyRequest, metrics.timed("key_down", actions.key_down)),
     "key_up": (m.HeldKeyRequest, metrics.timed("key_up", actions.key_up)),

@@ -201,9 +201,11 @@ class Worker:
             finally:
                 self._end()
 
-    async def run_actions(self, actions: list[ComputerAction], client_gone: Callable[[], bool] = lambda: False) -> list:
-        """Run validated actions in order through the queue; stops at the first failure or when the client leaves."""
-        events = self.events.batch(actions)
+    async def run_actions(self, actions: list[ComputerAction], client_gone: Callable[[], bool] = lambda: False,
+                          request_ids: list[str] | None = None) -> list:
+        """Run validated actions in order through the queue; stops at the first failure or when the client leaves.
+        `request_ids`, one per action, are what their events carry instead of the request's id."""
+        events = self.events.batch(actions, request_ids)
         try:
             return await self.submit(lambda: self._perform_all(actions, client_gone, events))
         except ApiError as error:  # refused before it ran (queue full, shutting down) or failed running

@@ -69,19 +69,31 @@ class Keyboard:
         for keycode in released:
             fake_event(self.display, X.KeyRelease, keycode)
         self._shifted = {(keysym, held) for keysym, held in self._shifted if held > scope}
+        self.unpin_released()
         return bool(released)
 
     def held_across_requests(self) -> list[int]:
-        """The keysyms of the keys held across requests, in press order."""
-        return [self.display.keycode_to_keysym(keycode, 0) for keycode in self.presses.held(Scope.ACROSS_REQUESTS)]
+        """The keysyms of the keys held across requests, in press order (a lent keycode's own keysym, which this
+        client's cached keymap may not show yet)."""
+        lent = {keycode: keysym for keysym, keycode in self.keymap.pinned.items()}
+        return [lent.get(keycode) or self.display.keycode_to_keysym(keycode, 0)
+                for keycode in self.presses.held(Scope.ACROSS_REQUESTS)]
 
     def hold_across_requests(self, keysyms: list[int]) -> None:
-        """Press keysyms in order and keep them down across requests until let go (Lightcone's key-down).
-        Only keys on the keyboard map: a lent keycode is given back after every action."""
-        if missing := [keysym for keysym in keysyms if keysym not in self.keymap.locations]:
+        """Press typeable keysyms (make_typeable first) in order and keep them down across requests until let go
+        (Lightcone's key-down); a keycode lent to one stays lent (pinned) for as long as it is held."""
+        if missing := [keysym for keysym in keysyms if self.keymap.locate(keysym) is None]:
             raise KeyError(missing[0])
         for keysym in keysyms:
+            if keysym not in self.keymap.locations:
+                self.keymap.pin(keysym)
             self.keysym_down(keysym, Scope.ACROSS_REQUESTS)
+
+    def unpin_released(self) -> None:
+        """Give back the loans of keys no longer held (a key-up, or everything released), at the next restore."""
+        for keysym, keycode in list(self.keymap.pinned.items()):
+            if keycode not in self.presses:
+                self.keymap.unpin(keysym)
 
     # -- keymap changes, with the waits other clients need ------------------
     def make_typeable(self, keysyms: Iterable[int]) -> Iterator[float]:
@@ -137,6 +149,7 @@ class Keyboard:
         """End the holds of keysyms, in reverse order."""
         for keysym in reversed(keysyms):
             self.keysym_up(keysym, scope)
+        self.unpin_released()
 
     def type_keysyms(self, keysyms: list[int], gaps_s: Sequence[float] | None = None) -> Iterator[float]:
         """Tap each keysym in order, waiting gaps_s[i] before key i, rebinding spare keycodes group by group."""

@@ -47,6 +47,9 @@ class Keymap:
         self.spares = sorted(spares, key=lambda code: (code == 8, code))
         self.bound: dict[int, int] = {}  # keysym -> spare keycode currently lending it
         self.lent: set[int] = set()  # spare keycodes changed since the last restore
+        # keysym -> spare keycode lent across actions, to a key held down (Lightcone's key-down of F24): kept
+        # bound through restores until unpinned, so its release is read with the keysym it was pressed with.
+        self.pinned: dict[int, int] = {}
 
     def locate(self, keysym: int) -> KeyLocation | None:
         if keysym in self.locations:
@@ -57,7 +60,7 @@ class Keymap:
 
     @property
     def capacity(self) -> int:
-        return len(self.spares)
+        return len(self.spares) - len(self.pinned)
 
     def bind(self, keysyms: set[int]) -> None:
         """Make every keysym in the set typeable, lending spare keycodes.
@@ -67,7 +70,7 @@ class Keymap:
         missing = [keysym for keysym in keysyms if self.locate(keysym) is None]
         if not missing:
             return
-        kept = {keysym: code for keysym, code in self.bound.items() if keysym in keysyms}
+        kept = {keysym: code for keysym, code in self.bound.items() if keysym in keysyms or keysym in self.pinned}
         free = [code for code in self.spares if code not in kept.values()]
         if len(missing) > len(free):
             raise ValueError(f"{len(keysyms)} unmapped keysyms at once, but only {self.capacity} spare keycodes")
@@ -78,12 +81,21 @@ class Keymap:
         self.lent.update(kept.values())
         self.display.sync()
 
+    def pin(self, keysym: int) -> None:
+        """Keep a bound keysym's loan through restores."""
+        self.pinned[keysym] = self.bound[keysym]
+
+    def unpin(self, keysym: int) -> None:
+        """End a pin: the next restore gives its keycode back."""
+        if keysym in self.pinned:
+            self.lent.add(self.pinned.pop(keysym))
+
     def restore(self) -> None:
-        """Give every lent keycode back its empty row."""
+        """Give every lent keycode back its empty row, but those pinned."""
         if not self.lent:
             return
-        for keycode in sorted(self.lent):
+        for keycode in sorted(self.lent - set(self.pinned.values())):
             self.display.change_keyboard_mapping(keycode, [(X.NoSymbol,) * self.columns])
-        self.bound = {}
+        self.bound = dict(self.pinned)
         self.lent = set()
         self.display.sync()

@@ -59,6 +59,11 @@ ALIASES = {
     "arrowright": "Right",
     "capslock": "Caps_Lock",
     "printscreen": "Print",
+    # The DOM's KeyboardEvent.key names that are no keysym's (Lightcone's keys are DOM names).
+    "contextmenu": "Menu",
+    "numlock": "Num_Lock",
+    "scrolllock": "Scroll_Lock",
+    "altgraph": "ISO_Level3_Shift",
 }
 
 SPECIAL_CHARS = {"\n": XK.XK_Return, "\r": XK.XK_Return, "\t": XK.XK_Tab, "\b": XK.XK_BackSpace}

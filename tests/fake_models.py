@@ -55,6 +55,12 @@ def computer_use(number: int, **tool_input) -> dict:
     return anthropic_message(number, {"type": "tool_use", "id": f"toolu_{number}", "name": "computer", "input": tool_input})
 
 
+def toolset_use(number: int, name: str, **tool_input) -> dict:
+    """A reply asking for one member of Anthropic's computer toolset, as the model sends it."""
+    return anthropic_message(number, {"type": "tool_use", "id": f"toolu_{number}", "name": name,
+                                      "toolset_name": "computer", "input": tool_input})
+
+
 def openai_response(number: int, *output: dict) -> dict:
     return {"id": f"resp_{number}", "object": "response", "created_at": 0, "model": "fake", "status": "completed",
             "output": list(output), "parallel_tool_calls": True, "tool_choice": "auto", "tools": []}

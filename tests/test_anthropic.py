@@ -5,11 +5,13 @@ import base64
 import io
 import time
 
+import anthropic
 import pytest
 from PIL import Image
 from Xlib import XK
 
 from tests.daemons import DaemonOnOwnDisplay
+from tests.fake_models import FakeModel, anthropic_message, toolset_use
 from tests.recorder import Recorder
 
 COMPUTER = "/agents/anthropic/computer"
@@ -91,6 +93,16 @@ def test_drag_goes_from_start_to_coordinate_with_the_left_button(client, recorde
     assert len([m for m in recorder.motions() if m[:2] != (500, 500)]) >= 2, "a page sees the drag move"
 
 
+def test_a_drag_with_a_modifier_holds_it_throughout(client, recorder):
+    computer(client, action="left_click_drag", start_coordinate=[300, 300], coordinate=[340, 320], text="shift")
+    events = recorder.wait_for(lambda evs: any(e.kind == "key_release" for e in evs))
+    kinds = [(e.kind, e.keysym or e.button) for e in recorder.of_kind("key_press", "key_release", "button_press", "button_release")]
+    assert kinds == [("key_press", keysym("Shift_L")), ("button_press", 1), ("button_release", 1),
+                     ("key_release", keysym("Shift_L"))]
+    moved = [e for e in events if e.kind == "motion" and (e.x, e.y) != (300, 300)]
+    assert moved and all(e.state & 1 for e in moved)  # Shift down during every step
+
+
 def test_a_drag_without_a_start_starts_where_the_pointer_is(client, recorder):
     computer(client, action="mouse_move", coordinate=[200, 210])
     computer(client, action="left_click_drag", coordinate=[260, 230])  # as computer_20241022 sends it
@@ -113,6 +125,13 @@ def test_scroll_turns_the_wheel_by_the_amount_in_the_direction(client, recorder)
     computer(client, action="scroll", coordinate=[400, 300], scroll_direction="left", scroll_amount=1, text="ctrl")
     assert presses_at(recorder, 3) == [(5, 400, 300), (5, 400, 300), (6, 400, 300)]
     assert recorder.presses() == [keysym("Control_L")]
+
+
+def test_scroll_of_nothing_only_looks(client, recorder):
+    answer = computer(client, action="scroll", coordinate=[400, 300], scroll_direction="down", scroll_amount=0)
+    assert image_size(answer) == (1280, 800)
+    recorder.sync()
+    assert recorder.of_kind("button_press") == []
 
 
 def test_type_types_any_unicode_exactly(client, recorder):
@@ -178,3 +197,43 @@ def test_on_a_larger_screen_the_model_space_is_scaled_back_exactly():
         assert "x must be 0..1365 and y 0..767" in error_text(own.client, action="mouse_move", coordinate=[1366, 0])
         unscaled = own.client.post(COMPUTER, params={"scale": "none"}, json={"action": "screenshot"}).json()
         assert image_size(unscaled) == (1920, 1080)
+
+
+def test_the_computer_toolset_through_the_official_sdk(client, recorder):
+    """Each action its own tool; the SDK's blocks are forwarded whole and their answers are the tool_results."""
+    tool = client.get("/agents/anthropic/tool", params={"version": "computer_toolset_20260801"}).json()
+    assert tool == {"type": "computer_toolset_20260801"}
+    script = [toolset_use(1, "screenshot"), toolset_use(2, "left_click", coordinate=[100, 120]),
+              toolset_use(3, "key", text="a", repeat=3), toolset_use(4, "zoom", region=[0, 0, 640, 400]),
+              toolset_use(5, "scroll", coordinate=[10, 10], scroll_direction="down", scroll_amount=1),
+              toolset_use(6, "cursor_position"), anthropic_message(7, {"type": "text", "text": "Done."})]
+    with FakeModel(script) as fake:
+        model = anthropic.Anthropic(base_url=fake.url, api_key="test")
+        messages = [{"role": "user", "content": "Click, type, look"}]
+        while True:
+            reply = model.beta.messages.create(model="fake", max_tokens=100, tools=[tool], messages=messages)
+            calls = [block for block in reply.content if block.type == "tool_use"]
+            if not calls:
+                break
+            messages.append({"role": "assistant", "content": reply.content})
+            messages.append({"role": "user", "content": [client.post(COMPUTER, json=block.model_dump()).json()
+                                                         for block in calls]})
+    assert fake.requests[0][2]["tools"] == [tool]
+    results = [body["messages"][-1]["content"][0] for _, _, body in fake.requests[1:]]
+    assert [(result["type"], result["tool_use_id"], result["is_error"]) for result in results] == [
+        ("tool_result", f"toolu_{number}", False) for number in range(1, 7)]
+    sizes = [image_size(result) for result in results[:5]]
+    assert sizes == [(1280, 800)] * 3 + [(640, 400), (1280, 800)]
+    assert results[5]["content"] == [{"type": "text", "text": "X=10,Y=10"}]
+    recorder.wait_for(lambda evs: sum(e.kind == "key_release" for e in evs) >= 3)
+    assert presses_at(recorder, 2) == [(1, 100, 120), (5, 10, 10)]
+    assert recorder.presses() == [keysym("a")] * 3
+
+
+def test_a_block_of_an_unknown_tool_is_a_tool_error(client):
+    block = {"type": "tool_use", "id": "toolu_9", "name": "fly", "toolset_name": "computer", "input": {}}
+    answer = client.post(COMPUTER, json=block).json()
+    assert answer["type"] == "tool_result" and answer["tool_use_id"] == "toolu_9" and answer["is_error"] is True
+    assert "computer toolset" in answer["content"][0]["text"]
+    old_tool = {"type": "tool_use", "id": "toolu_8", "name": "computer", "input": {"action": "cursor_position"}}
+    assert client.post(COMPUTER, json=old_tool).json()["content"][0]["text"].startswith("X=")

@@ -113,17 +113,17 @@ def test_a_kernel_action_and_batch_are_queued_and_answered_with_their_parameters
 
 
 def test_a_failing_batch_shows_the_error_then_the_actions_not_run(daemon, events):
-    """Lightcone's key-down fails while running for a key the keyboard map lacks; the click after it never runs."""
+    """Lightcone's set_viewport fails while running on a screen that cannot be resized; the click after it never runs."""
     request_id = rid()
-    response = httpx.post(f"{daemon.url}/computers/any-id/batch", headers={"X-Request-Id": request_id}, json={
-        "actions": [{"type": "click", "x": 5, "y": 6}, {"type": "key_down", "key": "Cyrillic_ya"},
+    response = httpx.post(f"{daemon.url}/computers/local/batch", headers={"X-Request-Id": request_id}, json={
+        "actions": [{"type": "click", "x": 5, "y": 6}, {"type": "set_viewport", "width": 800, "height": 600},
                     {"type": "click", "x": 7, "y": 8}]})
-    assert response.status_code == 400 and "Cyrillic_ya" in response.json()["error_message"]
+    assert response.status_code == 409 and "--xserver xvnc" in response.json()["error_message"]
     responses = [event for event in of_request(request_id)(events.wait_for(answered(request_id, 3)))
                  if event.name == "action_response"]
     assert [(event.data["type"], event.data["status"]) for event in responses] == [
-        ("click_mouse", "ok"), ("key_down", "error"), ("click_mouse", "not_run")]
-    assert "Cyrillic_ya" in responses[1].data["error"] and responses[2].data["error"] == "action 1 failed before it"
+        ("click_mouse", "ok"), ("resize_screen", "error"), ("click_mouse", "not_run")]
+    assert "--xserver xvnc" in responses[1].data["error"] and responses[2].data["error"] == "action 1 failed before it"
     assert responses[2].data["duration_ms"] is None and responses[2].data["params"] == {
         "x": 7, "y": 8, "button": "left", "click_type": "click", "num_clicks": 1, "smooth": False}
 
@@ -185,11 +185,11 @@ def test_an_action_refused_by_a_full_queue_is_not_run(xvfb):
 def test_lightcone_routes_and_its_sdk_reading_the_stream(daemon):
     """The official SDK reads the stream at /computers/{id}/events; its REST routes' actions show up in it."""
     computers = Lightcone(api_key="unused", base_url=daemon.url, max_retries=0).computers
-    with computers.with_streaming_response.retrieve_events("any-id") as response:
+    with computers.with_streaming_response.retrieve_events("local") as response:
         stream = SseReader(response.iter_lines(), lambda: hang_up(response.http_response))
         request_id = rid()
-        computers.click("any-id", x=100.4, y=50, extra_headers={"X-Request-Id": request_id})
-        computers.type("any-id", text=SECRET, extra_headers={"X-Request-Id": request_id})
+        computers.click("local", x=100.4, y=50, extra_headers={"X-Request-Id": request_id})
+        computers.type("local", text=SECRET, extra_headers={"X-Request-Id": request_id})
         seen = of_request(request_id)(stream.wait_for(answered(request_id, 2)))
         stream.close()
     assert outline(seen) == [("action_request", 0, "click_mouse", None), ("action_response", 0, "click_mouse", "ok"),
@@ -204,12 +204,14 @@ def test_lightcone_websocket_messages_are_events_of_the_upgrade_request(daemon, 
 
     async def exchange():
         async with aiohttp.ClientSession() as session, session.ws_connect(
-                daemon.url + "/computers/any-id/ws", headers={"X-Request-Id": request_id}) as socket:
+                daemon.url + "/computers/local/ws", headers={"X-Request-Id": request_id}) as socket:
             await socket.send_json({"action": {"type": "right_click", "x": 20, "y": 21}})
             await socket.send_json({"actions": [{"type": "scroll", "x": 3, "y": 4, "dy": 250}]})
             return [await socket.receive_json(timeout=10) for _ in range(2)]
 
-    assert [answer["status"] for answer in asyncio.run(exchange())] == ["success", "success"]
+    answers = asyncio.run(exchange())
+    assert [answer["status"] for answer in answers] == ["success", "success"]
+    assert [answer["request_id"] for answer in answers] == [request_id] * 2
     seen = of_request(request_id)(events.wait_for(answered(request_id, 2)))
     assert outline(seen) == [("action_request", 0, "click_mouse", None), ("action_response", 0, "click_mouse", "ok"),
                              ("action_request", 0, "scroll", None), ("action_response", 0, "scroll", "ok")]
@@ -257,7 +259,7 @@ def test_an_agent_route_shows_the_core_actions_it_became(client, events):
 
 
 def test_two_viewers_get_the_same_events(client, daemon, events):
-    with SseReader.open(daemon.url + "/computers/any-id/events") as second:
+    with SseReader.open(daemon.url + "/computers/local/events") as second:
         request_id = rid()
         post(client, "/computer/get_mouse_position", {}, request_id)
         first_seen = of_request(request_id)(events.wait_for(answered(request_id, 1)))

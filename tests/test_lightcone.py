@@ -7,14 +7,19 @@ import io
 import httpx
 import pytest
 from PIL import Image
-from tzafon import BadRequestError, InternalServerError, Lightcone
+from tzafon import BadRequestError, ConflictError, InternalServerError, Lightcone, NotFoundError
+from tzafon.types import (ActionClick, ActionDrag, ActionKeyDown, ActionKeyUp, ActionPointAndType, ActionScroll,
+                          ActionWait)
 from Xlib import XK
 
 from xhands.daemon.actions import Image as CoreImage
 from xhands.daemon.dialects.image_store import ImageStore
+from tests.daemons import start_daemon
+from tests.sse_reader import SseReader
+from tests.test_events import answered, of_request
 from tests.test_settle import FINAL, answer_the_key_late
 
-ID = "any-computer-id"
+ID = "local"  # the daemon's one computer
 
 
 def keysym(name: str) -> int:
@@ -148,17 +153,39 @@ def test_a_bad_batch_runs_nothing(computers, recorder):
 @pytest.mark.parametrize("call", [
     lambda c: c.navigate(ID, url="https://example.com"),
     lambda c: c.html(ID),
-    lambda c: c.debug(ID, command="ls"),
     lambda c: c.change_proxy(ID, proxy_url="http://proxy"),
     lambda c: c.execute(ID, action={"type": "go_to_url", "url": "https://example.com"}),
     lambda c: c.execute(ID, action={"type": "new_tab"}),
-    lambda c: c.execute(ID, action={"type": "set_viewport", "width": 800, "height": 600}),  # POST /viewport resizes
+    lambda c: c.tabs.list(ID),
 ])
-def test_browser_only_calls_answer_an_error(computers, call):
+def test_browser_only_calls_answer_at_once_an_error_retrying_cannot_mend(daemon, call):
+    sent = []
+    http = httpx.Client(event_hooks={"request": [sent.append]})
+    computers = Lightcone(api_key="unused", base_url=daemon.url, http_client=http).computers  # default retries
     with pytest.raises(InternalServerError) as error:  # 501
         call(computers)
-    assert error.value.status_code == 501 and error.value.body["status"] == "error"
-    assert "not a browser tab" in error.value.body["error_message"] or "/viewport" in error.value.body["error_message"]
+    assert error.value.status_code == 501 and error.value.response.headers["x-should-retry"] == "false"
+    assert error.value.body["status"] == "error" and "not a browser tab" in error.value.body["error_message"]
+    assert len(sent) == 1
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.debug(ID, command="ls"),
+    lambda c: c.execute(ID, action={"type": "debug", "debug": {"command": "ls"}}),
+    lambda c: c.exec.sync(ID, command="ls"),
+])
+def test_shell_commands_answer_an_error_that_says_so(computers, call):
+    with pytest.raises(InternalServerError) as error:
+        call(computers)
+    assert error.value.status_code == 501 and error.value.response.headers["x-should-retry"] == "false"
+    assert "runs no shell commands" in error.value.body["error_message"]
+    assert "browser tab" not in error.value.body["error_message"]
+
+
+def test_exec_answers_one_ndjson_error_line_as_its_contract_says(computers):
+    [line] = list(computers.exec.create(ID, command="ls"))  # the SDK raises for any status but 2xx
+    assert line.type == "error" and line.code == "not_implemented"
+    assert "runs no shell commands" in line.message and "browser tab" not in line.message
 
 
 def test_the_one_computer_and_the_session_wrapper(daemon, recorder):
@@ -174,3 +201,99 @@ def test_the_one_computer_and_the_session_wrapper(daemon, recorder):
         assert computer.get_screenshot_url(computer.screenshot(base64=True)).startswith("data:image/png")
     recorder.wait_for(lambda evs: any(e.kind == "button_release" for e in evs))
     assert [(e.button, e.x, e.y) for e in recorder.of_kind("button_release")] == [(1, 70, 80)]
+
+
+def test_northstar_actions_as_tzafons_example_loop_passes_them_to_batch(computers, recorder):
+    """examples/_cua.py hands the model's actions to batch() as their model_dump(): Northstar's shapes."""
+    model_actions = [
+        ActionClick(type="click", button="wheel", x=100, y=110),
+        ActionKeyDown(type="key_down", keys=["shift"]),
+        ActionClick(type="click", button="left", x=120, y=130),
+        ActionKeyUp(type="key_up", keys=["shift"]),
+        ActionDrag(type="drag", path=[{"x": 200, "y": 200}, {"x": 260, "y": 220}, {"x": 300, "y": 240}]),
+        ActionScroll(type="scroll", x=400, y=300, scroll_x=0, scroll_y=200),
+        ActionWait(type="wait"),
+        ActionPointAndType(type="point_and_type", x=50, y=60, text="hi"),
+    ]
+    dumps = [action.model_dump() for action in model_actions]
+    dumps[6].update({"ms": None, "base64": None, "keys": None})  # nulls, as a dump of a wider type writes them
+    reply = computers.batch(ID, actions=dumps)
+    assert [one["status"] for one in reply["results"]] == ["success"] * len(dumps)
+    events = recorder.wait_for(lambda evs: sum(e.kind == "key_release" for e in evs) >= 3)
+    presses = [(e.button, e.x, e.y) for e in events if e.kind == "button_press"]
+    assert presses == [(2, 100, 110), (1, 120, 130), (1, 200, 200), (5, 400, 300), (5, 400, 300), (1, 50, 60)]
+    shifted = next(e for e in events if e.kind == "button_press" and e.button == 1)
+    assert shifted.state & 1  # Shift was down during the click between key_down and key_up
+    assert (260, 220) in [(x, y) for x, y, _ in recorder.motions()]
+    assert [(e.x, e.y) for e in recorder.of_kind("button_release") if e.button == 1][1] == (300, 240)
+    assert recorder.typed_text() == "hi"
+
+
+def test_action_results_and_their_events_carry_the_same_request_id(computers, daemon):
+    with SseReader.open(daemon.url + f"/computers/{ID}/events") as events:
+        clicked = ok(computers.click(ID, x=10, y=10)).request_id
+        assert ok(computers.execute(ID, action={"type": "click", "x": 20, "y": 20, "request_id": "my-req-1"})).request_id == "my-req-1"
+        reply = computers.batch(ID, actions=[{"type": "click", "x": 30, "y": 30, "request_id": "mine-a"},
+                                             {"type": "wait", "ms": 1}], extra_body={"request_id": "my-batch"})
+        assert reply["request_id"] == "my-batch"
+        assert [one["request_id"] for one in reply["results"]] == ["mine-a", "my-batch"]
+        seen = events.wait_for(answered("my-batch", 1))
+    for request_id, action_type in ((clicked, "click_mouse"), ("my-req-1", "click_mouse"), ("mine-a", "click_mouse"),
+                                    ("my-batch", "sleep")):
+        assert [(e.name, e.data["type"]) for e in of_request(request_id)(seen)] == [
+            ("action_request", action_type), ("action_response", action_type)], request_id
+
+
+def test_the_computer_its_times_its_list_filter_and_unknown_ids(computers, daemon):
+    [listed] = computers.list()
+    assert computers.list(type="live") == [listed] and computers.list(type="persistent") == []
+    before = computers.retrieve(ID)
+    assert before.expires_at == before.idle_expires_at == "9999-12-31T23:59:59Z"  # it never expires
+    ok(computers.click(ID, x=5, y=5))
+    after = computers.retrieve(ID)
+    assert after.last_activity_at > before.last_activity_at >= before.created_at  # RFC 3339 UTC sorts as time
+    computers.keepalive(ID)
+    assert computers.retrieve(ID).last_activity_at > after.last_activity_at
+    for call in (lambda: computers.retrieve("no-such-computer"), lambda: computers.click("no-such", x=5, y=5),
+                 lambda: computers.keepalive("other")):
+        with pytest.raises(NotFoundError) as error:
+            call()
+        assert error.value.body["status"] == "error" and "'local'" in error.value.body["error_message"]
+
+
+def test_set_viewport_in_execute_and_batch_is_the_viewport_call(computers):
+    """On Xvfb the screen cannot be resized: the same 409 as POST /viewport, after the actions before it ran."""
+    with pytest.raises(ConflictError) as error:
+        computers.execute(ID, action={"type": "set_viewport", "width": 800, "height": 600})
+    assert "--xserver xvnc" in error.value.body["error_message"]
+    assert error.value.response.headers["x-should-retry"] == "false"
+    with pytest.raises(BadRequestError):
+        computers.batch(ID, actions=[{"type": "set_viewport", "width": 800, "height": 600, "scale_factor": 2}])
+
+
+def test_screenshot_after_answers_the_screen_with_the_action(computers, recorder):
+    result = ok(computers.execute(ID, action={"type": "click", "x": 40, "y": 50, "screenshot_after": True,
+                                              "base64": True})).result
+    assert decoded(base64.b64decode(result["screenshot_url"].split(",", 1)[1])) == (1280, 800)
+    assert presses_at(recorder, 1) == [(1, 40, 50)]
+    reply = computers.batch(ID, actions=[{"type": "wait", "ms": 1, "screenshot_after": True}, {"type": "wait", "ms": 1}])
+    assert httpx.get(reply["results"][0]["result"]["screenshot_url"]).headers["content-type"] == "image/png"
+    assert "screenshot_url" not in reply["results"][1]["result"]
+
+
+def test_the_dom_names_of_keys_without_a_keysym_name(computers, recorder):
+    for name in ("ContextMenu", "NumLock", "NumLock", "AltGraph"):  # NumLock twice: it toggles
+        ok(computers.hotkey(ID, keys=[name]))
+    recorder.wait_for(lambda evs: sum(e.kind == "key_release" for e in evs) >= 4)
+    assert recorder.presses() == [keysym(name) for name in ("Menu", "Num_Lock", "Num_Lock", "ISO_Level3_Shift")]
+
+
+def test_public_url_is_the_base_of_the_urls_handed_out(xvfb):
+    """Behind a proxy or tunnel, a hosted model fetches screenshot_url from where --public-url says."""
+    base = "https://hands.example.test/desk"
+    with start_daemon("--public-url", base + "/") as own:
+        computers = Lightcone(api_key="unused", base_url=own.url, max_retries=0).computers
+        url = ok(computers.screenshot(ID)).result["screenshot_url"]
+        assert url.startswith(base + "/computers/local/screenshots/")
+        assert httpx.get(own.url + url.removeprefix(base)).headers["content-type"] == "image/png"
+        assert computers.retrieve(ID).endpoints["api"] == base + "/computers/local"

@@ -82,16 +82,24 @@ def test_the_tool_is_listed_with_a_schema_from_the_request_models(daemon):
     [tool] = asyncio.run(listed())
     assert tool.name == TOOL
     assert "screenshot" in tool.description and "sleep" in tool.description
-    assert tool.annotations.read_only_hint is False and tool.annotations.idempotent_hint is False
+    annotations = tool.annotations  # Kernel's
+    assert tool.title is None and annotations.title == "Control browser (mouse, keyboard, screenshot)"
+    assert (annotations.read_only_hint, annotations.destructive_hint, annotations.idempotent_hint,
+            annotations.open_world_hint) == (False, True, False, True)
     schema = tool.input_schema
     assert set(schema["required"]) == {"session_id", "actions"}
+    assert {schema["properties"][name]["type"] for name in ("project", "project_id")} == {"string"}
     assert schema["properties"]["actions"]["maxItems"] == 100
     action_schema = schema["$defs"]["ComputerAction"]
     assert action_schema["properties"]["type"]["enum"] == list(ACTIONS)
     openapi = httpx.get(f"{daemon.url}/openapi.json").text.replace("#/components/schemas/", "#/$defs/")
     openapi_schemas = json.loads(openapi)["components"]["schemas"]
-    for name, spec in ACTIONS.items():  # the same models as the HTTP API's
-        assert schema["$defs"][spec.params.__name__] == openapi_schemas[spec.params.__name__], name
+    for name, spec in ACTIONS.items():  # the same models as the HTTP API's, but coordinates are numbers, as Kernel's
+        ours = schema["$defs"][spec.params.__name__]
+        if name in ("click_mouse", "move_mouse", "scroll", "drag_mouse"):
+            assert '"type": "number"' in json.dumps(ours), name
+        else:
+            assert ours == openapi_schemas[spec.params.__name__], name
     for example in (SEARCH_EXAMPLE, CLIPBOARD_EXAMPLE):
         jsonschema.validate(example, schema)
     with pytest.raises(jsonschema.ValidationError):
@@ -117,8 +125,10 @@ def test_every_action_type_reaches_x_as_it_says(daemon, recorder):
     assert recorder.presses() == [keysym("h"), keysym("i"), keysym("Return")]
 
     result = call(url, action("get_mouse_position"))
-    assert texts(result) == ["Executed 1 action(s); get_mouse_position returned:", '{"x": 520, "y": 540}']
+    assert texts(result) == ['{\n  "x": 520,\n  "y": 540\n}']  # JSON.stringify(position, null, 2)
     assert result.structured_content == {"x": 520, "y": 540}
+    result = call(url, action("move_mouse", x=10, y=20, smooth=False), action("get_mouse_position"))
+    assert texts(result) == ["Executed 1 action(s).", '{\n  "x": 10,\n  "y": 20\n}']
 
 
 def test_sleep_waits(daemon):
@@ -129,27 +139,30 @@ def test_sleep_waits(daemon):
 
 def test_screenshot_ends_with_viewport_and_image(daemon):
     result = call(daemon.url, action("move_mouse", x=5, y=5, smooth=False), {"type": "screenshot"})
-    summary, viewport = texts(result)
-    assert summary == "Executed 2 action(s), then captured screenshot."
-    assert viewport == "Viewport: 1280x800. Use these dimensions as the coordinate space for x/y."
+    assert [block.type for block in result.content] == ["text", "text", "image"]
+    assert texts(result) == ["Executed 1 action(s), then captured screenshot.",  # the screenshot not counted
+                             "Viewport: 1280x800. Use these dimensions as the coordinate space for click, scroll, and move actions."]
     assert result.content[-1].mime_type == "image/png" and image_of(result).size == (1280, 800)
+
+    result = call(daemon.url, {"type": "screenshot"})
+    assert [block.type for block in result.content] == ["text", "image"]  # no summary of no actions
 
     result = call(daemon.url, action("screenshot", format="jpeg", scale_to={"width": 640}))
     assert result.content[-1].mime_type == "image/jpeg" and image_of(result).size == (640, 400)
-    assert "scaled to 640x400" in texts(result)[1] and "by 2 (x) and 2 (y)" in texts(result)[1]
+    assert "scaled to 640x400" in texts(result)[0] and "by 2 (x) and 2 (y)" in texts(result)[0]
 
     result = call(daemon.url, action("screenshot", region={"x": 100, "y": 50, "width": 200, "height": 100}))
-    assert image_of(result).size == (200, 100) and "at (100, 50)" in texts(result)[1]
+    assert image_of(result).size == (200, 100) and "at (100, 50)" in texts(result)[0]
 
 
 def test_clipboard_example_round_trips(daemon, recorder):
     result = asyncio.run(_call_arguments(daemon.url, CLIPBOARD_EXAMPLE))
-    assert not result.is_error and texts(result)[0] == "Executed 5 action(s), then captured screenshot."
+    assert not result.is_error and texts(result)[0] == "Executed 4 action(s), then captured screenshot."
     recorder.wait_for(lambda evs: sum(e.kind == "key_release" for e in evs) >= 5)
     assert recorder.presses() == [keysym(name) for name in ("Control_L", "l", "Control_L", "v", "Return")]
     result = call(daemon.url, {"type": "read_clipboard"})
     assert result.structured_content == {"text": "https://kernel.sh/docs"}
-    assert texts(result)[1] == '{"text": "https://kernel.sh/docs"}'
+    assert texts(result) == ['{\n  "text": "https://kernel.sh/docs"\n}']
 
 
 async def _call_arguments(url: str, arguments: dict):
@@ -165,8 +178,9 @@ async def _call_arguments(url: str, arguments: dict):
 def test_errors_are_tool_errors_and_nothing_runs(daemon, recorder, bad, code, target):
     result = call(daemon.url, action("click_mouse", x=10, y=10), bad)
     assert result.is_error
-    [said] = texts(result)
-    assert said.startswith(f"{code}: invalid request: {target}")
+    [said] = texts(result)  # as Kernel's tool words what the API answered: status, message, code
+    assert said.startswith(f"Error in computer_action (actions): 400 invalid request: {target}")
+    assert said.endswith(f"[code: {code}]")
     assert result.structured_content["details"][0]["target"] == target
     recorder.sync()  # the answer came after the batch was refused: what ran would be on the server by now
     assert recorder.of_kind("button_press", "key_press") == []
@@ -178,7 +192,27 @@ def test_arguments_are_checked_like_the_http_body(daemon):
     result = asyncio.run(_call_arguments(daemon.url, {"session_id": "s", "actions": [action("sleep", duration_ms="1")]}))
     assert result.is_error and "actions[0].sleep.duration_ms" in texts(result)[0]
     result = call(daemon.url, {"type": "screenshot"}, action("sleep", duration_ms=1))
-    assert result.is_error and "may only be the last action" in texts(result)[0]
+    assert result.is_error and texts(result) == ["Error: screenshot must be the last action in the sequence."]
+
+
+def test_kernels_arguments_project_and_numbers(daemon, recorder):
+    arguments = {"session_id": "s", "project": "proj_1", "project_id": "proj_1",
+                 "actions": [action("click_mouse", x=100.4, y=119.6), action("scroll", x=10.2, y=20.7, delta_y=1.0),
+                             action("drag_mouse", path=[[200.5, 200.2], [230.9, 240.1]], smooth=False)]}
+    result = asyncio.run(_call_arguments(daemon.url, arguments))
+    assert not result.is_error, texts(result)
+    events = recorder.wait_for(lambda evs: sum(e.kind == "button_release" for e in evs) >= 3)
+    assert [(e.button, e.x, e.y) for e in events if e.kind == "button_press"] == [(1, 100, 120), (5, 10, 21), (1, 200, 200)]
+    assert [(e.x, e.y) for e in events if e.kind == "button_release"][-1] == (231, 240)
+
+
+def test_an_unknown_tool_is_a_tool_error(daemon):
+    async def unknown():
+        async with Client(f"{daemon.url}/mcp") as mcp:
+            return await mcp.call_tool("computer_actions", {})
+
+    result = asyncio.run(unknown())
+    assert result.is_error and texts(result) == ["MCP error -32602: Tool computer_actions not found"]
 
 
 def test_token_is_required_on_mcp():
@@ -223,7 +257,9 @@ def test_a_full_queue_is_a_tool_error_that_says_to_retry():
 
         result = asyncio.run(crowd())
         assert result.is_error
-        assert texts(result)[0].startswith("too_many_requests: the action queue is full") and "retry" in texts(result)[0]
+        [said] = texts(result)
+        assert said.startswith("Error in computer_action (actions): 429 the action queue is full")
+        assert "[code: too_many_requests]" in said and said.endswith("(retry the call after 1 s)")
     finally:
         small.stop()
 

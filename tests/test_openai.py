@@ -5,12 +5,14 @@ import base64
 import io
 import time
 
+import openai
 import pytest
 from PIL import Image
 from Xlib import XK
 
 from xhands.daemon.dialects.agents import notches
 from tests.daemons import DaemonOnOwnDisplay
+from tests.fake_models import FakeModel, computer_call, openai_answer, openai_response
 from tests.recorder import Recorder
 
 COMPUTER = "/agents/openai/computer"
@@ -31,8 +33,8 @@ def call(client, *actions, params=None, **item) -> dict:
     return response.json()
 
 
-def screenshot_size(output: dict) -> tuple[int, int]:
-    assert output["type"] == "computer_call_output" and output["call_id"] == "call_1"
+def screenshot_size(output: dict, call_id: str = "call_1") -> tuple[int, int]:
+    assert output["type"] == "computer_call_output" and output["call_id"] == call_id
     assert output["output"]["type"] == "computer_screenshot"
     prefix, data = output["output"]["image_url"].split(",", 1)
     assert prefix == "data:image/png;base64"
@@ -120,3 +122,46 @@ def test_a_scaled_model_space_is_scaled_back():
         [(button, x, y)] = presses_at(recorder, 1)
         assert button == 1 and abs(x - 720) <= 1 and abs(y - 540) <= 1
         assert screenshot_size(output) == (1366, 768)
+
+
+def test_the_ga_tool_and_the_sdks_own_dumps_through_the_official_sdk(client, recorder):
+    """The GA tool declares no size; the SDK's computer_call items, dumped with their nulls, go as they are."""
+    tool = client.get("/agents/openai/tool", params={"version": "computer"}).json()
+    assert tool == {"type": "computer"}
+    batched = openai_response(2, {"type": "computer_call", "id": "cu_2", "call_id": "call_2", "status": "completed",
+                                  "pending_safety_checks": [], "actions": [
+                                      {"type": "click", "button": "left", "x": 100, "y": 120},
+                                      {"type": "keypress", "keys": ["CTRL", "A"]}]})
+    script = [computer_call(1, {"type": "click", "button": "wheel", "x": 50, "y": 60}), batched, openai_answer(3, "Done.")]
+    with FakeModel(script) as fake:
+        model = openai.OpenAI(base_url=f"{fake.url}/v1", api_key="test")
+        reply = model.responses.create(model="fake", tools=[tool], input="Click")
+        while calls := [item for item in reply.output if item.type == "computer_call"]:
+            dumps = [call.model_dump() for call in calls]
+            assert any(value is None for dump in dumps for value in dump.values())  # the nulls it writes
+            outputs = [client.post(COMPUTER, params={"version": "computer"}, json=dump).json() for dump in dumps]
+            reply = model.responses.create(model="fake", tools=[tool], input=outputs, previous_response_id=reply.id)
+    assert reply.output_text == "Done."
+    for number, (_, _, body) in enumerate(fake.requests[1:], start=1):
+        [output] = body["input"]
+        assert screenshot_size(output, f"call_{number}") == (1280, 800)
+    assert presses_at(recorder, 2) == [(2, 50, 60), (1, 100, 120)]
+    assert recorder.presses() == [keysym("Control_L"), keysym("a")]
+
+
+def test_safety_checks_refused_on_request_name_the_checks_and_run_nothing(client, recorder):
+    checks = [{"id": "cu_sc_1", "code": "malicious_instructions", "message": "The page asks for secrets."},
+              {"id": "cu_sc_2", "code": "sensitive_domain", "message": None}]
+    body = {"type": "computer_call", "call_id": "call_1", "action": {"type": "click", "button": "left", "x": 5, "y": 5},
+            "pending_safety_checks": checks}
+    response = client.post(COMPUTER, params={"safety_checks": "refuse"}, json=body)
+    assert response.status_code == 409 and response.json()["code"] == "pending_safety_checks"
+    said = response.json()["message"]
+    assert "cu_sc_1 (malicious_instructions): The page asks for secrets." in said and "cu_sc_2 (sensitive_domain)" in said
+    assert [detail["target"] for detail in response.json()["details"]] == ["cu_sc_1", "cu_sc_2"]
+    recorder.sync()
+    assert recorder.of_kind("button_press") == []
+    without = client.post(COMPUTER, params={"safety_checks": "refuse"}, json={**body, "pending_safety_checks": []})
+    assert without.status_code == 200
+    assert client.post(COMPUTER, params={"safety_checks": "ignore"}, json=body).status_code == 400
+    assert client.post(COMPUTER, params={"version": "computer_2030"}, json=body).status_code == 400

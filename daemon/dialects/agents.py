@@ -25,6 +25,8 @@ ASPECT_TOLERANCE = 0.02
 SETTLE_MS = 100
 # Chromium scrolls about 100 px per wheel notch: the pixel deltas of OpenAI and Lightcone become notches at this rate.
 PIXELS_PER_NOTCH = 100
+# A wait that carries no duration (OpenAI's, Northstar's) waits as OpenAI's sample loop does.
+WAIT_MS = 1000
 
 
 class Scaling(NamedTuple):
@@ -110,8 +112,8 @@ def screenshot_after(actions: list[SingleAction], scaling: Scaling, context: dic
     return [*actions, core_action("screenshot", context, **scaling.screenshot_params(), **settle)]
 
 
-async def run(request: web.Request, actions: list[SingleAction]) -> list:
-    return await request.app[WORKER].run_actions(actions, client_gone(request))
+async def run(request: web.Request, actions: list[SingleAction], request_ids: list[str] | None = None) -> list:
+    return await request.app[WORKER].run_actions(actions, client_gone(request), request_ids)
 
 
 async def pointer_position(request: web.Request, context: dict) -> tuple[int, int]:

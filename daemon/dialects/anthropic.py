@@ -1,6 +1,11 @@
-"""Anthropic's `computer` tool: POST /agents/anthropic/computer takes the `input` of the model's tool_use block
-and answers `{"content": [...], "is_error": bool}`, ready to be the tool_result; GET /agents/anthropic/tool
-gives the tool definition to send the model.
+"""Anthropic's `computer` tool and computer toolset: POST /agents/anthropic/computer takes the model's tool_use
+block whole, and answers the tool_result to send back; GET /agents/anthropic/tool gives the tool definition to
+send the model.
+
+The toolset (computer_toolset_20260801) makes each action a tool of its own: a block named `left_click`,
+`screenshot` ... with `toolset_name: "computer"`, its input that action's fields. The single tool (the older
+versions) is one tool named `computer` whose input names the action; its bare `input` is taken too, answered
+`{"content": [...], "is_error": bool}`, the tool_result's content.
 
 Each action becomes the core's actions, run by the one worker; coordinates are in the model's space
 (agents.Scaling, `?scale=` on both routes). Actions that change the screen answer with a screenshot taken
@@ -9,7 +14,7 @@ the loop can hand it back to the model; nothing of it has run.
 """
 
 import base64
-from typing import Literal
+from typing import Literal, get_args
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,9 +25,10 @@ from ..http.app_keys import DESKTOP
 from ..http.handling import validation_context
 from .agents import ScaleQuery, Scaling, core_action, pointer_position, run, scaling_for, screenshot_after
 from ..apidoc import document
-from ..http.bodies import parse
+from ..http.bodies import decode, read, validated
 
-TOOL_VERSIONS = ("computer_20251124", "computer_20250124", "computer_20241022")
+TOOLSET = "computer_toolset_20260801"
+TOOL_VERSIONS = ("computer_20251124", "computer_20250124", "computer_20241022", TOOLSET)
 CLICKS = {  # action: (button, clicks)
     "left_click": ("left", 1), "right_click": ("right", 1), "middle_click": ("middle", 1),
     "double_click": ("left", 2), "triple_click": ("left", 3),
@@ -51,6 +57,28 @@ class ToolInput(BaseModel):
     scroll_amount: int | None = Field(None, ge=0)
     duration: float | None = Field(None, ge=0, le=100, allow_inf_nan=False)
     region: tuple[int, int, int, int] | None = None
+    repeat: int | None = Field(None, ge=1, le=100)  # the toolset's key: press it this many times
+
+
+class ToolUse(BaseModel):
+    """A tool_use block as the model sent it (its caller, cache_control ... are the loop's business)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+    type: Literal["tool_use"]
+    id: str
+    name: str
+    input: dict
+    toolset_name: str | None = None
+
+    def tool_input(self) -> ToolInput:
+        """The single tool's input, or the toolset member's as the single tool's action of the member's name."""
+        if self.name == "computer" and self.toolset_name is None:
+            return validated(ToolInput, self.input)
+        actions = get_args(ToolInput.model_fields["action"].annotation)
+        if self.toolset_name != "computer" or self.name not in actions or "action" in self.input:
+            raise ApiError(400, f"the tool is the computer toolset's ({', '.join(actions)}, with toolset_name "
+                                f"\"computer\") or the computer tool's, not {self.name!r}")
+        return validated(ToolInput, {**self.input, "action": self.name})
 
 
 class ToolResult(BaseModel):
@@ -73,6 +101,7 @@ def needs(said: ToolInput, field: str):
 
 def core_actions(said: ToolInput, point: Coordinate | None, scaling: Scaling, context: dict) -> list:
     """The core's actions for one tool input; `point` is where it acts (a drag's start), on the screen."""
+    # A click's, drag's or scroll's `text` is the modifier it holds (xdotool syntax: "shift", "ctrl+shift").
     modifiers = [said.text or said.key] if (said.text or said.key) else []
     if said.action in CLICKS:
         button, clicks = CLICKS[said.action]
@@ -86,16 +115,18 @@ def core_actions(said: ToolInput, point: Coordinate | None, scaling: Scaling, co
         end = scaling.to_screen(*needs(said, "coordinate"))
         # Straight steps a frame apart: a page sees the drag move, as a person's would.
         return [core_action("drag_mouse", context, path=[point, end], smooth=False, steps_per_segment=10,
-                            step_delay_ms=16)]
+                            step_delay_ms=16, hold_keys=modifiers)]
     if said.action == "scroll":
         step_x, step_y = SCROLL_DIRECTIONS[needs(said, "scroll_direction")]
         amount = needs(said, "scroll_amount")
+        if amount == 0:  # nothing to scroll: a success that only looks, as the reference does
+            return []
         return [core_action("scroll", context, x=point[0], y=point[1], delta_x=step_x * amount,
                             delta_y=step_y * amount, hold_keys=modifiers)]
     if said.action == "type":
         return [core_action("type_text", context, text=needs(said, "text"))]
-    if said.action == "key":  # xdotool's `key` syntax: combos separated by spaces
-        return [core_action("press_key", context, keys=needs(said, "text").split())]
+    if said.action == "key":  # xdotool's `key` syntax: combos separated by spaces; the toolset's repeat
+        return [core_action("press_key", context, keys=needs(said, "text").split() * (said.repeat or 1))]
     if said.action == "hold_key":
         return [core_action("press_key", context, keys=[needs(said, "text")],
                             duration=round(needs(said, "duration") * 1000))]
@@ -143,21 +174,43 @@ async def perform(request: web.Request, said: ToolInput, scaling: Scaling, conte
     return [image_block(results[-1])]
 
 
-def error_answer(error: ApiError) -> web.Response:
+def parse_body(body: bytes) -> dict:
+    data = decode(body)
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body is a tool_use block, or the computer tool's input: a JSON object")
+    return data
+
+
+def parse_block(data: dict) -> ToolUse | None:
+    """The tool_use block the body is, or None for a bare input of the single tool."""
+    return validated(ToolUse, data) if data.get("type") == "tool_use" else None
+
+
+def answer(content: list[dict], is_error: bool, block: ToolUse | None) -> dict:
+    """The tool_result of a block; for a bare input, its content and is_error."""
+    said = {"content": content, "is_error": is_error}
+    return {"type": "tool_result", "tool_use_id": block.id, **said} if block else said
+
+
+def error_answer(error: ApiError, block: ToolUse | None) -> web.Response:
     """The model's mistakes answer 200, for the loop to hand back; the daemon's own troubles keep their status."""
     status = 200 if error.status == 400 else error.status
-    return web.json_response({"content": [text_block(f"Error: {error.message}")], "is_error": True},
+    return web.json_response(answer([text_block(f"Error: {error.message}")], True, block),
                              status=status, headers=error.headers)
 
 
 async def computer(request: web.Request) -> web.Response:
+    block = None
     try:
         context = validation_context(request.app)
         scaling = scaling_for(request, context["screen"], "auto")
-        content = await perform(request, await parse(request, ToolInput), scaling, context)
+        data = parse_body(await read(request))
+        block = parse_block(data)
+        said = block.tool_input() if block else validated(ToolInput, data)
+        content = await perform(request, said, scaling, context)
     except ApiError as error:
-        return error_answer(error)
-    return web.json_response({"content": content, "is_error": False})
+        return error_answer(error, block)
+    return web.json_response(answer(content, False, block))
 
 
 async def tool_definition(request: web.Request) -> web.Response:
@@ -165,6 +218,10 @@ async def tool_definition(request: web.Request) -> web.Response:
     version = request.query.get("version", TOOL_VERSIONS[0])
     if version not in TOOL_VERSIONS:
         raise ApiError(400, f"version must be one of {', '.join(TOOL_VERSIONS)}, not {version!r}")
+    if version == TOOLSET:
+        # A toolset entry has no name or display size: coordinates are in the space of the screenshots it returns
+        # (scaled by `?scale=` as ever), and every member, zoom included, is on by default.
+        return web.json_response({"type": TOOLSET})
     scaling = scaling_for(request, validation_context(request.app)["screen"], "auto")
     tool = {"type": version, "name": "computer",
             "display_width_px": scaling.model[0], "display_height_px": scaling.model[1]}

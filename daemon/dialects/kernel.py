@@ -9,7 +9,6 @@ answer as the reference server does: empty 200s, `{"ok": true}` for the cursor, 
 import base64
 import difflib
 import re
-
 from aiohttp import web
 
 from ..actions import Image

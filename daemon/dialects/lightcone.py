@@ -3,7 +3,8 @@
 Each action route (POST /computers/{id}/click, ...) is `execute` of one action of the route's type; `execute`
 and `batch` take Lightcone's ComputerAction objects. Each action becomes one of the core's actions, all
 validated before any runs, and the one worker runs them; the answer is Lightcone's ActionResult, errors too.
-There is one computer, this display: `{id}` is accepted and ignored, and POST /computers answers it.
+There is one computer, this display, whose id is COMPUTER_ID: POST /computers answers it, and any other
+`{id}` is unknown (404).
 
 Lightcone's numbers are floats: coordinates are rounded to the nearest pixel. Key names are the core's, case
 aside, which include the DOM's (Control, Enter, ArrowLeft, Meta). Scroll deltas are pixels, turned into wheel
@@ -13,13 +14,20 @@ asked for base64, else a URL on this daemon that serves the image from a bounded
 key_down and mouse_down hold their key or button across requests, untouched by other actions (each of which
 still releases what it pressed itself), until key_up or mouse_up, DELETE /computers/{id}, shutdown, the loss
 of the display, or --hold-timeout seconds without an action; the computer's `held` shows what is down.
-Browser actions (navigation, HTML, tabs, shell) answer an error saying so. POST /viewport resizes the whole X
-screen (the core's resize_screen action), on a server that can (Xvnc). The same actions over a WebSocket: lightcone_ws.py.
+Browser actions (navigation, HTML, tabs) and shell commands (debug, exec) answer an error saying so, with
+`x-should-retry: false` as every answer retrying cannot change (501, and 409 for a screen that cannot be
+resized), so the SDK gives it at once; exec, as its contract says, in one NDJSON error line with HTTP 200.
+POST /viewport (and set_viewport) resizes the whole X screen (the core's resize_screen action), on a server
+that can (Xvnc).
+Each result's request_id is the one its events carry (call_id). The same actions over a WebSocket:
+lightcone_ws.py.
 """
 
 import base64
+import json
 import re
 import struct
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
@@ -29,44 +37,62 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import models as m
 from ..actions import Image
+from ..apidoc import document
 from ..errors import ApiError
-from ..http.app_keys import DESKTOP
+from ..http.app_keys import DESKTOP, SETTINGS, WORKER
+from ..http.bodies import decode, read, validated
 from ..http.handling import validation_context
 from ..models import DisplaySize, NoParams, SingleAction
-from ..apidoc import document
-from ..http.bodies import parse
-from .agents import core_action, key_name, notches, run
+from ..ops import logs
+from .agents import SETTLE_MS, WAIT_MS, core_action, key_name, notches, run
 from .image_store import ImageStore
 
+COMPUTER_ID = "local"
+NEVER = "9999-12-31T23:59:59Z"  # the computer's expiry times: it lives as long as the daemon
+REQUEST_ID = "lightcone_request_id"  # the call's id, kept on the aiohttp request for its error answer
+SCREENSHOTS = "/computers/{id}/screenshots/{name}"
 IMAGES = web.AppKey("lightcone_images", ImageStore)
 SINCE = web.AppKey("lightcone_since", str)  # when the one computer was "created": the daemon's start
-COMPUTER_ID = "local"
-SCREENSHOTS = "/computers/{id}/screenshots/{name}"
+KEEPALIVE = web.AppKey("lightcone_keepalive", float)  # when the last keepalive came
 NOT_A_BROWSER = "xhands drives the display, not a browser tab"
+NO_SHELL = "xhands drives this display's input and screen and runs no shell commands"
 BROWSER_ONLY = {
-    "go_to_url", "navigate", "get_html_content", "html", "debug", "change_proxy", "exec",
+    "go_to_url", "navigate", "get_html_content", "html", "change_proxy",
     "list_tabs", "new_tab", "switch_tab", "close_tab",
 }
-NOT_YET = {"set_viewport": "resize the display with POST /computers/{id}/viewport, not in execute or batch"}
+SHELL_ACTIONS = {"debug", "exec"}
+# Answers that the same request, sent again, cannot change: the SDK's retries (408, 409, 429, 5xx by default)
+# would only make the caller wait for the same error.
+NOT_RETRYABLE = {409, 501}
 # The SDK's routes by the action type they run.
 ACTION_ROUTES = {
     "click": "click", "double-click": "double_click", "right-click": "right_click", "drag": "drag",
     "hotkey": "keypress", "key-down": "key_down", "key-up": "key_up", "mouse-down": "mouse_down",
     "mouse-up": "mouse_up", "scroll": "scroll", "type": "type", "screenshot": "screenshot",
 }
-BROWSER_ROUTES = ("navigate", "html", "debug", "change-proxy", "exec", "exec/sync", "tabs", "tabs/{tab_id}",
-                  "tabs/{tab_id}/switch")
+BROWSER_ROUTES = ("navigate", "html", "change-proxy", "tabs", "tabs/{tab_id}", "tabs/{tab_id}/switch")
+SHELL_ROUTES = ("debug", "exec/sync")
+# Lightcone's button names (Northstar's, OpenAI's) as the core's.
+BUTTONS = {"left": "left", "right": "right", "middle": "middle", "wheel": "middle", "back": "back", "forward": "forward"}
 # Drags move in straight steps a frame apart, so a page sees the drag move, as a person's would.
 DRAG_STEPS = {"smooth": False, "steps_per_segment": 10, "step_delay_ms": 16}
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
 
 
+class PathPoint(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    x: Number
+    y: Number
+
+
 class Action(BaseModel):
     """Lightcone's ComputerAction: one flat object for every type; fields of other types (tab_id,
-    include_context, ...) are accepted and ignored. settle_ms, Lightcone's pause between an action's steps,
-    is a screenshot's settle_ms here: the wait until what the input drew is on screen. Types are strict, as
-    Lightcone's own server has them: "1" and true are no numbers."""
+    include_context, ...) are accepted and ignored, and null is absent. Northstar's actions, as the SDK's
+    types/action_*.py carry them and Tzafon's example loop passes them on, are ComputerActions too: a drag's
+    `path` of {x, y}, key_down/key_up's `keys`, wait without `ms`, point_and_type. settle_ms, Lightcone's
+    pause between an action's steps, is a screenshot's settle_ms here: the wait until what the input drew
+    is on screen."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
     type: str
@@ -84,10 +110,15 @@ class Action(BaseModel):
     button: str | None = None
     key: str | None = None
     keys: list[str] | None = Field(None, max_length=m.MAX_COMBO_KEYS)
+    path: list[PathPoint] | None = None
     text: str | None = None
     ms: int | None = None
+    width: int | None = None
+    height: int | None = None
+    scale_factor: Number | None = None
     settle_ms: int | None = None
-    base64: bool = False
+    screenshot_after: bool | None = None
+    base64: bool | None = None  # null, as a model_dump() of the SDK's types writes absent fields, is absent
 
     def needs(self, *names: str) -> list:
         missing = [name for name in names if getattr(self, name) is None]
@@ -97,6 +128,29 @@ class Action(BaseModel):
 
     def point(self, x: str = "x", y: str = "y") -> tuple[int, int]:
         return tuple(round(value) for value in self.needs(x, y))
+
+    def button_name(self) -> str:
+        button = self.button or "left"
+        if button not in BUTTONS:
+            raise ApiError(400, f"button must be one of {', '.join(BUTTONS)}, not {button!r}")
+        return BUTTONS[button]
+
+    def drag_path(self) -> list[tuple[int, int]]:
+        """Northstar's path of {x, y} points, else Lightcone's x1,y1 to x2,y2."""
+        if self.path is None:
+            return [self.point("x1", "y1"), self.point("x2", "y2")]
+        if len(self.path) < 2:
+            raise ApiError(400, "drag needs a path of at least 2 points")
+        return [(round(point.x), round(point.y)) for point in self.path]
+
+    def held_key(self) -> str:
+        """key_down/key_up's `key`, or Northstar's `keys`, pressed in order (released in reverse)."""
+        if self.key is not None:
+            return key_name(self.key)
+        [keys] = self.needs("keys")
+        if not keys:
+            raise ApiError(400, f"{self.type} needs at least one key")
+        return "+".join(key_name(key) for key in keys)
 
 
 class ActionResult(BaseModel):
@@ -110,54 +164,64 @@ class ActionResult(BaseModel):
     results: list[dict] | None = Field(None, description="batch: one ActionResult per action")
 
 
-def core(action: Action, context: dict) -> SingleAction:
-    """The core's action that does what `action` asks."""
+def core(action: Action, context: dict) -> list[SingleAction]:
+    """The core's actions that do what `action` asks (point_and_type is two)."""
     kind = action.type
     if kind in BROWSER_ONLY:
         raise ApiError(501, f"{kind} is not available: {NOT_A_BROWSER}")
-    if kind in NOT_YET:
-        raise ApiError(501, f"{kind}: {NOT_YET[kind]}")
+    if kind in SHELL_ACTIONS:
+        raise ApiError(501, f"{kind} is not available: {NO_SHELL}")
     if kind in ("click", "double_click", "right_click"):
         x, y = action.point()
-        button = "right" if kind == "right_click" else (action.button or "left")
-        return core_action("click_mouse", context, x=x, y=y, button=button, num_clicks=2 if kind == "double_click" else 1)
+        button = "right" if kind == "right_click" else action.button_name()
+        return [core_action("click_mouse", context, x=x, y=y, button=button, num_clicks=2 if kind == "double_click" else 1)]
     if kind in ("mouse_down", "mouse_up"):
         x, y = action.point()
-        return core_action("click_mouse", context, x=x, y=y, button=action.button or "left", click_type=kind[6:])
+        return [core_action("click_mouse", context, x=x, y=y, button=action.button_name(), click_type=kind[6:])]
     if kind == "move":
         x, y = action.point()
-        return core_action("move_mouse", context, x=x, y=y, smooth=False)
+        return [core_action("move_mouse", context, x=x, y=y, smooth=False)]
     if kind == "drag":
-        return core_action("drag_mouse", context, path=[action.point("x1", "y1"), action.point("x2", "y2")], **DRAG_STEPS)
+        return [core_action("drag_mouse", context, path=action.drag_path(), **DRAG_STEPS)]
     if kind in ("keypress", "hotkey"):
         [keys] = action.needs("keys")
         if not keys:
             raise ApiError(400, f"{kind} needs at least one key")
-        return core_action("press_key", context, keys=["+".join(key_name(key) for key in keys)])
+        return [core_action("press_key", context, keys=["+".join(key_name(key) for key in keys)])]
     if kind in ("key_down", "key_up"):
-        [key] = action.needs("key")
-        return core_action(kind, context, key=key_name(key))
+        return [core_action(kind, context, key=action.held_key())]
     if kind == "scroll":
         dx = action.dx if action.dx is not None else action.scroll_x or 0
         dy = action.dy if action.dy is not None else action.scroll_y or 0
         x, y = round(action.x or 0), round(action.y or 0)
-        return core_action("scroll", context, x=x, y=y, delta_x=notches(dx), delta_y=notches(dy))
+        return [core_action("scroll", context, x=x, y=y, delta_x=notches(dx), delta_y=notches(dy))]
     if kind == "type":
         [text] = action.needs("text")
-        return core_action("type_text", context, text=text)
-    if kind == "wait":
-        [ms] = action.needs("ms")
-        return core_action("sleep", context, duration_ms=ms)
+        return [core_action("type_text", context, text=text)]
+    if kind == "point_and_type":  # click there, then type
+        x, y = action.point()
+        [text] = action.needs("text")
+        return [core_action("click_mouse", context, x=x, y=y), core_action("type_text", context, text=text)]
+    if kind == "wait":  # Northstar's wait has no duration: it waits as OpenAI's sample loop does
+        return [core_action("sleep", context, duration_ms=WAIT_MS if action.ms is None else action.ms)]
+    if kind == "set_viewport":  # the whole X screen, as POST /viewport
+        width, height = action.needs("width", "height")
+        check_scale_factor(action.scale_factor)
+        return [core_action("resize_screen", context, width=width, height=height)]
     if kind == "screenshot":
-        return core_action("screenshot", context, **({} if action.settle_ms is None else {"settle_ms": action.settle_ms}))
+        return [core_action("screenshot", context, **({} if action.settle_ms is None else {"settle_ms": action.settle_ms}))]
     raise ApiError(400, f"unknown action type {kind!r}")
 
 
-def action_result(request: web.Request, action: Action, result) -> dict:
-    """Lightcone's ActionResult of one action that succeeded."""
+def action_result(request: web.Request, action: Action, results: list, request_id: str) -> dict:
+    """Lightcone's ActionResult of one action that succeeded, from its core actions' results: its own is the
+    last, or with screenshot_after the one before the screenshot, whose URL joins it."""
+    result = results[-2] if action.screenshot_after else results[-1]
     if isinstance(result, Image):
-        result = screenshot_result(request, result, action.base64)
-    return envelope(action.request_id, "success", result=result)
+        result = screenshot_result(request, result, bool(action.base64))
+    if action.screenshot_after:
+        result = {**result, "screenshot_url": screenshot_result(request, results[-1], bool(action.base64))["screenshot_url"]}
+    return envelope(request_id, "success", result=result)
 
 
 def envelope(request_id: str | None, status: str, result: dict | None = None, error: str | None = None) -> dict:
@@ -172,14 +236,88 @@ def screenshot_result(request: web.Request, image: Image, as_data: bool) -> dict
     if as_data:
         url = f"data:{image.mime_type};base64,{base64.b64encode(image.data).decode()}"
     else:
-        name = request.app[IMAGES].add(image)
-        url = str(request.url.with_path(SCREENSHOTS.format(id=request.match_info.get("id", COMPUTER_ID), name=name))
-                  .with_query(None))
+        url = public_url(request, SCREENSHOTS.format(id=COMPUTER_ID, name=request.app[IMAGES].add(image)))
     return {"screenshot_url": url, "width": width, "height": height}
 
 
+def public_url(request: web.Request, path: str) -> str:
+    """A URL of this daemon to hand out: under --public-url, else where the request came."""
+    base = request.app[SETTINGS].public_url
+    return base.rstrip("/") + path if base else str(request.url.with_path(path).with_query(None))
+
+
 def rfc3339_now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return rfc3339(time.time())
+
+
+def rfc3339(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+async def json_body(request: web.Request) -> dict:
+    body = await read(request)
+    data = decode(body) if body.strip() else {}
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return data
+
+
+def check_computer(request: web.Request) -> None:
+    """A route's {id} names this daemon's computer: any other is unknown (404), as Lightcone answers it."""
+    given = request.match_info.get("id")
+    if given is not None and given != COMPUTER_ID:
+        raise ApiError(404, f"no computer {given!r}: this daemon's one computer is {COMPUTER_ID!r}")
+
+
+def call_id(request: web.Request, body: dict | None = None) -> str:
+    """The id of a call: the caller's `request_id`, else the HTTP request's (X-Request-Id). Its actions' results
+    and their events on /events carry it, unless an action names its own."""
+    given = (body or {}).get("request_id")
+    request[REQUEST_ID] = given if isinstance(given, str) and given else logs.request_id.get() or uuid.uuid4().hex
+    return request[REQUEST_ID]
+
+
+def answers_action_result(handler):
+    """Errors as ActionResults too (status "error", the message in error_message, the call's request_id),
+    with their HTTP status."""
+
+    async def handle(request: web.Request) -> web.Response:
+        try:
+            check_computer(request)
+            return await handler(request)
+        except ApiError as error:
+            headers = {"x-should-retry": "false"} if error.status in NOT_RETRYABLE else {}
+            return web.json_response(envelope(request.get(REQUEST_ID) or logs.request_id.get(), "error", error=error.message),
+                                     status=error.status, headers={**error.headers, **headers})
+
+    return handle
+
+
+async def run_actions(request: web.Request, actions: list[Action], request_id: str) -> list[dict]:
+    """Every action validated before any runs; one ActionResult each, of the last of its core actions, with the
+    action's own request_id or else the call's, the same its events carry."""
+    context = validation_context(request.app)
+    groups = [core(action, context) + screenshot_after(action, context) for action in actions]
+    ids = [action.request_id or request_id for action in actions]
+    results = await run(request, [one for group in groups for one in group],
+                        [one_id for group, one_id in zip(groups, ids) for _ in group])
+    answers, done = [], 0
+    for action, group, one_id in zip(actions, groups, ids):
+        if done + len(group) > len(results):  # the client left before it ran
+            break
+        answers.append(action_result(request, action, results[done:done + len(group)], one_id))
+        done += len(group)
+    return answers
+
+
+def screenshot_after(action: Action, context: dict) -> list[SingleAction]:
+    """screenshot_after: the screen once what the action made the application draw is on it."""
+    return [core_action("screenshot", context, settle_ms=SETTLE_MS)] if action.screenshot_after else []
+
+
+async def run_one(request: web.Request, action: Action, request_id: str) -> dict:
+    [result] = await run_actions(request, [action], request_id)
+    return result
 
 
 class RouteAction(Action):
@@ -191,6 +329,7 @@ class RouteAction(Action):
 class ExecuteBody(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
     action: Action
+    request_id: str | None = None
 
 
 class BatchBody(BaseModel):
@@ -198,46 +337,32 @@ class BatchBody(BaseModel):
 
     model_config = ConfigDict(extra="ignore", strict=True)
     actions: list[Action] = Field(min_length=1, max_length=m.MAX_ACTIONS)
+    request_id: str | None = None
 
 
-def answers_action_result(handler):
-    """Errors as ActionResults too (status "error", the message in error_message), with their HTTP status."""
-
-    async def handle(request: web.Request) -> web.Response:
-        try:
-            return await handler(request)
-        except ApiError as error:
-            return web.json_response(envelope(None, "error", error=error.message), status=error.status)
-
-    return handle
-
-
-async def run_one(request: web.Request, action: Action) -> dict:
-    [result] = await run(request, [core(action, validation_context(request.app))])
-    return action_result(request, action, result)
-
-
-async def run_batch(request: web.Request, parsed: list[Action]) -> dict:
+async def run_batch(request: web.Request, actions, request_id: str) -> dict:
     """Lightcone's batch: every action validated before any runs, one ActionResult each under `results`."""
-    context = validation_context(request.app)
-    results = await run(request, [core(action, context) for action in parsed])
-    return {**envelope(None, "success"), "results": [action_result(request, *pair) for pair in zip(parsed, results)]}
+    parsed = validated(BatchBody, {"actions": actions}).actions
+    return {**envelope(request_id, "success"), "results": await run_actions(request, parsed, request_id)}
 
 
 def action_route(action_type: str):
     async def handle(request: web.Request) -> web.Response:
-        action = (await parse(request, RouteAction)).model_copy(update={"type": action_type})
-        return web.json_response(await run_one(request, action))
+        body = await json_body(request)
+        action = validated(RouteAction, {**body, "type": action_type})
+        return web.json_response(await run_one(request, action, call_id(request, body)))
 
     return handle
 
 
 async def execute(request: web.Request) -> web.Response:
-    return web.json_response(await run_one(request, (await parse(request, ExecuteBody)).action))
+    body = await json_body(request)
+    return web.json_response(await run_one(request, validated(ExecuteBody, body).action, call_id(request, body)))
 
 
 async def batch(request: web.Request) -> web.Response:
-    return web.json_response(await run_batch(request, (await parse(request, BatchBody)).actions))
+    body = await json_body(request)
+    return web.json_response(await run_batch(request, body.get("actions"), call_id(request, body)))
 
 
 class Viewport(BaseModel):
@@ -249,16 +374,30 @@ class Viewport(BaseModel):
     scale_factor: Number | None = None
 
 
-async def viewport(request: web.Request) -> web.Response:
-    size = await parse(request, Viewport)
-    if size.scale_factor not in (None, 1):
+def check_scale_factor(scale_factor: float | None) -> None:
+    if scale_factor not in (None, 1):
         raise ApiError(400, "scale_factor can only be 1: xhands sizes the X screen in pixels")
+
+
+async def viewport(request: web.Request) -> web.Response:
+    size = validated(Viewport, await json_body(request))
+    check_scale_factor(size.scale_factor)
     [new_size] = await run(request, [SingleAction("resize_screen", DisplaySize(width=size.width, height=size.height))])
     return web.json_response(envelope(None, "success", result=new_size))
 
 
 async def browser_only(request: web.Request) -> web.Response:
     raise ApiError(501, f"{request.path} is not available: {NOT_A_BROWSER}")
+
+
+async def no_shell(request: web.Request) -> web.Response:
+    raise ApiError(501, f"{request.path} is not available: {NO_SHELL}")
+
+
+async def exec_stream(request: web.Request) -> web.Response:
+    """POST /exec as the SDK's contract has it: always HTTP 200, a failure one NDJSON error line."""
+    line = {"type": "error", "code": "not_implemented", "message": f"exec is not available: {NO_SHELL}"}
+    return web.Response(text=json.dumps(line) + "\n", content_type="application/x-ndjson")
 
 
 async def served_screenshot(request: web.Request) -> web.Response:
@@ -269,12 +408,17 @@ async def served_screenshot(request: web.Request) -> web.Response:
 
 
 def computer(request: web.Request) -> dict:
-    """The one computer: this display, running as long as the daemon does, never idle-killed; `held` names the
-    keys and buttons held down across requests (key-down, mouse-down) until their up or DELETE."""
+    """The one computer: this display, running as long as the daemon does, never idle-killed (so it expires
+    NEVER); `held` names the keys and buttons held down across requests (key-down, mouse-down) until their up
+    or DELETE; its last activity is the last action run from any route, or the last keepalive."""
+    events = request.app[WORKER].events.ring
+    activity = max(request.app[KEEPALIVE], events[-1].data["timestamp"] if events else 0)
     return {"id": COMPUTER_ID, "kind": "desktop", "status": "running", "created_at": request.app[SINCE],
+            "last_activity_at": rfc3339(activity) if activity else request.app[SINCE],
+            "expires_at": NEVER, "idle_expires_at": NEVER,
             "held": request.app[DESKTOP].held(),
             "auto_kill": False, "idle_timeout_enabled": False,
-            "endpoints": {"api": str(request.url.with_path(f"/computers/{COMPUTER_ID}").with_query(None))}}
+            "endpoints": {"api": public_url(request, f"/computers/{COMPUTER_ID}")}}
 
 
 async def create_computer(request: web.Request) -> web.Response:
@@ -282,7 +426,11 @@ async def create_computer(request: web.Request) -> web.Response:
 
 
 async def list_computers(request: web.Request) -> web.Response:
-    return web.json_response([computer(request)])
+    """The SDK's `type` filter: the one computer is live; there are no persistent sessions."""
+    kind = request.query.get("type", "live")
+    if kind not in ("live", "persistent"):
+        raise ApiError(400, f"type must be live or persistent, not {kind!r}")
+    return web.json_response([computer(request)] if kind == "live" else [])
 
 
 async def get_computer(request: web.Request) -> web.Response:
@@ -290,6 +438,7 @@ async def get_computer(request: web.Request) -> web.Response:
 
 
 async def keepalive(request: web.Request) -> web.Response:
+    request.app[KEEPALIVE] = time.time()
     return web.json_response({"id": COMPUTER_ID, "status": "running"})
 
 
@@ -303,11 +452,12 @@ async def terminate(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app[IMAGES] = ImageStore()
     app[SINCE] = rfc3339_now()
+    app[KEEPALIVE] = 0.0
     app.router.add_post("/computers", answers_action_result(create_computer))
-    app.router.add_get("/computers", list_computers)
-    app.router.add_get("/computers/{id}", get_computer)
-    app.router.add_get("/computers/{id}/status", get_computer)
-    app.router.add_post("/computers/{id}/keepalive", keepalive)
+    app.router.add_get("/computers", answers_action_result(list_computers))
+    app.router.add_get("/computers/{id}", answers_action_result(get_computer))
+    app.router.add_get("/computers/{id}/status", answers_action_result(get_computer))
+    app.router.add_post("/computers/{id}/keepalive", answers_action_result(keepalive))
     app.router.add_delete("/computers/{id}", answers_action_result(terminate))
     app.router.add_get(SCREENSHOTS, served_screenshot)
     app.router.add_post("/computers/{id}/execute", answers_action_result(execute))
@@ -317,6 +467,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/computers/{id}/viewport", answers_action_result(viewport))
     for path in BROWSER_ROUTES:
         app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(browser_only))
+    for path in SHELL_ROUTES:
+        app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(no_shell))
+    app.router.add_post("/computers/{id}/exec", answers_action_result(exec_stream))
 
 
 COMPUTER_REPLY = {"description": "The one computer: this display",
@@ -324,7 +477,7 @@ COMPUTER_REPLY = {"description": "The one computer: this display",
 COMPUTERS_REPLY = {"description": "The one computer, in a list",
                    "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}
 # (A refused token or Host is answered before the dialect: in the Error shape.)
-RESULT_ERRORS = {"reply": ActionResult, "error": ActionResult, "error_statuses": (400, 413, 429, 501, 503)}
+RESULT_ERRORS = {"reply": ActionResult, "error": ActionResult, "error_statuses": (400, 404, 413, 429, 501, 503)}
 document("post", "/computers", "lightcone_create", "The one computer (whatever is asked)", reply=COMPUTER_REPLY,
          error_statuses=(401,))
 document("get", "/computers", "lightcone_list", "The one computer, in a list", reply=COMPUTERS_REPLY)
@@ -349,3 +502,8 @@ for _path in BROWSER_ROUTES:
     document("post", f"/computers/{{id}}/{_path}", "lightcone_" + re.sub(r"\W+", "_", _path).strip("_"),
              f"{NOT_A_BROWSER}: answers 501", path_descriptions={"tab_id": "A browser tab's id; there is none"},
              **RESULT_ERRORS)
+for _path in SHELL_ROUTES:
+    document("post", f"/computers/{{id}}/{_path}", "lightcone_" + re.sub(r"\W+", "_", _path).strip("_"),
+             f"{NO_SHELL}: answers 501", **RESULT_ERRORS)
+document("post", "/computers/{id}/exec", "lightcone_exec", "Run a shell command: one NDJSON error line (HTTP 200)",
+         reply={"description": "NDJSON lines", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}})

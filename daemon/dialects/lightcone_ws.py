@@ -9,19 +9,21 @@ A message that cannot be run is answered with an error result, and the socket st
 
 import asyncio
 import logging
+import uuid
 import weakref
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from ..apidoc import document
 from ..errors import ApiError
 from ..http.app_keys import SETTINGS
-from ..http.handling import validation_context
-from ..apidoc import document
 from ..http.bodies import decode, validated
+from ..http.handling import validation_context
+from ..ops import logs
 from ..registry import ACTIONS, BatchRequest
 from .agents import run
 from .kernel import batch_result
-from .lightcone import Action, BatchBody, envelope, run_batch, run_one
+from .lightcone import Action, check_computer, envelope, run_batch, run_one
 
 log = logging.getLogger(__name__)
 
@@ -36,24 +38,23 @@ def is_kernel_action(action) -> bool:
     return isinstance(action, dict) and (isinstance(action.get(action.get("type")), dict) or action.get("type") in KERNEL_ONLY)
 
 
-async def run_kernel_batch(request: web.Request, actions: list) -> dict:
+async def run_kernel_batch(request: web.Request, actions: list, request_id: str) -> dict:
     batch = validated(BatchRequest, {"actions": actions}, validation_context(request.app))
-    results = await run(request, batch.actions)
-    return {**envelope(None, "success"), "results": [envelope(None, "success", result=batch_result(one)) for one in results]}
+    results = await run(request, batch.actions, [request_id] * len(batch.actions))
+    return {**envelope(request_id, "success"),
+            "results": [envelope(request_id, "success", result=batch_result(one)) for one in results]}
 
 
-async def answer(request: web.Request, message: dict) -> dict:
+async def answer(request: web.Request, message: dict, request_id: str) -> dict:
     """The ActionResult of one message."""
     if isinstance(message.get("action"), dict):
-        return await run_one(request, validated(Action, {"request_id": message.get("request_id"), **message["action"]}))
+        return await run_one(request, validated(Action, message["action"]), request_id)
     actions = message.get("actions")
     if isinstance(actions, list) and any(map(is_kernel_action, actions)):
-        result = await run_kernel_batch(request, actions)
-    elif "actions" in message:
-        result = await run_batch(request, validated(BatchBody, {"actions": actions}).actions)
-    else:
-        raise ApiError(400, SHAPES)
-    return {**result, "request_id": message.get("request_id") or result["request_id"]}
+        return await run_kernel_batch(request, actions, request_id)
+    if "actions" in message:
+        return await run_batch(request, actions, request_id)
+    raise ApiError(400, SHAPES)
 
 
 async def reply_to(request: web.Request, text: str) -> dict:
@@ -64,9 +65,11 @@ async def reply_to(request: web.Request, text: str) -> dict:
         return envelope(None, "error", error=f"the message is not a JSON object ({error.message}): {SHAPES}")
     if not isinstance(message, dict):
         return envelope(None, "error", error=f"the message is not a JSON object: {SHAPES}")
-    request_id = message.get("request_id") if isinstance(message.get("request_id"), str) else None
+    # Without a request_id of the caller's, a message's actions are the upgrade request's, in its events too.
+    given = message.get("request_id")
+    request_id = given if isinstance(given, str) and given else logs.request_id.get() or uuid.uuid4().hex
     try:
-        return await answer(request, message)
+        return await answer(request, message, request_id)
     except ApiError as error:
         return envelope(request_id, "error", error=error.message)
     except Exception:  # answered like any other failure: the socket, and the caller's other messages, go on
@@ -75,6 +78,7 @@ async def reply_to(request: web.Request, text: str) -> dict:
 
 
 async def action_channel(request: web.Request) -> web.WebSocketResponse:
+    check_computer(request)
     socket = web.WebSocketResponse(max_msg_size=request.app[SETTINGS].max_body)
     await socket.prepare(request)
     request.app[SOCKETS].add(socket)

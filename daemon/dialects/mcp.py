@@ -4,13 +4,16 @@ The official MCP SDK speaks the protocol; this module only translates. The tool'
 batch body of the HTTP API plus a session id (accepted and ignored, like the browser id of the HTTP
 routes), validated by the same models with the same limits against the live screen, and run by the one
 worker: FIFO with the HTTP requests, the same 429 when the queue is full, everything released whatever
-ends a batch. Results and errors come back in the shapes Kernel's hosted tool uses (see tool_result).
+ends a batch. Results and errors come back in the texts and shapes Kernel's hosted tool uses (tool_result,
+error_result), since agents are prompted on them; its title, hints and arguments (project, project_id, x/y as
+numbers, rounded) are Kernel's too.
 """
 
 import asyncio
 import base64
 import json
 import logging
+import math
 from importlib.metadata import version
 
 import anyio
@@ -18,7 +21,6 @@ import mcp_types as types
 from aiohttp import web
 from mcp.server import Server, ServerRequestContext
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.shared.exceptions import MCPError
 from pydantic import Field
 
 from .. import models as m
@@ -54,28 +56,85 @@ Keys are X keysym names (Return, Tab, Escape, BackSpace, F5, Page_Down, a, A) or
 (Ctrl+l, Ctrl+Shift+Tab). Scroll deltas are wheel notches, positive down/right."""
 
 
+TITLE = "Control browser (mouse, keyboard, screenshot)"
+# Kernel's descriptions of its project selection, which a connection scoped to one project needs.
+PROJECT = ("Optional project name or ID used to scope this operation. On organization-wide connections, omit it to "
+           "use the API's organization-wide or default-project behavior. On project-scoped connections, omit it or "
+           "pass the fixed project returned by get_connection_context.")
+PROJECT_ID = ("Deprecated: use `project` instead. Optional project ID used to scope this operation. On "
+              "organization-wide connections, omit it to use the API's organization-wide or default-project behavior. "
+              "On project-scoped connections, omit it or pass the fixed project ID returned by get_connection_context.")
+DATA_ACTIONS = frozenset(name for name, spec in ACTIONS.items() if spec.returns_data)
+# The coordinates Kernel's schema takes as any number (z.number()): rounded to the pixel here, by model and field.
+NUMBERS = {"ClickMouseRequest": ("x", "y"), "MoveMouseRequest": ("x", "y"), "ScrollRequest": ("x", "y", "delta_x", "delta_y"),
+           "Region": ("x", "y")}
+
+
 class ToolArguments(BatchRequest):
-    """computer_action's arguments: the HTTP API's batch and Kernel's session id."""
+    """computer_action's arguments: the HTTP API's batch, Kernel's session id and project selection."""
 
     session_id: str = Field(description="Browser session id, as Kernel's tool takes it; accepted and ignored")
+    project: str = Field(None, min_length=1, description=PROJECT, json_schema_extra=m.ABSENT.json_schema_extra)
+    project_id: str = Field(None, min_length=1, description=PROJECT_ID, json_schema_extra=m.ABSENT.json_schema_extra)
 
 
 def input_schema(limits: dict[str, int]) -> dict:
-    """The JSON schema of the arguments, from the models that validate them, showing the configured limits."""
+    """The JSON schema of the arguments, from the models that validate them, showing the configured limits;
+    coordinates are numbers, as in Kernel's schema."""
     schema = ToolArguments.model_json_schema()
     apply_limits(schema, limits)
+    for model, fields in NUMBERS.items():
+        for field in fields:
+            schema["$defs"][model]["properties"][field]["type"] = "number"
+    for point in schema["$defs"]["DragMouseRequest"]["properties"]["path"]["items"]["prefixItems"]:
+        point["type"] = "number"
     return schema
 
 
+def rounded(arguments: dict) -> dict:
+    """The arguments with the coordinates Kernel takes as numbers rounded to whole pixels."""
+
+    def whole(value):
+        return round(value) if isinstance(value, float) and math.isfinite(value) else value
+
+    def round_fields(params, fields):
+        return {key: whole(value) if key in fields else value for key, value in params.items()}
+
+    actions = []
+    for one in arguments.get("actions") if isinstance(arguments.get("actions"), list) else []:
+        params = one.get(one.get("type")) if isinstance(one, dict) and isinstance(one.get("type"), str) else None
+        if isinstance(params, dict):
+            if one["type"] in ("click_mouse", "move_mouse", "scroll"):
+                params = round_fields(params, NUMBERS["ScrollRequest"])
+            elif one["type"] == "drag_mouse" and isinstance(params.get("path"), list):
+                params = {**params, "path": [[whole(v) for v in point] if isinstance(point, list) else point
+                                             for point in params["path"]]}
+            elif one["type"] == "screenshot" and isinstance(params.get("region"), dict):
+                params = {**params, "region": round_fields(params["region"], NUMBERS["Region"])}
+            one = {**one, one["type"]: params}
+        actions.append(one)
+    return {**arguments, "actions": actions} if actions else arguments
+
+
+def misplaced(arguments: dict) -> str | None:
+    """Kernel's text for a data-returning action before the last, which it answers before anything runs."""
+    actions = arguments.get("actions")
+    for one in actions[:-1] if isinstance(actions, list) else []:
+        if isinstance(one, dict) and one.get("type") in DATA_ACTIONS:
+            return f"Error: {one['type']} must be the last action in the sequence."
+    return None
+
+
 def parse(arguments: dict | None, context: dict) -> ToolArguments:
-    """Validated as the HTTP body is, the whole batch first."""
-    return validated(ToolArguments, arguments or {}, context)
+    """Validated as the HTTP body is, the whole batch first; x and y rounded, as Kernel's tool takes numbers."""
+    return validated(ToolArguments, rounded(arguments or {}), context)
 
 
 def viewport_text(screen: tuple[int, int], shot: m.ScreenshotRequest) -> str:
-    """The coordinate space for x/y, and how to get there from a point in the picture when it is a part or scaled."""
+    """Kernel's sentence on the coordinate space; then, for a picture that is a part or scaled (extensions), how
+    to get there from a point in it."""
     width, height = screen
-    said = f"Viewport: {width}x{height}. Use these dimensions as the coordinate space for x/y."
+    said = f"Viewport: {width}x{height}. Use these dimensions as the coordinate space for click, scroll, and move actions."
     x, y, part_width, part_height = (0, 0, width, height)
     if shot.region:
         x, y, part_width, part_height = shot.region.x, shot.region.y, shot.region.width, shot.region.height
@@ -88,34 +147,41 @@ def viewport_text(screen: tuple[int, int], shot: m.ScreenshotRequest) -> str:
     return said
 
 
+def text(said: str) -> types.TextContent:
+    return types.TextContent(text=said)
+
+
 def tool_result(actions: list, results: list, screen: tuple[int, int]) -> types.CallToolResult:
-    """A summary text; for a screenshot at the end the viewport and the image; for JSON data, it as text and structured."""
+    """Kernel's texts: for a screenshot at the end, how many actions ran before it (when any), the viewport and
+    the image; for JSON data at the end, the same count, then the data as indented JSON (and structured);
+    else how many ran. A batch the client left short ends with the last action that ran."""
     count = len(results)
-    if count == 0:  # the client left before the first action
-        return types.CallToolResult(content=[types.TextContent(text="Executed 0 action(s)")])
-    last = actions[count - 1]
-    if isinstance(results[-1], Image):
+    last = actions[count - 1] if count else None
+    before = count - 1
+    if results and isinstance(results[-1], Image):
         image = results[-1]
+        summary = [text(f"Executed {before} action(s), then captured screenshot.")] if before else []
         return types.CallToolResult(content=[
-            types.TextContent(text=f"Executed {count} action(s), then captured screenshot."),
-            types.TextContent(text=viewport_text(screen, last.params)),
+            *summary, text(viewport_text(screen, last.params)),
             types.ImageContent(data=base64.b64encode(image.data).decode(), mime_type=image.mime_type),
         ])
-    if ACTIONS[last.type].wire.reply == "json":
-        return types.CallToolResult(
-            content=[types.TextContent(text=f"Executed {count} action(s); {last.type} returned:"),
-                     types.TextContent(text=json.dumps(results[-1], ensure_ascii=False))],
-            structured_content=results[-1],
-        )
-    return types.CallToolResult(content=[types.TextContent(text=f"Executed {count} action(s) successfully")])
+    if last is not None and ACTIONS[last.type].wire.reply == "json":
+        summary = [text(f"Executed {before} action(s).")] if before else []
+        return types.CallToolResult(content=[*summary, text(json.dumps(results[-1], indent=2, ensure_ascii=False))],
+                                    structured_content=results[-1])
+    return types.CallToolResult(content=[text(f"Executed {count} action(s) successfully")])
 
 
 def error_result(error: ApiError) -> types.CallToolResult:
-    """The HTTP API's error (code, message with the failing action's index) as a tool error the model can read."""
-    said = f"{error.code}: {error.message}"
+    """An error as Kernel's tool words what its API answered: the SDK's message (status and message), the code."""
+    said = f"Error in {TOOL} (actions): {error.status} {error.message} [code: {error.code}]"
     if retry_after := error.headers.get("Retry-After"):
         said += f" (retry the call after {retry_after} s)"
-    return types.CallToolResult(content=[types.TextContent(text=said)], structured_content=error.body(), is_error=True)
+    return types.CallToolResult(content=[text(said)], structured_content=error.body(), is_error=True)
+
+
+def is_error(said: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[text(said)], is_error=True)
 
 
 async def run_batch(app: web.Application, actions: list, request: web.Request | None) -> list:
@@ -137,18 +203,20 @@ def create_server(app: web.Application) -> Server:
     schema = input_schema(app[SETTINGS].limits)
     tool = types.Tool(
         name=TOOL,
-        title="Computer action",
         description=DESCRIPTION,
         input_schema=schema,
-        annotations=types.ToolAnnotations(title="Computer action", read_only_hint=False, idempotent_hint=False),
+        annotations=types.ToolAnnotations(title=TITLE, read_only_hint=False, destructive_hint=True,
+                                          idempotent_hint=False, open_world_hint=True),
     )
 
     async def list_tools(ctx: ServerRequestContext, params) -> types.ListToolsResult:
         return types.ListToolsResult(tools=[tool])
 
     async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
-        if params.name != TOOL:
-            raise MCPError(types.INVALID_PARAMS, f"unknown tool {params.name!r}; the tool is {TOOL}")
+        if params.name != TOOL:  # as the TypeScript SDK's McpServer answers it
+            return is_error(f"MCP error {types.INVALID_PARAMS}: Tool {params.name} not found")
+        if said := misplaced(params.arguments or {}):
+            return is_error(said)
         request = ctx.request.scope.get(AIOHTTP_REQUEST) if ctx.request is not None else None
         try:
             context = validation_context(app)

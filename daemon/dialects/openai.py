@@ -1,10 +1,13 @@
 """OpenAI's computer-use tool: POST /agents/openai/computer takes a `computer_call` output item (its `action`,
-or its batched `actions`) and answers the `computer_call_output` item to send back, with the screenshot
-taken after the actions have settled. GET /agents/openai/tool gives the tool definition to send the model.
+or its batched `actions`; null fields, as the SDK's model_dump() writes them, are absent) and answers the
+`computer_call_output` item to send back, with the screenshot taken after the actions have settled.
+GET /agents/openai/tool gives the tool definition to send the model: the GA tool `computer` (`?version=computer`),
+which declares no size, or `computer_use_preview`, which declares the screen's.
 
-The actions become the core's actions, all validated before any runs, and run by the one worker.
-Coordinates are the screen's unless `?scale=` gives the model a smaller space (agents.Scaling).
-Scrolls come in pixels and the wheel turns in notches (agents.notches). `wait` waits WAIT_MS.
+The actions become the core's actions, all validated before any runs, and run by the one worker. Coordinates
+are those of the screenshots answered: the screen's unless `?scale=` gives the model a smaller space
+(agents.Scaling). Scrolls come in pixels and the wheel turns in notches (agents.notches). `wait` waits WAIT_MS.
+Pending safety checks are acknowledged, unless `?safety_checks=refuse` asks for them back as an error.
 """
 
 import base64
@@ -15,12 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ApiError
 from ..http.handling import validation_context
-from .agents import ScaleQuery, Scaling, core_action, key_name, notches, run, scaling_for, screenshot_after
+from .agents import ScaleQuery, Scaling, WAIT_MS, core_action, key_name, notches, run, scaling_for, screenshot_after
 from .. import models as m
 from ..apidoc import document
-from ..http.bodies import parse
+from ..http.bodies import decode, read, validated
 
-WAIT_MS = 1000  # the action carries no duration; OpenAI's sample loop waits a second
+VERSIONS = ("computer_use_preview", "computer")  # the first, the default, keeps the sample loops' tool
 BUTTONS = {"left": "left", "right": "right", "wheel": "middle", "back": "back", "forward": "forward"}
 
 
@@ -129,17 +132,48 @@ def core_actions(action: Action, scaling: Scaling, context: dict) -> list:
     return []  # screenshot
 
 
+def without_nulls(value):
+    """JSON with every null field left out: the SDK's model_dump() writes absent fields as null."""
+    if isinstance(value, dict):
+        return {key: without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [without_nulls(item) for item in value]
+    return value
+
+
 async def parse_call(request: web.Request) -> ComputerCall:
-    call = await parse(request, ComputerCall)
+    call = validated(ComputerCall, without_nulls(decode(await read(request))))
     if (call.action is None) == (call.actions is None):
         raise ApiError(400, "a computer_call has either `action` or `actions`")
     return call
 
 
+def chosen(request: web.Request, name: str, choices: tuple[str, ...]) -> str:
+    said = request.query.get(name, choices[0])
+    if said not in choices:
+        raise ApiError(400, f"{name} must be one of {', '.join(choices)}, not {said!r}")
+    return said
+
+
+def refuse_pending(checks: list[dict]) -> None:
+    """`?safety_checks=refuse`: a call with pending safety checks runs nothing and answers them, for a person to
+    confirm before the loop sends the call again (acknowledged)."""
+    if checks:
+        named = "; ".join(f"{check.get('id')} ({check.get('code')}): {check.get('message')}" for check in checks)
+        raise ApiError(409, f"the call has pending safety checks, not acknowledged: {named}", code="pending_safety_checks",
+                       details=[{"code": str(check.get("code")), "message": str(check.get("message")),
+                                 "target": str(check.get("id"))} for check in checks])
+
+
 async def computer(request: web.Request) -> web.Response:
+    """`?version=` is either tool's (both run the same way); `?safety_checks=` acknowledge (the default) or refuse."""
+    chosen(request, "version", VERSIONS)
+    policy = chosen(request, "safety_checks", ("acknowledge", "refuse"))
     context = validation_context(request.app)
     scaling = scaling_for(request, context["screen"], "none")
     call = await parse_call(request)
+    if policy == "refuse":
+        refuse_pending(call.pending_safety_checks)
     actions = [] if call.action is None else [call.action]
     actions += call.actions or []
     core = [one for action in actions for one in core_actions(action, scaling, context)]
@@ -155,6 +189,9 @@ async def computer(request: web.Request) -> web.Response:
 
 
 async def tool_definition(request: web.Request) -> web.Response:
+    """The GA tool declares no display: the model's coordinates are those of the screenshots it gets."""
+    if chosen(request, "version", VERSIONS) == "computer":
+        return web.json_response({"type": "computer"})
     scaling = scaling_for(request, validation_context(request.app)["screen"], "none")
     return web.json_response({"type": "computer_use_preview", "display_width": scaling.model[0],
                               "display_height": scaling.model[1], "environment": "linux"})

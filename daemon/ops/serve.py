@@ -61,6 +61,9 @@ def add_serve_command(commands) -> None:
     add("--max-text", type=int, metavar="CHARS", default=Settings.max_text,
         help="most characters of a type_text or write_clipboard text (default: %(default)s)")
     add("--max-path", type=int, metavar="POINTS", default=Settings.max_path, help="most points of a drag_mouse path (default: %(default)s)")
+    add("--public-url", metavar="BASE",
+        help="the daemon's URL as a model or client elsewhere reaches it (https://host/prefix): the base of the URLs "
+        "it hands out, such as Lightcone's screenshot_url (default: the URL each request came to)")
     add("--clipboard-timeout", type=float, metavar="SECONDS", default=3.0,
         help="seconds before a hung clipboard helper is killed (default: %(default)s)")
     add("--log-level", metavar="LEVEL", default="info", type=str.lower, choices=["debug", "info", "warning", "error", "critical"],
@@ -129,6 +132,7 @@ def settings_from(args) -> Settings:
         allowed_hosts=frozenset(name.lower() for name in [*args.allow_host, args.host]),
         check_host=not args.unix_socket,  # a Unix socket is out of a web page's reach
         allowed_origins=frozenset(args.allow_origin),
+        public_url=args.public_url,
     )
 
 

@@ -87,25 +87,26 @@ class ActionEvents:
         start = max(after + 1, first)
         return start - (after + 1), [self.ring[index] for index in range(start - first, len(self.ring))]
 
-    def batch(self, actions: Sequence) -> "BatchEvents":
+    def batch(self, actions: Sequence, request_ids: Sequence[str] | None = None) -> "BatchEvents":
         self.batches += 1
-        return BatchEvents(self, self.batches, actions)
+        return BatchEvents(self, self.batches, actions, request_ids)
 
 
 class BatchEvents:
     """One run of actions (a request, a WebSocket message, a tool call): its requests published at once, then
-    one response per action, in order, as the worker runs them."""
+    one response per action, in order, as the worker runs them. Each carries the id of the request that sent it,
+    or the one a dialect gave that action (Lightcone's request_id), so a caller can match events to its calls."""
 
-    def __init__(self, events: ActionEvents, number: int, actions: Sequence):
+    def __init__(self, events: ActionEvents, number: int, actions: Sequence, request_ids: Sequence[str] | None = None):
         self.events = events
         self.answered = 0  # actions with a response
         self.running: int | None = None
         self.started = 0.0
         self.rest: str | None = None  # why the actions after a failed one did not run
         now = time.time()
-        request_id = logs.request_id.get()
+        request_ids = request_ids or [logs.request_id.get()] * len(actions)
         self.base = [{"request_id": request_id, "batch": number, "index": index, "type": action.type,
-                      "params": summary(action.params)} for index, action in enumerate(actions)]
+                      "params": summary(action.params)} for index, (action, request_id) in enumerate(zip(actions, request_ids))]
         for data in self.base:
             events.publish("action_request", {**data, "timestamp": now})
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.fake_models import FakeModel, anthropic_message, computer_call, computer_use, openai_answer
+from tests.fake_models import FakeModel, anthropic_message, computer_call, computer_use, openai_answer, toolset_use
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 TEXT = "héllo wörld 日本語"
@@ -47,6 +47,24 @@ def test_anthropic_agent_example(page, daemon):
         assert result["is_error"] is False
         [image] = result["content"]
         assert image["source"]["media_type"] == "image/png" and png_size(image["source"]["data"]) == (1280, 800)
+
+
+def test_anthropic_agent_example_with_the_computer_toolset(page, daemon):
+    x, y = page.at("in1")
+    script = [toolset_use(1, "screenshot"), toolset_use(2, "left_click", coordinate=[x, y]),
+              toolset_use(3, "type", text=TEXT), toolset_use(4, "key", text="BackSpace", repeat=2),
+              anthropic_message(5, {"type": "text", "text": "Done."})]
+    with FakeModel(script) as fake:
+        said = run_example("anthropic_agent.py", daemon, {"ANTHROPIC_BASE_URL": fake.url, "ANTHROPIC_API_KEY": "test",
+                                                          "ANTHROPIC_COMPUTER_TOOL": "computer_toolset_20260801"})
+    assert said == "Done."
+    assert page.js("document.getElementById('in1').value") == TEXT[:-2]
+    assert fake.requests[0][2]["tools"] == [{"type": "computer_toolset_20260801"}]
+    for number, (path, headers, body) in enumerate(fake.requests[1:], start=1):
+        assert "anthropic-beta" not in headers
+        [result] = body["messages"][-1]["content"]
+        assert result["type"] == "tool_result" and result["tool_use_id"] == f"toolu_{number}"
+        assert result["is_error"] is False and png_size(result["content"][0]["source"]["data"]) == (1280, 800)
 
 
 def test_openai_agent_example(page, daemon):

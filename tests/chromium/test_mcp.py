@@ -30,7 +30,7 @@ def test_search_example_types_into_the_field_and_shows_it(page, client, daemon):
     result = asyncio.run(call())
     assert not result.is_error, result.content
     assert [block.type for block in result.content] == ["text", "text", "image"]
-    assert result.content[0].text == "Executed 5 action(s), then captured screenshot."
+    assert result.content[0].text == "Executed 4 action(s), then captured screenshot."
     assert result.content[1].text.startswith("Viewport: 1280x800.")
     png = base64.b64decode(result.content[2].data)
     keep_screenshot("mcp_search_example", png)
