@@ -135,10 +135,10 @@ def test_resizing_and_releasing_everything_are_actions_on_the_stream(daemon, eve
     response = httpx.patch(f"{daemon.url}/computer/display", json={"width": 800, "height": 600},
                            headers={"X-Request-Id": patch})
     assert response.status_code == 409, response.text
-    response = httpx.post(f"{daemon.url}/computers/any-id/viewport", json={"width": 640, "height": 480},
+    response = httpx.post(f"{daemon.url}/computers/local/viewport", json={"width": 640, "height": 480},
                           headers={"X-Request-Id": viewport})
     assert response.status_code == 409, response.text
-    assert httpx.delete(f"{daemon.url}/computers/any-id", headers={"X-Request-Id": delete}).status_code == 200
+    assert httpx.delete(f"{daemon.url}/computers/local", headers={"X-Request-Id": delete}).status_code == 200
     seen = events.wait_for(answered(delete, 1))
     for request_id, size in ((patch, {"width": 800, "height": 600}), (viewport, {"width": 640, "height": 480})):
         resized = of_request(request_id)(seen)
@@ -303,7 +303,7 @@ def test_a_bad_last_event_id_is_a_400_in_the_error_shape(client, given):
     response = client.get("/computer/events", headers={"Last-Event-ID": given.encode()})
     assert response.status_code == 400
     assert response.json()["code"] == "bad_request" and "Last-Event-ID" in response.json()["message"]
-    assert client.get("/computers/x/events", params={"last_event_id": given}).status_code == 400
+    assert client.get("/computers/local/events", params={"last_event_id": given}).status_code == 400
 
 
 def test_health_answers_while_a_viewer_is_connected(client, events):

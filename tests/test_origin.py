@@ -124,7 +124,7 @@ def test_the_websocket_upgrade_checks_the_origin(guarded):
     async def connect(origin: str) -> int:
         async with aiohttp.ClientSession() as session:
             try:
-                async with session.ws_connect(f"{guarded.url}/computers/x/ws", headers={"Origin": origin}) as socket:
+                async with session.ws_connect(f"{guarded.url}/computers/local/ws", headers={"Origin": origin}) as socket:
                     await socket.send_json({"action": {"type": "wait", "ms": 1}})
                     return (await socket.receive_json(timeout=10))["status"]
             except aiohttp.WSServerHandshakeError as refused:

@@ -192,7 +192,7 @@ def answer(content: list[dict], is_error: bool, block: ToolUse | None) -> dict:
     return {"type": "tool_result", "tool_use_id": block.id, **said} if block else said
 
 
-def error_answer(error: ApiError, block: ToolUse | None) -> web.Response:
+def error_answer(error: ApiError, block: ToolUse | None = None) -> web.Response:
     """The model's mistakes answer 200, for the loop to hand back; the daemon's own troubles keep their status."""
     status = 200 if error.status == 400 else error.status
     return web.json_response(answer([text_block(f"Error: {error.message}")], True, block),
