@@ -37,7 +37,7 @@ def document_of(body: bytes):
     """The body as JSON, for an error to point into; None when it is not JSON (the error says so itself)."""
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the json module goes
         return None
 
 
