@@ -17,6 +17,7 @@ from .dialects import anthropic, kernel, lightcone, lightcone_ws, mcp_route, ope
 from .errors import ApiError
 from .openapi import openapi_document
 from .ops import logs, metrics
+from .recording import routes as recording
 from .streams import events, screencast, view
 from .worker import Worker
 
@@ -38,6 +39,9 @@ class Settings:
     # Host header names accepted without a token, besides loopback names and the address we listen on.
     allowed_hosts: frozenset[str] = frozenset()
     check_host: bool = True
+    recordings_dir: str | None = None  # None: a private directory of its own, removed at shutdown
+    max_recordings_mb: int = 2000  # the disk budget of all recordings together
+    keep_recordings: bool = False  # leave the recordings' files at shutdown
 
     @property
     def limits(self) -> dict[str, int]:
@@ -189,6 +193,7 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app.on_cleanup.append(close_display)
     events.add_routes(app)  # after close_streams: see add_routes
     screencast.add_routes(app)
+    recording.add_routes(app)  # after the screencast's: recordings are viewers of its frames
     view.add_routes(app)
     mcp_route.add_routes(app)  # after the worker's hooks: see add_routes
     lightcone_ws.add_routes(app)  # its sockets close once the worker has aborted their actions

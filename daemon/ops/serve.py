@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--max-text", type=int, metavar="CHARS", default=Settings.max_text,
         help="most characters of a type_text or write_clipboard text (default: %(default)s)")
     add("--max-path", type=int, metavar="POINTS", default=Settings.max_path, help="most points of a drag_mouse path (default: %(default)s)")
+    add("--recordings-dir", metavar="PATH",
+        help="where recordings (POST /recording/start) are written (default: a private directory under "
+        "$XDG_STATE_HOME/xhands, removed at shutdown)")
+    add("--max-recordings-mb", type=int, metavar="MB", default=Settings.max_recordings_mb,
+        help="disk all recordings together may take; reaching it ends those running (default: %(default)s)")
+    add("--keep-recordings", action="store_true", help="leave the recordings' files at shutdown (default: deleted)")
     add("--clipboard-timeout", type=float, metavar="SECONDS", default=3.0,
         help="seconds before a hung clipboard helper is killed (default: %(default)s)")
     add("--log-level", metavar="LEVEL", default="info", type=str.lower, choices=["debug", "info", "warning", "error", "critical"],
@@ -102,6 +108,9 @@ def settings_from(args) -> Settings:
         max_path=args.max_path,
         allowed_hosts=frozenset(name.lower() for name in [*args.allow_host, args.host]),
         check_host=not args.unix_socket,  # a Unix socket is out of a web page's reach
+        recordings_dir=args.recordings_dir,
+        max_recordings_mb=args.max_recordings_mb,
+        keep_recordings=args.keep_recordings,
     )
 
 

@@ -42,6 +42,7 @@ class Variant:
     height: int
     quality: int
     cursor: bool  # drawn into the picture
+    raw: bool = False  # the grab itself and the cursor's picture, for a viewer that encodes on a thread of its own
 
 
 @dataclass(eq=False)  # each viewer is itself: hashed by identity
@@ -51,6 +52,7 @@ class Viewer:
     max_width: int | None = None
     scale: float = 1.0
     cursor_drawn: bool = False  # MJPEG has no side channel for the pointer: it is drawn into the frames
+    raw: bool = False  # H.264 encoders take the grab at full size (and the cursor's picture when it is drawn in)
     frame: tuple[bytes, float, tuple[int, int]] | None = None  # newest JPEG, its time, the screen's size
     pointer: tuple[int, int] | None = None  # newest pointer position not sent yet
     sprite: CursorSprite | None = None  # newest cursor shape not sent yet
@@ -58,6 +60,8 @@ class Viewer:
 
     def variant(self, screen: tuple[int, int]) -> Variant:
         width, height = screen
+        if self.raw:
+            return Variant(width, height, 0, self.cursor_drawn, raw=True)
         factor = min(self.scale, self.max_width / width if self.max_width else 1.0)
         if factor < 1.0:
             width, height = max(1, round(width * factor)), max(1, round(height * factor))
@@ -173,17 +177,19 @@ class FrameSource:
         pictures = await asyncio.get_running_loop().run_in_executor(
             self._thread, self._capture, screen, list(kinds), sprite)
         metrics.SCREENCAST_CAPTURES.inc()
-        metrics.SCREENCAST_ENCODES.inc(len(pictures))
+        metrics.SCREENCAST_ENCODES.inc(sum(not kind.raw for kind in pictures))
         for kind, picture in pictures.items():
             for viewer in kinds[kind]:
                 viewer.frame = (picture, taken_at, screen)
                 viewer.ready.set()
 
     def _capture(self, screen: tuple[int, int], kinds: list[Variant], sprite: CursorSprite | None) -> dict:
-        """On the frames thread: one grab, one JPEG per kind."""
+        """On the frames thread: one grab, one JPEG per kind (a raw kind gets the grab and the cursor as they are)."""
         frame = self._grabber.grab(0, 0, *screen)
-        return {kind: encode_image(frame, "jpeg", kind.quality, (kind.width, kind.height),
-                                   sprite.image if kind.cursor and sprite else None) for kind in kinds}
+        cursor = sprite.image if sprite else None
+        return {kind: (frame, cursor if kind.cursor else None) if kind.raw else
+                encode_image(frame, "jpeg", kind.quality, (kind.width, kind.height), cursor if kind.cursor else None)
+                for kind in kinds}
 
     @staticmethod
     def _tell(viewers: list[Viewer], **news) -> None:
