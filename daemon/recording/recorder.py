@@ -12,6 +12,7 @@ index written) on its thread while downloads are answered 202.
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -31,6 +32,7 @@ from .encoder import Mp4Writer
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
+FIRST_FRAME_WAIT_S = 3.0  # a recording stopped before its first frame waits this long for it: a video has one
 DEFAULT_ID = "default"  # Kernel's id when a request names none
 
 
@@ -136,7 +138,7 @@ class Recording:
         self.encoder = EncoderThread(Mp4Writer(str(path), width, height, limits.framerate), f"xhands-record-{recording_id}")
         self.viewer = Viewer(fps=limits.framerate, quality=0, cursor_drawn=True, raw=True)
         self._feed: asyncio.Task | None = None
-        self._offered = False
+        self.first_frame = asyncio.Event()  # handed to the encoder
         self._deadline: asyncio.TimerHandle | None = None
         self.done = asyncio.Event()  # the file is finished (or failed)
 
@@ -184,14 +186,19 @@ class Recording:
             if self.viewer.frame is not None:
                 (frame, cursor), taken_at, _ = self.viewer.frame
                 self.viewer.frame = None
-                self.encoder.offer(frame, cursor, self.offset_ms(taken_at) if self._offered else 0)
-                self._offered = True  # the video starts with the first frame
+                self.encoder.offer(frame, cursor, self.offset_ms(taken_at) if self.first_frame.is_set() else 0)
+                self.first_frame.set()  # the video starts with the first frame
                 self.owner.check(self)
             allowed_at = next_send(allowed_at, loop.time(), interval)
 
     async def stop(self, force: bool = False, reason: str = "stopped") -> None:
         """Stop taking frames and finish the file on the encoder's thread; returns once it is finished."""
         if self.state != "recording":
+            return await self.done.wait()
+        if not force:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.first_frame.wait(), FIRST_FRAME_WAIT_S)
+        if self.state != "recording":  # stopped by another meanwhile
             return await self.done.wait()
         self.state = "finishing"
         self.stop_reason = reason
