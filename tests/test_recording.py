@@ -1,6 +1,7 @@
 """Recordings, Kernel's /recording/* routes, against a real daemon: a painter window changes colour on a
 schedule while actions run, and the downloaded MP4 is decoded with PyAV to see what it shows and when."""
 
+import base64
 import io
 import os
 import signal
@@ -14,8 +15,10 @@ from PIL import Image
 from Xlib import X
 
 from xhands.daemon.recording import timeline
+from xhands.daemon.recording.recorder import MAX_RUNNING
 from tests.daemons import DaemonOnOwnDisplay, start_daemon
-from tests.test_screencast import BLUE, GREEN, RED, Painter, near
+from tests.sse_reader import SseReader
+from tests.test_screencast import BLUE, GREEN, RED, Painter, near, painter  # noqa: F401 (a fixture)
 
 WHITE = (255, 255, 255)
 
@@ -145,11 +148,13 @@ def test_bad_start_bodies_are_a_400_and_start_nothing(client, body):
 
 
 def test_several_ids_record_at_once_and_the_routes_exist_per_computer(client):
-    for recording_id in ("one", "two"):
+    ids = [f"at-once-{number}" for number in range(MAX_RUNNING)]
+    for recording_id in ids:
         assert client.post("/computers/local/recording/start", json={"id": recording_id}).status_code == 201
     listed = {info["id"]: info["isRecording"] for info in client.get("/computers/local/recording/list").json()}
-    assert listed["one"] and listed["two"]
-    for recording_id in ("one", "two"):
+    assert all(listed[recording_id] for recording_id in ids)
+    assert client.post("/recording/start", json={"id": "one-too-many"}).status_code == 429
+    for recording_id in ids:
         assert client.post("/recording/stop", json={"id": recording_id}).status_code == 200
         assert client.get("/computers/local/recording/download", params={"id": recording_id}).status_code == 200
         assert client.post("/computers/local/recording/delete", json={"id": recording_id}).status_code == 200
@@ -259,3 +264,40 @@ def test_chapters_follow_each_other_from_the_start_to_the_end():
 
 def test_a_long_title_is_cut():
     assert len(timeline.title(["click_mouse"] * 100)) == timeline.MAX_TITLE
+
+
+# Lightcone's desktop screencast: H.264 from the same encoder.
+
+def h264_events(events) -> list:
+    return [event for event in events if event.name == "h264"]
+
+
+def decode_h264(events) -> list[Image.Image]:
+    codec = av.CodecContext.create("h264", "r")
+    pictures = []
+    for event in h264_events(events):  # each is one frame, as a WebCodecs EncodedVideoChunk is
+        pictures += [frame.to_image() for frame in codec.decode(av.Packet(base64.b64decode(event.data["nalu_data"])))]
+    return pictures
+
+
+def test_lightcones_screencast_is_h264_that_decodes_into_the_painters_colours(daemon, painter):
+    painter.fill(WHITE)
+    with SseReader.open(daemon.url + "/computers/local/screencast") as first:
+        first.wait_for(lambda events: h264_events(events) and any(e.name == "cursor_position" for e in events), 5.0)
+        for colour in (RED, GREEN, BLUE):
+            painter.fill(colour)
+            first.wait_for(lambda events: (seen := decode_h264(events)) and near(seen[-1].getpixel(painter.centre), colour), 5.0)
+        opening = h264_events(first.events)[0]
+        with SseReader.open(daemon.url + "/computers/local/screencast") as later:  # joins mid-stream
+            later.wait_for(h264_events, 5.0)
+            joined = h264_events(later.events)[0]
+    for event in (opening, joined):
+        nalu = base64.b64decode(event.data["nalu_data"])
+        assert event.data["keyframe"] and nalu.startswith(b"\0\0\0\1\x67")  # Annex-B, its SPS first
+        assert event.data["viewport"] == {"width": 1280, "height": 800}
+    assert decode_h264(later.events)[0].size == (1280, 800)
+
+
+def test_lightcones_screencast_format_must_be_h264_or_jpeg(client):
+    response = client.get("/computers/local/screencast", params={"format": "png"})
+    assert response.status_code == 400 and "jpeg" in response.json()["message"]

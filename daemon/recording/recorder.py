@@ -32,6 +32,7 @@ from .encoder import Mp4Writer
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
+MAX_RUNNING = 4  # recordings at once: each has an encoder thread, and two cores encode only so many frames
 FIRST_FRAME_WAIT_S = 3.0  # a recording stopped before its first frame waits this long for it: a video has one
 DEFAULT_ID = "default"  # Kernel's id when a request names none
 
@@ -247,6 +248,8 @@ class Recordings:
             if current.is_recording:
                 raise ApiError(409, f"recording {recording_id!r} is already in progress")
             raise ApiError(409, f"recording {recording_id!r} exists already; download it, then delete it to reuse its id")
+        if sum(recording.is_recording for recording in self.by_id.values()) >= MAX_RUNNING:
+            raise ApiError(429, f"{MAX_RUNNING} recordings are running already, the most at once; stop one first")
         if self.used() >= self.budget_bytes:
             raise ApiError(507, f"the recordings take {self.used() / MB:.1f} MB, the whole budget of "
                            f"{self.budget_bytes / MB:.0f} MB (--max-recordings-mb); delete some first",

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ApiError, from_validation
 from ..handling import parse
+from . import h264_stream
 from .recorder import DEFAULT_ID, MB, Limits, Recordings, rfc3339
 
 PREFIXES = ("", "/computers/{id}")
@@ -149,3 +150,4 @@ def add_routes(app: web.Application) -> None:
         await app["recordings"].close()
 
     app.on_shutdown.append(close_recordings)
+    h264_stream.add_routes(app)

@@ -1,5 +1,5 @@
-"""The live screen: GET /computer/screencast (and Lightcone's /computers/{id}/screencast) as Server-Sent
-Events, and GET /computer/screencast.mjpeg as multipart/x-mixed-replace JPEGs for an <img>, ffplay or VLC.
+"""The live screen: GET /computer/screencast (and Lightcone's /computers/{id}/screencast?format=jpeg) as
+Server-Sent Events, and GET /computer/screencast.mjpeg as multipart/x-mixed-replace JPEGs for an <img>, ffplay or VLC.
 
 SSE follows Lightcone's browser sessions: unnamed events whose data is
 `{"image_data": <base64 JPEG>, "metadata": {"timestamp": <epoch s>, "viewport": {"width", "height"}}}`
@@ -41,6 +41,16 @@ def viewer_for(request: web.Request, cursor_drawn: bool) -> Viewer:
 
 def sse_chunk(viewer: Viewer) -> bytes:
     """What the viewer has not been sent yet, oldest kind first: the cursor's shape, its position, the frame."""
+    chunk = cursor_chunk(viewer)
+    if viewer.frame is not None:
+        (jpeg, taken_at, (width, height)), viewer.frame = viewer.frame, None
+        chunk += event_bytes({"image_data": base64.b64encode(jpeg).decode(),
+                              "metadata": {"timestamp": taken_at, "viewport": {"width": width, "height": height}}})
+    return chunk
+
+
+def cursor_chunk(viewer: Viewer) -> bytes:
+    """The cursor's news the viewer has not been sent yet: its shape, then its position."""
     chunk = b""
     if viewer.sprite is not None:
         sprite, viewer.sprite = viewer.sprite, None
@@ -51,10 +61,6 @@ def sse_chunk(viewer: Viewer) -> bytes:
     if viewer.pointer is not None:
         (x, y), viewer.pointer = viewer.pointer, None
         chunk += event_bytes({"x": x, "y": y}, "cursor_position")
-    if viewer.frame is not None:
-        (jpeg, taken_at, (width, height)), viewer.frame = viewer.frame, None
-        chunk += event_bytes({"image_data": base64.b64encode(jpeg).decode(),
-                              "metadata": {"timestamp": taken_at, "viewport": {"width": width, "height": height}}})
     return chunk
 
 
@@ -137,8 +143,7 @@ async def screencast_mjpeg(request: web.Request) -> web.StreamResponse:
 
 def add_routes(app: web.Application) -> None:
     app["frames"] = FrameSource(app["desktop"])
-    app.router.add_get("/computer/screencast", screencast)
-    app.router.add_get("/computers/{id}/screencast", screencast)
+    app.router.add_get("/computer/screencast", screencast)  # Lightcone's /computers/{id}/screencast: recording/h264_stream.py
     app.router.add_get("/computer/screencast.mjpeg", screencast_mjpeg)
 
     async def stop_frames(app: web.Application) -> None:
