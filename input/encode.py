@@ -57,12 +57,6 @@ def draw_cursor(image: Image.Image, cursor: CursorImage, origin: tuple[int, int]
     return image
 
 
-def with_cursor(frame: Frame, cursor: CursorImage, origin: tuple[int, int] = (0, 0)) -> Frame:
-    """A copy of the frame with the cursor blended in (the frame's own bytes stay as they are)."""
-    image = draw_cursor(_bgrx_image(frame), cursor, origin)
-    return Frame(image.tobytes(), image.width, image.height)
-
-
 def _pool() -> ThreadPoolExecutor:
     global _resize_pool
     if _resize_pool is None:

@@ -10,12 +10,15 @@ from datetime import datetime
 
 import av
 import httpx
+import numpy as np
 import pytest
 from PIL import Image
 from Xlib import X
 
 from xhands.daemon.recording import timeline
+from xhands.daemon.recording.encoder import blend_cursor
 from xhands.daemon.recording.recorder import MAX_RUNNING
+from xhands.input.capture import CursorImage
 from tests.daemons import DaemonOnOwnDisplay, start_daemon
 from tests.sse_reader import SseReader
 from tests.test_screencast import BLUE, GREEN, RED, Painter, near, painter  # noqa: F401 (a fixture)
@@ -301,3 +304,14 @@ def test_lightcones_screencast_is_h264_that_decodes_into_the_painters_colours(da
 def test_lightcones_screencast_format_must_be_h264_or_jpeg(client):
     response = client.get("/computers/local/screencast", params={"format": "png"})
     assert response.status_code == 400 and "jpeg" in response.json()["message"]
+
+
+def test_the_cursor_is_blended_over_the_picture_where_it_is_even_at_the_edge():
+    pixels = np.zeros((4, 4, 4), np.uint8)
+    # 2x2 cursor at (3, -1): only its bottom-left pixel is on screen; premultiplied: opaque white, half grey.
+    sprite = bytes([255, 255, 255, 255, 64, 64, 64, 128, 255, 255, 255, 255, 64, 64, 64, 128])
+    blend_cursor(pixels, CursorImage(3, -1, 2, 2, sprite))
+    assert pixels[0, 3, :3].tolist() == [255, 255, 255] and pixels[:, :3].sum() == 0 and pixels[1:].sum() == 0
+    pixels[:] = 200
+    blend_cursor(pixels, CursorImage(0, 0, 2, 2, sprite))
+    assert pixels[0, 1, :3].tolist() == [64 + 200 * 127 // 255] * 3

@@ -5,19 +5,32 @@ becomes a yuv420p picture (what every browser's decoder plays) stamped with its 
 a variable frame rate: a still screen adds no frame at all. x264 runs at its fastest preset on one thread,
 tuned for no latency (no B-frames, no look-ahead: a frame's packet comes out as soon as it went in), and
 forced keyframes are IDR frames with their SPS/PPS in front, which a new viewer can start from. libav
-releases the GIL while it converts and encodes, so the event loop goes on meanwhile.
+releases the GIL while it converts and encodes, so the event loop goes on meanwhile, and the encoders' threads
+run at a lower priority than the daemon's others: on a busy machine the actions get the CPU first.
 """
 
+import contextlib
+import os
+import threading
 from fractions import Fraction
 
 import av
+import numpy as np
 
 from xhands.input.capture import CursorImage, Frame
-from xhands.input.encode import with_cursor
 
 TIME_BASE = Fraction(1, 1000)  # a frame's pts is its time in ms
 OPTIONS = {"preset": "ultrafast", "tune": "zerolatency", "crf": "28", "threads": "1", "forced-idr": "1"}
 KEYFRAME_EVERY_S = 10  # at most this long between keyframes while the screen changes: where a seek starts decoding
+
+
+ENCODER_NICE = 10  # encoder threads yield the CPU to the event loop and the worker: actions first, frames after
+
+
+def lower_priority() -> None:
+    """Run the calling thread at ENCODER_NICE (Linux's setpriority on a thread id affects that thread only)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ENCODER_NICE)
 
 
 def even(size: int) -> int:
@@ -27,19 +40,31 @@ def even(size: int) -> int:
 
 def picture(frame: Frame, cursor: CursorImage | None, size: tuple[int, int]) -> av.VideoFrame:
     """The frame (with the cursor blended in) as the yuv420p picture of `size` the encoder takes (a screen
-    resized since the encoder began is scaled to the size it began with)."""
-    if cursor is not None:
-        frame = with_cursor(frame, cursor)
+    resized since the encoder began is scaled to the size it began with). One copy of the frame, into
+    libav's buffer, where the cursor is blended in place; the conversion runs without the GIL."""
     bgra = av.VideoFrame(frame.width, frame.height, "bgra")
     plane = bgra.planes[0]
+    pixels = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, :frame.width * 4]
     if plane.line_size == frame.width * 4:
         plane.update(frame.bgra)
-    else:  # rows padded: copy row by row through numpy
-        import numpy as np
-
-        rows = np.frombuffer(frame.bgra, np.uint8).reshape(frame.height, frame.width * 4)
-        np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, :frame.width * 4] = rows
+    else:  # rows padded
+        pixels[:] = np.frombuffer(frame.bgra, np.uint8).reshape(frame.height, frame.width * 4)
+    if cursor is not None:
+        blend_cursor(pixels.reshape(frame.height, frame.width, 4), cursor)
     return bgra.reformat(width=even(size[0]), height=even(size[1]), format="yuv420p")
+
+
+def blend_cursor(pixels: np.ndarray, cursor: CursorImage) -> None:
+    """Draw the cursor (premultiplied B, G, R, A) over B, G, R, X pixels, in place, where it is on screen."""
+    sprite = np.frombuffer(cursor.argb, np.uint8).reshape(cursor.height, cursor.width, 4)
+    top, left = max(cursor.y, 0), max(cursor.x, 0)
+    bottom, right = min(cursor.y + cursor.height, pixels.shape[0]), min(cursor.x + cursor.width, pixels.shape[1])
+    if top >= bottom or left >= right:
+        return
+    sprite = sprite[top - cursor.y:bottom - cursor.y, left - cursor.x:right - cursor.x].astype(np.uint16)
+    under = pixels[top:bottom, left:right, :3]
+    alpha = sprite[:, :, 3:4]
+    under[:] = (sprite[:, :, :3] + under * (255 - alpha) // 255).clip(0, 255)
 
 
 def configure(codec: av.VideoCodecContext, width: int, height: int, framerate: int) -> None:

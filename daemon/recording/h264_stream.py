@@ -20,7 +20,7 @@ from ..errors import ApiError
 from ..streams import screencast
 from ..streams.frames import FrameSource
 from ..streams.sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or_gone
-from .encoder import AnnexB
+from .encoder import AnnexB, lower_priority
 
 PATH = "/computers/{id}/screencast"
 
@@ -50,7 +50,7 @@ async def h264(request: web.Request) -> web.StreamResponse:
     wire = H264Wire(viewer.fps)
     source: FrameSource = request.app["frames"]
     response = await open_stream(request)
-    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xhands-h264")
+    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xhands-h264", initializer=lower_priority)
     loop = asyncio.get_running_loop()
     source.join(viewer)
     allowed_at = 0.0

@@ -27,7 +27,7 @@ from ..errors import ApiError
 from ..streams.frames import FrameSource, Viewer
 from ..streams.screencast import next_send
 from . import timeline
-from .encoder import Mp4Writer
+from .encoder import Mp4Writer, lower_priority
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ class EncoderThread:
             self._wake.notify()
 
     def _run(self) -> None:
+        lower_priority()
         try:
             while True:
                 with self._wake:
