@@ -16,11 +16,13 @@ from pathlib import Path
 import av
 import httpx
 
-from .measure import ACTION_PAUSE_S, SCREEN, SPOT, cell, summary, timed
+from .measure import SCREEN, SPOT, cell, summary, timed
 from .streams import COLOURS, ChangingScreen, Patch, cpu_s
 
 FRAMERATE = 10  # Kernel's default for /recording/start here; ffmpeg is given the same
 MB = 1024 * 1024
+# Clicks spread over a second or two, so they fall between and during the frames' encodes alike.
+CLICK_PAUSE_S = 0.02
 
 
 def ffmpeg_command(display: str, path: str) -> list[str]:
@@ -104,7 +106,8 @@ def recording(bench) -> None:
 
 
 def clicks_while_recording(bench, raw, recorder: Recorder) -> None:
-    """Clicks timed in rounds with and without a recording running (the screen changes in both)."""
+    """Clicks timed in rounds with and without a recording running (the screen changes in both), a little
+    apart, so that they sample the whole of a frame interval."""
     body = f'{{"x": {SPOT[0]}, "y": {SPOT[1]}}}'.encode()
 
     def click(_):
@@ -112,11 +115,11 @@ def clicks_while_recording(bench, raw, recorder: Recorder) -> None:
 
     clicks = {"not recording": [], "recording": []}
     for round_number in range(bench.n(4, 2)):
-        clicks["not recording"] += timed(click, bench.n(50, 25), pause_s=ACTION_PAUSE_S)
+        clicks["not recording"] += timed(click, bench.n(50, 25), pause_s=CLICK_PAUSE_S)
         name = f"clicks-{round_number}"
         assert recorder.http.post("/recording/start", json={"id": name, "framerate": FRAMERATE}).status_code == 201
-        time.sleep(0.5)
-        clicks["recording"] += timed(click, bench.n(50, 25), pause_s=ACTION_PAUSE_S)
+        time.sleep(1.0)  # past the first keyframe
+        clicks["recording"] += timed(click, bench.n(50, 25), pause_s=CLICK_PAUSE_S)
         recorder.http.post("/recording/stop", json={"id": name})
         recorder.http.post("/recording/delete", json={"id": name})
     result = raw["clicks"] = {name: summary(samples) for name, samples in clicks.items()}

@@ -84,7 +84,9 @@ def test_generated_and_mutated_requests(fuzzed):
         )
 
         # The /browsers/{id}/computer/... forms run the same handlers: fewer examples, mostly to vary the id.
-        examples = EXAMPLES // 5 if operation.path.startswith("/browsers/") else EXAMPLES
+        # Recordings: fewer too, as each started one encodes the screen until stopped (4 at most at once).
+        examples = EXAMPLES // 5 if operation.path.startswith(("/browsers/", "/computers/")) or \
+            "/recording/" in operation.path else EXAMPLES
 
         @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         @given(strategy)

@@ -13,6 +13,7 @@ index written) on its thread while downloads are answered 202.
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import shutil
@@ -61,8 +62,9 @@ class EncoderThread:
     """The recording's encoder on a thread of its own, fed one frame at a time; a frame that arrives while
     the last one waits replaces it (counted as dropped)."""
 
-    def __init__(self, writer: Mp4Writer, name: str):
-        self.writer = writer
+    def __init__(self, make_writer, name: str):
+        self._make_writer = make_writer  # called on the thread: opening x264 takes a while, off the event loop
+        self.writer: Mp4Writer | None = None
         self.dropped = 0
         self.error: BaseException | None = None
         self._pending = None
@@ -90,9 +92,18 @@ class EncoderThread:
             self._end = (None if force else closing_pts_ms, chapters)
             self._wake.notify()
 
+    @property
+    def bytes(self) -> int:
+        return self.writer.bytes if self.writer else 0
+
+    @property
+    def frames(self) -> int:
+        return self.writer.frames if self.writer else 0
+
     def _run(self) -> None:
         lower_priority()
         try:
+            self.writer = self._make_writer()
             while True:
                 with self._wake:
                     while self._pending is None and self._end is None:
@@ -110,10 +121,9 @@ class EncoderThread:
         except BaseException as exc:  # the recording ends as failed; the daemon goes on
             log.exception("recording %s failed", self._thread.name)
             self.error = exc
-            try:
-                self.writer.container.close()
-            except Exception:
-                pass
+            with contextlib.suppress(Exception):
+                if self.writer:
+                    self.writer.container.close()
         finally:
             self.finished.set()
 
@@ -137,7 +147,8 @@ class Recording:
         self.marks: list[tuple[str, float]] = []
         self.collector = timeline.Collector()
         width, height = self.source.desktop.screen_size
-        self.encoder = EncoderThread(Mp4Writer(str(path), width, height, limits.framerate), f"xhands-record-{recording_id}")
+        self.encoder = EncoderThread(functools.partial(Mp4Writer, str(path), width, height, limits.framerate),
+                                     f"xhands-record-{recording_id}")
         self.viewer = Viewer(fps=limits.framerate, quality=0, cursor_drawn=True, raw=True)
         self._feed: asyncio.Task | None = None
         self.first_frame = asyncio.Event()  # handed to the encoder
@@ -153,7 +164,7 @@ class Recording:
         """Bytes on disk: the file once finished, the encoded bytes so far while it records."""
         if self.state in ("finished", "failed"):
             return self.path.stat().st_size if self.path.exists() else 0
-        return self.encoder.writer.bytes
+        return self.encoder.bytes
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -217,7 +228,7 @@ class Recording:
         await asyncio.get_running_loop().run_in_executor(None, self.encoder.finished.wait)
         self.state = "failed" if self.encoder.error else "finished"
         log.info("recording %s %s (%s): %d frames, %d dropped, %d bytes", self.id, self.state, reason,
-                 self.encoder.writer.frames, self.encoder.dropped, self.size)
+                 self.encoder.frames, self.encoder.dropped, self.size)
         self.done.set()
 
     def info(self) -> dict:
@@ -271,7 +282,7 @@ class Recordings:
         """After each frame: a recording past its size ends, and all of them once they fill the disk budget."""
         if recording.encoder.error is not None:
             self.end(recording, "failed")
-        elif recording.encoder.writer.bytes >= recording.limits.max_bytes:
+        elif recording.encoder.bytes >= recording.limits.max_bytes:
             self.end(recording, "maxFileSizeInMB")
         elif self.used() >= self.budget_bytes:
             for each in list(self.by_id.values()):

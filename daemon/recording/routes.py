@@ -149,5 +149,5 @@ def add_routes(app: web.Application) -> None:
     async def close_recordings(app: web.Application) -> None:
         await app["recordings"].close()
 
-    app.on_shutdown.append(close_recordings)
+    app.on_shutdown.insert(0, close_recordings)  # first: a recording is finished while the frames still come
     h264_stream.add_routes(app)
