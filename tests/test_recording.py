@@ -315,3 +315,20 @@ def test_the_cursor_is_blended_over_the_picture_where_it_is_even_at_the_edge():
     pixels[:] = 200
     blend_cursor(pixels, CursorImage(0, 0, 2, 2, sprite))
     assert pixels[0, 1, :3].tolist() == [64 + 200 * 127 // 255] * 3
+
+
+def test_by_default_recordings_go_to_a_private_directory_of_the_daemons_own_removed_at_shutdown(xvfb, tmp_path):
+    daemon = start_daemon(env={"XDG_STATE_HOME": str(tmp_path)})
+    try:
+        with httpx.Client(base_url=daemon.url, timeout=10) as client:
+            assert not (tmp_path / "xhands").exists() or not list((tmp_path / "xhands").iterdir())  # made when needed
+            assert client.post("/recording/start", json={"id": "private"}).status_code == 201
+            [directory] = (tmp_path / "xhands").iterdir()
+            assert directory.stat().st_mode & 0o777 == 0o700
+            assert client.post("/recording/stop", json={"id": "private"}).status_code == 200
+            assert [path.name for path in directory.iterdir()] == ["private.mp4"]
+        daemon.process.send_signal(signal.SIGTERM)
+        daemon.process.wait(timeout=5)
+    finally:
+        daemon.stop()
+    assert list((tmp_path / "xhands").iterdir()) == []

@@ -243,13 +243,20 @@ class Recordings:
     def __init__(self, source: FrameSource, events, directory: Path | None, budget_bytes: int, keep: bool):
         self.source = source
         self.events = events
-        self.own_directory = directory is None  # made here: removed at shutdown unless kept
-        self.directory = directory or default_directory()
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.given_directory = directory
+        self._directory: Path | None = None  # made with the first recording
         self.budget_bytes = budget_bytes
         self.keep = keep
         self.by_id: dict[str, Recording] = {}
         self._stopping: set[asyncio.Task] = set()
+
+    @property
+    def directory(self) -> Path:
+        if self._directory is None:
+            if self.given_directory:
+                self.given_directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._directory = self.given_directory or default_directory()
+        return self._directory
 
     def used(self) -> int:
         return sum(recording.size for recording in self.by_id.values())
@@ -296,7 +303,7 @@ class Recordings:
             self._stopping.add(task)
             task.add_done_callback(self._stopping.discard)
 
-    async def delete(self, recording_id: str) -> None:
+    def delete(self, recording_id: str) -> None:
         recording = self.get(recording_id)
         if recording.is_recording:
             raise ApiError(400, f"recording {recording_id!r} is in progress: stop it first")
@@ -310,10 +317,12 @@ class Recordings:
         """At shutdown: finish every recording; remove the files unless kept (--keep-recordings)."""
         await asyncio.gather(*(recording.stop(reason="shutdown") for recording in self.by_id.values()),
                              *self._stopping, return_exceptions=True)
+        if self._directory is None:
+            return
         if self.keep:
-            log.info("recordings kept in %s", self.directory)
+            log.info("recordings kept in %s", self._directory)
             return
         for recording in self.by_id.values():
             recording.path.unlink(missing_ok=True)
-        if self.own_directory:
-            shutil.rmtree(self.directory, ignore_errors=True)
+        if not self.given_directory:  # made here, for this daemon alone
+            shutil.rmtree(self._directory, ignore_errors=True)

@@ -114,7 +114,7 @@ async def list_recordings(request: web.Request) -> web.Response:
 
 async def delete(request: web.Request) -> web.Response:
     body = await parse(request, RecordingRef)
-    await recordings(request).delete(body.id)
+    recordings(request).delete(body.id)
     return web.Response(status=200)
 
 
