@@ -12,6 +12,7 @@ import av
 import httpx
 import numpy as np
 import pytest
+from kernel import Kernel
 from PIL import Image
 from Xlib import X
 
@@ -332,3 +333,17 @@ def test_by_default_recordings_go_to_a_private_directory_of_the_daemons_own_remo
     finally:
         daemon.stop()
     assert list((tmp_path / "xhands").iterdir()) == []
+
+
+def test_kernels_sdk_records_through_its_replays(daemon):
+    replays = Kernel(base_url=daemon.url, api_key="unused").browsers.replays
+    started = replays.start("any-browser", framerate=5)
+    assert started.replay_view_url.endswith(f"/view?recording={started.replay_id}") and started.finished_at is None
+    time.sleep(0.5)
+    replays.stop(started.replay_id, id_or_name="any-browser")
+    [listed] = [item for item in replays.list("any-browser") if item.replay_id == started.replay_id]
+    assert listed.finished_at is not None and listed.started_at == started.started_at
+    video = replays.download(started.replay_id, id_or_name="any-browser").read()
+    assert decoded(video)[1]
+    with httpx.Client(base_url=daemon.url) as client:
+        assert client.post("/recording/delete", json={"id": started.replay_id}).status_code == 200

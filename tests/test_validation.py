@@ -153,9 +153,9 @@ def test_openapi_documents_every_route(limited):
     assert {"/health", "/metrics", "/openapi.json", "/view"} <= {path for path, methods in paths.items() if "get" in methods}
     # Twelve POST routes and PATCH display under each prefix, plus /health, /metrics, /openapi.json and /view, the two
     # event streams (/computer/events, /computers/{id}/events), the three screencasts (those two and the MJPEG), and
-    # the seven recording routes under / and under /computers/{id}.
+    # the seven recording routes under / and under /computers/{id}, and the four of Kernel's SDK's replays.
     assert len({operation["operationId"] for methods in paths.values() for operation in methods.values()}) == \
-        2 * 13 + 4 + 2 + 3 + 2 * 7
+        2 * 13 + 4 + 2 + 3 + 2 * 7 + 4
 
 
 def test_openapi_states_every_limit_with_the_configured_values(limited):

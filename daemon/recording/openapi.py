@@ -1,5 +1,6 @@
 """The recording routes in the OpenAPI document, from the models that validate their bodies."""
 
+from .replays import PATH as REPLAYS, StartReplay
 from .routes import PREFIXES, MarkRecording, RecordingRef, StartRecording, StopRecording
 
 ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -71,6 +72,28 @@ OPERATIONS = {
 }
 
 
+BROWSER_ID = {**COMPUTER_ID, "description": "Browser id, as in Kernel's API; accepted and ignored"}
+REPLAY_ID = {"name": "replay_id", "in": "path", "required": True, "schema": {"type": "string"}}
+REPLAY = {"type": "object", "required": ["replay_id"], "properties": {
+    "replay_id": {"type": "string"}, "replay_view_url": {"type": "string", "description": "/view?recording=ID"},
+    "started_at": {"type": ["string", "null"], "format": "date-time"},
+    "finished_at": {"type": ["string", "null"], "format": "date-time"}}}
+DOWNLOAD = OPERATIONS["download"]["get"]["responses"]
+REPLAY_PATHS = {
+    REPLAYS: {
+        "post": {**_post("startReplay", StartReplay, {"200": _json("Recording started", REPLAY),
+                                                      **_errors(400, 401, 429, 507)})["post"], "parameters": [BROWSER_ID]},
+        "get": {"operationId": "listReplays", "parameters": [BROWSER_ID],
+                "responses": {"200": _json("Every recording there is", {"type": "array", "items": REPLAY}), **_errors(401)}},
+    },
+    REPLAYS + "/{replay_id}": {"get": {"operationId": "downloadReplay", "parameters": [BROWSER_ID, REPLAY_ID],
+                                       "responses": DOWNLOAD}},
+    REPLAYS + "/{replay_id}/stop": {"post": {"operationId": "stopReplay", "parameters": [BROWSER_ID, REPLAY_ID],
+                                             "responses": {"200": {"description": "Stopped and its file finished"},
+                                                           **_errors(401, 404)}}},
+}
+
+
 def recording_paths() -> dict:
     paths = {}
     for prefix in PREFIXES:
@@ -80,4 +103,4 @@ def recording_paths() -> dict:
                 body = {**body, "operationId": "computer_" + body["operationId"],
                         "parameters": [COMPUTER_ID, *body.get("parameters", [])]}
             paths[f"{prefix}/recording/{name}"] = {method: body}
-    return paths
+    return {**paths, **REPLAY_PATHS}

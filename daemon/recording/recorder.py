@@ -36,6 +36,8 @@ MB = 1024 * 1024
 MAX_RUNNING = 4  # recordings at once: each has an encoder thread, and two cores encode only so many frames
 FIRST_FRAME_WAIT_S = 3.0  # a recording stopped before its first frame waits this long for it: a video has one
 DEFAULT_ID = "default"  # Kernel's id when a request names none
+DEFAULT_FRAMERATE = 10
+DEFAULT_MAX_FILE_MB = 500
 
 
 def rfc3339(moment: float | None) -> str | None:

@@ -17,16 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ApiError, from_validation
 from ..handling import parse
-from . import h264_stream
-from .recorder import DEFAULT_ID, MB, Limits, Recordings, rfc3339
+from . import h264_stream, replays
+from .download import recordings, video
+from .recorder import DEFAULT_FRAMERATE, DEFAULT_ID, DEFAULT_MAX_FILE_MB, MB, Limits, Recordings
 
 PREFIXES = ("", "/computers/{id}")
 RecordingId = Annotated[str, Field(pattern=r"^[a-zA-Z0-9-]+$", max_length=100,
                                    description='Letters, digits and hyphens; "default" when left out')]
-DEFAULT_FRAMERATE = 10
-DEFAULT_MAX_FILE_MB = 500
-RETRY_WHILE_RECORDING_S = 5
-RETRY_WHILE_FINISHING_S = 1
 
 
 class StartRecording(BaseModel):
@@ -53,10 +50,6 @@ class MarkRecording(BaseModel):
 class RecordingRef(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     id: RecordingId = DEFAULT_ID
-
-
-def recordings(request: web.Request) -> Recordings:
-    return request.app["recordings"]
 
 
 def query_id(request: web.Request) -> str:
@@ -93,19 +86,7 @@ async def mark(request: web.Request) -> web.Response:
 
 
 async def download(request: web.Request) -> web.StreamResponse:
-    recording = recordings(request).get(query_id(request))
-    if recording.state in ("recording", "finishing"):
-        wait = RETRY_WHILE_RECORDING_S if recording.is_recording else RETRY_WHILE_FINISHING_S
-        return web.json_response({"message": f"recording {recording.id!r} is {recording.state}; retry in {wait} s"},
-                                 status=202, headers={"Retry-After": str(wait)})
-    if recording.state == "failed" or not recording.path.exists():
-        raise ApiError(500, f"recording {recording.id!r} failed; the daemon's log says why")
-    return web.FileResponse(recording.path, headers={
-        "Content-Type": "video/mp4",
-        "Content-Disposition": f'attachment; filename="{recording.id}.mp4"',
-        "X-Recording-Started-At": rfc3339(recording.started_at),
-        "X-Recording-Finished-At": rfc3339(recording.finished_at),
-    })
+    return video(recordings(request).get(query_id(request)))
 
 
 async def list_recordings(request: web.Request) -> web.Response:
@@ -151,3 +132,4 @@ def add_routes(app: web.Application) -> None:
 
     app.on_shutdown.insert(0, close_recordings)  # first: a recording is finished while the frames still come
     h264_stream.add_routes(app)
+    replays.add_routes(app)
