@@ -22,7 +22,7 @@ from xhands.daemon.recording.recorder import MAX_RUNNING
 from xhands.input.capture import CursorImage
 from tests.daemons import DaemonOnOwnDisplay, start_daemon
 from tests.sse_reader import SseReader
-from tests.test_screencast import BLUE, GREEN, RED, Painter, near, painter  # noqa: F401 (a fixture)
+from tests.test_screencast import BLUE, GREEN, RED, Painter, counter, near, painter  # noqa: F401 (a fixture)
 
 WHITE = (255, 255, 255)
 
@@ -126,8 +126,10 @@ def test_kernels_statuses(client):
         listed = {info["id"]: info for info in client.get("/recording/list").json()}
         assert listed["statuses"]["isRecording"] is True and listed["statuses"]["finished_at"] is None
         assert epoch(listed["statuses"]["started_at"]) == pytest.approx(time.time(), abs=10)
+        assert counter(client, "xhands_recordings_running") == 1
     finally:
         assert client.post("/recording/stop", json={"id": "statuses"}).status_code == 200
+    assert counter(client, "xhands_recordings_running") == 0 and counter(client, "xhands_recording_frames_total") >= 1
     assert client.post("/recording/mark", json={"id": "statuses", "name": "late"}).status_code == 409
     listed = {info["id"]: info for info in client.get("/recording/list").json()}
     assert listed["statuses"]["isRecording"] is False and listed["statuses"]["finished_at"] is not None

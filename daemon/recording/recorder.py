@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import ApiError
+from ..ops import metrics
 from ..streams.frames import FrameSource, Viewer
 from ..streams.screencast import next_send
 from . import timeline
@@ -83,6 +84,7 @@ class EncoderThread:
         with self._wake:
             if self._pending is not None:
                 self.dropped += 1
+                metrics.RECORDING_FRAMES_DROPPED.inc()
             self._pending = (frame, cursor, pts_ms)
             self._wake.notify()
 
@@ -131,6 +133,7 @@ class EncoderThread:
 
     def _write(self, frame, cursor, pts_ms: int) -> None:
         self.writer.write(frame, cursor, pts_ms)
+        metrics.RECORDING_FRAMES.inc()
         self._last = (frame, cursor)
 
 
@@ -216,6 +219,7 @@ class Recording:
         if self.state != "recording":  # stopped by another meanwhile
             return await self.done.wait()
         self.state = "finishing"
+        self.owner.count_running()
         self.stop_reason = reason
         self.finished_at = time.time()
         if self._deadline:
@@ -278,8 +282,12 @@ class Recordings:
         recording = Recording(recording_id, self.directory / f"{recording_id}.mp4", limits, self)
         recording.start()
         self.by_id[recording_id] = recording
+        self.count_running()
         log.info("recording %s started at %d fps", recording_id, limits.framerate)
         return recording
+
+    def count_running(self) -> None:
+        metrics.RECORDINGS_RUNNING.set(sum(recording.is_recording for recording in self.by_id.values()))
 
     def get(self, recording_id: str) -> Recording:
         recording = self.by_id.get(recording_id)
