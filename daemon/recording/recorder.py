@@ -119,7 +119,7 @@ class EncoderThread:
                     continue
                 closing_pts, chapters = end
                 if closing_pts is not None and self._last is not None and closing_pts > self.writer.last_pts:
-                    self._write(*self._last[:2], closing_pts)
+                    self._write(*self._last, closing_pts)
                 self.writer.close(chapters)
                 return
         except BaseException as exc:  # the recording ends as failed; the daemon goes on
