@@ -11,6 +11,7 @@ reads slowly skips frames: the next one encoded refers to the last one sent, so 
 
 import asyncio
 import base64
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,6 +23,7 @@ from ..streams.frames import FrameSource
 from ..streams.sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or_gone
 from .encoder import AnnexB, lower_priority
 
+log = logging.getLogger(__name__)
 PATH = "/computers/{id}/screencast"
 
 
@@ -72,6 +74,8 @@ async def h264(request: web.Request) -> web.StreamResponse:
             allowed_at = screencast.next_send(allowed_at, loop.time(), 1.0 / viewer.fps)
     except ConnectionResetError:  # the viewer left while we wrote to it
         pass
+    except Exception:  # the encoder failed: this stream ends, the daemon and the other viewers go on
+        log.exception("H.264 screencast ended")
     finally:
         source.leave(viewer)
         thread.shutdown(wait=False)
