@@ -325,7 +325,8 @@ class Recordings:
 
     async def close(self) -> None:
         """At shutdown: finish every recording; remove the files unless kept (--keep-recordings)."""
-        await asyncio.gather(*(recording.stop(reason="shutdown") for recording in self.by_id.values()),
+        # Files that are to go are closed at once; kept ones are finished with what waits for the encoder.
+        await asyncio.gather(*(recording.stop(force=not self.keep, reason="shutdown") for recording in self.by_id.values()),
                              *self._stopping, return_exceptions=True)
         if self._directory is None:
             return
