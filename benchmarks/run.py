@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tests.chromium.test_settle import TEXT as SETTLE_TEXT
 
-from . import mcp_calls, streams, websocket
+from . import mcp_calls, recording, streams, websocket
 from .baselines import MssPillow, PyAutoGUI, Reference, tool_available
 from .env import Stage, rss_kb
 from .measure import (
@@ -122,6 +122,10 @@ class Bench(ScreenSteps):
     # -- 1c. the screencast beside ffmpeg -------------------------------------------
     def screencast(self):
         streams.screencast(self)
+
+    # -- 1d. recordings beside ffmpeg's libx264 ---------------------------------------
+    def recording(self):
+        recording.recording(self)
 
     # -- 2. a 100-action batch ------------------------------------------------
     def batch(self):
@@ -268,6 +272,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer samples, for trying things out")
     parser.add_argument("--no-write", action="store_true", help="print only; write no files")
+    parser.add_argument("--only", action="append", metavar="STEP", help="run only this step (repeatable), e.g. recording")
     parser.add_argument("--render", metavar="RESULTS_JSON", help="only rewrite RESULTS.md from a saved run (e.g. after editing COMMENTARY.md)")
     args = parser.parse_args(argv)
     if args.render:
@@ -294,9 +299,11 @@ def main(argv=None) -> int:
         load = OtherLoad(stage)
         other_load = {}
         # The screencast runs last: the RSS row is about the daemon before it had viewers.
-        for step in [*steps, lambda: bench.concurrency_and_memory(rss_idle), bench.screencast]:
+        for step in [*steps, lambda: bench.concurrency_and_memory(rss_idle), bench.screencast, bench.recording]:
             name = getattr(step, "__name__", "")
             name = "concurrency_and_memory" if name == "<lambda>" else name
+            if args.only and name not in args.only:
+                continue
             print(f"bench: {name} ...", flush=True)
             before = load.snapshot()
             step()

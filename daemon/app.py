@@ -20,6 +20,7 @@ from .errors import ApiError
 from .http.app_keys import DESKTOP, SETTINGS, STREAMS_CLOSING, WORKER
 from .openapi import openapi_document
 from .ops import logs, metrics
+from .recording import routes as recording
 from .streams import events, screencast, view
 from .worker import Worker
 
@@ -46,6 +47,9 @@ class Settings:
     allowed_origins: frozenset[str] = frozenset()
     # The daemon's URL as others reach it (behind a proxy, a tunnel): the base of the URLs it hands out.
     public_url: str | None = None
+    recordings_dir: str | None = None  # None: a private directory of its own, removed at shutdown
+    max_recordings_mb: int = 2000  # the disk budget of all recordings together
+    keep_recordings: bool = False  # leave the recordings' files at shutdown
 
     @property
     def limits(self) -> dict[str, int]:
@@ -206,6 +210,7 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     app.router.add_get("/metrics", metrics_route)
     events.add_routes(app)
     screencast.add_routes(app)
+    recording.add_routes(app)  # after the screencast's: recordings are viewers of its frames
     view.add_routes(app)
     mcp_route.add_routes(app)
     lightcone_ws.add_routes(app)
@@ -224,6 +229,7 @@ async def lifetime(app: web.Application):
 async def shutdown(app: web.Application) -> None:
     """Stopping, in this order. aiohttp runs this once the listeners are closed and before it gives the requests
     still open their last second (the shutdown timeout), so they are answered rather than cut off."""
+    await app[recording.RECORDINGS].close()  # first: a recording is finished while the frames still come
     app[STREAMS_CLOSING].set()  # every stream ends at its next look
     await app[WORKER].stop()  # the running action aborted (its request answered 503), the queued failed, all released
     app[WORKER].events.wake()  # event viewers end at once, with the events of what was aborted

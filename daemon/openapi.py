@@ -9,6 +9,7 @@ from . import models as m
 from .apidoc import DOCUMENTED, RouteDoc
 from .dialects.kernel import PREFIXES, ROUTES
 from .models import DisplaySize
+from .recording.openapi import recording_paths
 from .registry import ACTIONS, ActionSpec, BatchRequest
 from .streams.screencast import BOUNDARY, ScreencastQuery
 
@@ -106,7 +107,8 @@ OTHER_ROUTES = {
     "/metrics": _get("metrics", "Prometheus text exposition", "text/plain", {"type": "string"}),
     "/openapi.json": _get("openapi", "This document", "application/json", {"type": "object"}),
     "/view": {"get": {"operationId": "view", "security": [], "responses": {"200": {
-        "description": "The live view page: the screen, the pointer and the actions; it asks for the token itself",
+        "description": "The live view page: the screen, the pointer and the actions; it asks for the token itself. "
+                       "With ?recording=ID it plays that recording beside its timeline of actions",
         "content": {"text/html": {"schema": {"type": "string"}}}}}}},
 }
 
@@ -134,6 +136,13 @@ SCREENCAST_DESCRIPTION = (
     "Server-Sent Events: unnamed events with a JPEG frame, `{image_data, metadata: {timestamp, viewport}}`, sent when "
     "the screen changed; `cursor_position` `{x, y}` when the pointer moved; `cursor_update` (base64 PNG, width, height, "
     "hotspot) when its shape changed (docs/watching.md: Screencast)")
+H264_DESCRIPTION = (
+    "Server-Sent Events, as Lightcone's desktop sessions: `h264` events `{nalu_data, keyframe, timestamp, viewport}` "
+    "whose nalu_data is one frame's H.264 NAL units in Annex-B, base64, starting with a keyframe with its SPS and PPS; "
+    "`cursor_position` and `cursor_update` as the JPEG screencast's. With format=jpeg, the JPEG screencast "
+    "(docs/watching.md: Screencast)")
+FORMAT_PARAMETER = {"name": "format", "in": "query", "required": False, "description": "h264 (the default) or jpeg",
+                    "schema": {"enum": ["h264", "jpeg"], "default": "h264"}}
 MJPEG_DESCRIPTION = "JPEG frames, each a part of multipart/x-mixed-replace, with the pointer drawn in (docs/watching.md: Screencast)"
 
 
@@ -223,12 +232,14 @@ def openapi_document(limits: dict[str, int]) -> dict:
     paths["/computer/events"] = _events_operation("events", with_id=False)
     paths["/computers/{id}/events"] = _events_operation("computer_events", with_id=True)
     paths["/computer/screencast"] = _screencast_operation("screencast", SCREENCAST_DESCRIPTION, "text/event-stream", False)
-    paths["/computers/{id}/screencast"] = _screencast_operation("computer_screencast", SCREENCAST_DESCRIPTION,
+    paths["/computers/{id}/screencast"] = _screencast_operation("computer_screencast", H264_DESCRIPTION,
                                                                 "text/event-stream", True)
+    paths["/computers/{id}/screencast"]["get"]["parameters"].append(FORMAT_PARAMETER)
     paths["/computer/screencast.mjpeg"] = _screencast_operation(
         "screencast_mjpeg", MJPEG_DESCRIPTION, f"multipart/x-mixed-replace; boundary={BOUNDARY}", False)
     for (method, path), doc in DOCUMENTED.items():
         paths.setdefault(path, {})[method] = _documented_operation(doc, refs)
+    paths.update(recording_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "xhands", "version": version("xhands"), "description": (

@@ -173,8 +173,11 @@ FAMILIES = {  # family: (which paths, examples per operation, tame, methods)
     "kernel": (kernel_route, 12, tame_kernel, ("post", "patch")),
     # The same handlers as "kernel": mostly to vary the id.
     "kernel_browser_form": (lambda path: path.startswith("/browsers/"), 4, tame_kernel, ("post", "patch")),
-    "lightcone": (lambda path: path.startswith("/computers") and not path.endswith(STREAMS), 5, tamer(LIGHTCONE_CAPS),
-                  ("post", "get", "delete")),
+    "lightcone": (lambda path: path.startswith("/computers") and "/recording/" not in path
+                  and not path.endswith(STREAMS), 5, tamer(LIGHTCONE_CAPS), ("post", "get", "delete")),
+    # Kernel's recordings and replays: few, as each recording started encodes the screen until stopped.
+    "recording": (lambda path: "/recording/" in path or "/replays" in path, 3, lambda value: value,
+                  ("post", "get")),
     "anthropic": (lambda path: path.startswith("/agents/anthropic/"), 25, tamer(ANTHROPIC_CAPS), ("post", "get")),
     "openai": (lambda path: path.startswith("/agents/openai/"), 25, tame_openai, ("post", "get")),
     "mcp": (lambda path: path == "/mcp", 20, lambda value: value, ("post", "get", "delete")),
@@ -190,7 +193,7 @@ def test_generated_and_mutated_requests(fuzzed, schema, family):
     paths, examples, tame, methods = FAMILIES[family]
     sent = fuzz(client, schema, paths, examples, tame, methods)
     assert sent >= examples * SCALE
-    client.delete("/computers/any")  # Lightcone's key-down and mouse-down hold on purpose, until this
+    client.delete("/computers/local")  # Lightcone's key-down and mouse-down hold on purpose, until this
     assert_unharmed(fuzzed, before)
 
 

@@ -254,8 +254,9 @@ def test_typing_is_exact_while_the_screen_changes_at_full_rate(stream, client, r
 
 
 def test_lightcones_sdk_reads_the_screencast(daemon):
+    """A desktop computer's screencast is H.264 (tests/test_recording.py decodes it); ?format=jpeg keeps JPEG."""
     computers = Lightcone(api_key="unused", base_url=daemon.url, max_retries=0).computers
-    with computers.with_streaming_response.retrieve_screencast("local") as response:
+    with computers.with_streaming_response.retrieve_screencast("local", extra_query={"format": "jpeg"}) as response:
         reader = SseReader(response.iter_lines(), lambda: hang_up(response.http_response))
         with reader:
             events = reader.wait_for(frames, 2.0)

@@ -22,6 +22,11 @@ SCREENCAST_CAPTURES = Counter("xhands_screencast_captures", "Screen captures mad
 SCREENCAST_ENCODES = Counter("xhands_screencast_encodes", "JPEG encodes for screencast viewers: one per capture and kind "
                              "of frame (size, quality), whatever the number of viewers", registry=REGISTRY)
 SCREENCAST_VIEWERS = Gauge("xhands_screencast_viewers", "Screencast viewers connected", registry=REGISTRY)
+RECORDINGS_RUNNING = Gauge("xhands_recordings_running", "Recordings (POST /recording/start) running", registry=REGISTRY)
+RECORDING_FRAMES = Counter("xhands_recording_frames", "Frames encoded into recordings (none while the screen is "
+                           "unchanged)", registry=REGISTRY)
+RECORDING_FRAMES_DROPPED = Counter("xhands_recording_frames_dropped", "Frames a recording's encoder was too busy to "
+                                   "take (a newer one replaced them)", registry=REGISTRY)
 BUILD = Info("xhands_build", "xhands version", registry=REGISTRY)
 
 try:

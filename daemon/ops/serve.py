@@ -64,6 +64,12 @@ def add_serve_command(commands) -> None:
     add("--public-url", metavar="BASE",
         help="the daemon's URL as a model or client elsewhere reaches it (https://host/prefix): the base of the URLs "
         "it hands out, such as Lightcone's screenshot_url (default: the URL each request came to)")
+    add("--recordings-dir", metavar="PATH",
+        help="where recordings (POST /recording/start) are written (default: a private directory under "
+        "$XDG_STATE_HOME/xhands, removed at shutdown)")
+    add("--max-recordings-mb", type=int, metavar="MB", default=Settings.max_recordings_mb,
+        help="disk all recordings together may take; reaching it ends those running (default: %(default)s)")
+    add("--keep-recordings", action="store_true", help="leave the recordings' files at shutdown (default: deleted)")
     add("--clipboard-timeout", type=float, metavar="SECONDS", default=3.0,
         help="seconds before a hung clipboard helper is killed (default: %(default)s)")
     add("--log-level", metavar="LEVEL", default="info", type=str.lower, choices=["debug", "info", "warning", "error", "critical"],
@@ -133,6 +139,9 @@ def settings_from(args) -> Settings:
         check_host=not args.unix_socket,  # a Unix socket is out of a web page's reach
         allowed_origins=frozenset(args.allow_origin),
         public_url=args.public_url,
+        recordings_dir=args.recordings_dir,
+        max_recordings_mb=args.max_recordings_mb,
+        keep_recordings=args.keep_recordings,
     )
 
 

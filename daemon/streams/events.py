@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -69,10 +69,14 @@ class ActionEvents:
         self.batches = 0
         self.viewers = 0
         self.signal = asyncio.Event()  # set and replaced by a publish while someone watches
+        self.listeners: list[Callable[[Event], None]] = []  # called with each event as it is published (recordings)
 
     def publish(self, name: str, data: dict) -> None:
         self.last_id += 1
-        self.ring.append(Event(self.last_id, name, data))
+        event = Event(self.last_id, name, data)
+        self.ring.append(event)
+        for listener in self.listeners:
+            listener(event)
         if self.viewers:
             self.wake()
 

@@ -34,7 +34,13 @@ RETRY_S = 1.0  # how long to wait for a display that has gone before looking aga
 POINTER_IDLE_S = 0.2
 POINTER_STILL_S = 1.0
 # A frame's wire form (an SSE event, an MJPEG part) from its JPEG, the time it was taken and the screen's size.
-Wrap = Callable[[bytes, float, tuple[int, int]], bytes]
+Wrap = Callable[[object, float, tuple[int, int]], object]
+
+
+def as_taken(picture, taken_at: float, screen: tuple[int, int]) -> tuple:
+    """A raw viewer's frame (an H.264 encoder's): the grab and the cursor's picture as they are, its time, the
+    screen's size."""
+    return picture, taken_at, screen
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class Variant:
     quality: int
     cursor: bool  # drawn into the picture
     wrap: Wrap
+    raw: bool = False  # the grab itself and the cursor's picture, for a viewer that encodes on a thread of its own
 
 
 @dataclass(eq=False)  # each viewer is itself: hashed by identity
@@ -56,13 +63,16 @@ class Viewer:
     max_width: int | None = None
     scale: float = 1.0
     cursor_drawn: bool = False  # MJPEG has no side channel for the pointer: it is drawn into the frames
-    frame: bytes | None = None  # the newest frame not sent yet, in its wire form
+    raw: bool = False  # H.264 encoders take the grab at full size (and the cursor's picture when it is drawn in)
+    frame: object | None = None  # the newest frame not sent yet, in its wire form (raw: as_taken's)
     pointer: tuple[int, int] | None = None  # newest pointer position not sent yet
     sprite: CursorSprite | None = None  # newest cursor shape not sent yet
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def variant(self, screen: tuple[int, int]) -> Variant:
         width, height = screen
+        if self.raw:
+            return Variant(width, height, 0, self.cursor_drawn, self.wrap, raw=True)
         factor = min(self.scale, self.max_width / width if self.max_width else 1.0)
         if factor < 1.0:
             width, height = max(1, round(width * factor)), max(1, round(height * factor))
@@ -177,18 +187,21 @@ class FrameSource:
         frames = await asyncio.get_running_loop().run_in_executor(
             self._thread, self._capture, screen, list(kinds), sprite)
         metrics.SCREENCAST_CAPTURES.inc()
-        metrics.SCREENCAST_ENCODES.inc(len(frames))
+        metrics.SCREENCAST_ENCODES.inc(sum(not kind.raw for kind in frames))
         for kind, frame in frames.items():
             for viewer in kinds[kind]:
                 viewer.frame = frame
                 viewer.ready.set()
 
     def _capture(self, screen: tuple[int, int], kinds: list[Variant], sprite: CursorSprite | None) -> dict:
-        """On the frames thread: one grab, then per kind one JPEG in its wire form."""
+        """On the frames thread: one grab, then per kind one JPEG in its wire form (a raw kind gets the grab and
+        the cursor's picture as they are)."""
         taken_at = time.time()
         frame = self._grabber.grab(0, 0, *screen)
-        return {kind: kind.wrap(encode_image(frame, "jpeg", kind.quality, (kind.width, kind.height),
-                                             sprite.image if kind.cursor and sprite else None), taken_at, screen)
+        cursor = sprite.image if sprite else None
+        return {kind: kind.wrap((frame, cursor if kind.cursor else None) if kind.raw else
+                                encode_image(frame, "jpeg", kind.quality, (kind.width, kind.height),
+                                             cursor if kind.cursor else None), taken_at, screen)
                 for kind in kinds}
 
     @staticmethod

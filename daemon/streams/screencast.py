@@ -1,5 +1,5 @@
-"""The live screen: GET /computer/screencast (and Lightcone's /computers/{id}/screencast) as Server-Sent
-Events, and GET /computer/screencast.mjpeg as multipart/x-mixed-replace JPEGs for an <img>, ffplay or VLC.
+"""The live screen: GET /computer/screencast (and Lightcone's /computers/{id}/screencast?format=jpeg) as
+Server-Sent Events, and GET /computer/screencast.mjpeg as multipart/x-mixed-replace JPEGs for an <img>, ffplay or VLC.
 
 SSE follows Lightcone's browser sessions: unnamed events whose data is
 `{"image_data": <base64 JPEG>, "metadata": {"timestamp": <epoch s>, "viewport": {"width", "height"}}}`
@@ -55,6 +55,15 @@ def mjpeg_part(jpeg: bytes, taken_at: float, screen: tuple[int, int]) -> bytes:
 
 def sse_chunk(viewer: Viewer) -> bytes:
     """What the viewer has not been sent yet, oldest kind first: the cursor's shape, its position, the frame."""
+    chunk = cursor_chunk(viewer)
+    if viewer.frame is not None:
+        chunk += viewer.frame
+        viewer.frame = None
+    return chunk
+
+
+def cursor_chunk(viewer: Viewer) -> bytes:
+    """The cursor's news the viewer has not been sent yet: its shape, then its position."""
     chunk = b""
     if viewer.sprite is not None:
         sprite, viewer.sprite = viewer.sprite, None
@@ -65,9 +74,6 @@ def sse_chunk(viewer: Viewer) -> bytes:
     if viewer.pointer is not None:
         (x, y), viewer.pointer = viewer.pointer, None
         chunk += event_bytes({"x": x, "y": y}, "cursor_position")
-    if viewer.frame is not None:
-        chunk += viewer.frame
-        viewer.frame = None
     return chunk
 
 
@@ -148,6 +154,5 @@ async def screencast_mjpeg(request: web.Request) -> web.StreamResponse:
 
 def add_routes(app: web.Application) -> None:
     app[FRAMES] = FrameSource(app[DESKTOP])
-    app.router.add_get("/computer/screencast", screencast)
-    app.router.add_get("/computers/{id}/screencast", screencast)
+    app.router.add_get("/computer/screencast", screencast)  # Lightcone's /computers/{id}/screencast: recording/h264_stream.py
     app.router.add_get("/computer/screencast.mjpeg", screencast_mjpeg)
