@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from kernel import Kernel
 from PIL import Image
-from Xlib import X
 
 from xhands.daemon.recording import timeline
 from xhands.daemon.recording.encoder import blend_cursor

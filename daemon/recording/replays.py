@@ -12,7 +12,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ApiError
-from ..handling import parse
+from ..http.bodies import parse
 from .download import recordings, video
 from .recorder import DEFAULT_FRAMERATE, DEFAULT_MAX_FILE_MB, MB, Limits, Recording, rfc3339
 
