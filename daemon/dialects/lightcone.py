@@ -481,10 +481,12 @@ RESULT_ERRORS = {"reply": ActionResult, "error": ActionResult, "error_statuses":
 document("post", "/computers", "lightcone_create", "The one computer (whatever is asked)", reply=COMPUTER_REPLY,
          error_statuses=(401,))
 document("get", "/computers", "lightcone_list", "The one computer, in a list", reply=COMPUTERS_REPLY)
+UNKNOWN_ID = {"error": ActionResult, "error_statuses": (400, 404, 413, 429, 503)}  # 404: no computer of that id
 document("get", "/computers/{id}", "lightcone_computer", "The one computer; `held`: keys and buttons held down",
-         reply=COMPUTER_REPLY)
-document("get", "/computers/{id}/status", "lightcone_status", "The one computer", reply=COMPUTER_REPLY)
-document("post", "/computers/{id}/keepalive", "lightcone_keepalive", "Nothing to keep alive: always running")
+         reply=COMPUTER_REPLY, **UNKNOWN_ID)
+document("get", "/computers/{id}/status", "lightcone_status", "The one computer", reply=COMPUTER_REPLY, **UNKNOWN_ID)
+document("post", "/computers/{id}/keepalive", "lightcone_keepalive", "Nothing to keep alive: always running",
+         **UNKNOWN_ID)
 document("delete", "/computers/{id}", "lightcone_terminate", "Release every key and button held; the display stays",
          **RESULT_ERRORS)
 document("get", SCREENSHOTS, "lightcone_screenshot_file", "A screenshot taken without base64, while it is kept",
@@ -506,4 +508,4 @@ for _path in SHELL_ROUTES:
     document("post", f"/computers/{{id}}/{_path}", "lightcone_" + re.sub(r"\W+", "_", _path).strip("_"),
              f"{NO_SHELL}: answers 501", **RESULT_ERRORS)
 document("post", "/computers/{id}/exec", "lightcone_exec", "Run a shell command: one NDJSON error line (HTTP 200)",
-         reply={"description": "NDJSON lines", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}})
+         **UNKNOWN_ID, reply={"description": "NDJSON lines", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}})
