@@ -109,4 +109,4 @@ def add_routes(app: web.Application) -> None:
 
 document("get", "/computers/{id}/ws", "lightcone_ws",
          f"WebSocket (upgrade): one ActionResult per text message, in order; {SHAPES}; a bad one gets an error result",
-         reply={"description": "Switching Protocols: the WebSocket"}, error_statuses=(400,))
+         reply={"description": "Switching Protocols: the WebSocket"}, error_statuses=(400, 404))
