@@ -269,7 +269,7 @@ def test_websocket_messages(fuzzed):
     before = keymap_rows(display_name)
     async def connect():
         session = aiohttp.ClientSession()
-        return session, await session.ws_connect(daemon.url + "/computers/c/ws")
+        return session, await session.ws_connect(daemon.url + "/computers/local/ws")
 
     loop = asyncio.new_event_loop()
     session, socket = loop.run_until_complete(connect())
@@ -292,7 +292,7 @@ def test_websocket_messages(fuzzed):
         loop.run_until_complete(socket.close())
         loop.run_until_complete(session.close())
         loop.close()
-    client.delete("/computers/any")
+    client.delete("/computers/local")
     assert_unharmed(fuzzed, before)
 
 

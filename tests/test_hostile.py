@@ -63,7 +63,7 @@ def nothing_ran(recorder) -> None:
 @pytest.mark.parametrize("route", LIGHTCONE_ROUTES)
 def test_lightcone_routes_answer_broken_bodies_with_an_error_result(client, recorder, route):
     for body in BROKEN:
-        lightcone_error(post(client, f"/computers/c/{route}", body))
+        lightcone_error(post(client, f"/computers/local/{route}", body))
     nothing_ran(recorder)
 
 
@@ -85,7 +85,7 @@ def test_lightcone_routes_answer_broken_bodies_with_an_error_result(client, reco
     ("viewport", {"width": "800", "height": 600}, "width: Input should be a valid integer"),
 ])
 def test_lightcone_takes_no_strings_or_booleans_as_numbers_and_keeps_the_cores_limits(client, recorder, route, body, said):
-    assert said in lightcone_error(post(client, f"/computers/c/{route}", body))
+    assert said in lightcone_error(post(client, f"/computers/local/{route}", body))
     nothing_ran(recorder)
 
 
@@ -93,7 +93,7 @@ TOO_BIG = b'{"text": "' + b"a" * (2 * 1024 * 1024) + b'"}'
 
 
 @pytest.mark.parametrize("path, error", [
-    ("/computers/c/type", lambda response: lightcone_error(response, 413)),
+    ("/computers/local/type", lambda response: lightcone_error(response, 413)),
     ("/agents/anthropic/computer", lambda response: anthropic_error(response, 413)),
     ("/agents/openai/computer", lambda response: kernel_error(response, 413)),
     ("/computer/type", lambda response: kernel_error(response, 413)),
@@ -105,7 +105,7 @@ def test_a_body_past_the_limit_is_a_413_in_the_dialects_shape(client, path, erro
 async def ws_exchange(url: str, messages: list) -> list:
     """Each message in turn, its answer read before the next is sent; the socket must still be open at the end."""
     answers = []
-    async with aiohttp.ClientSession() as session, session.ws_connect(url + "/computers/c/ws") as socket:
+    async with aiohttp.ClientSession() as session, session.ws_connect(url + "/computers/local/ws") as socket:
         for message in messages:
             if isinstance(message, bytes):
                 await socket.send_bytes(message)
@@ -189,9 +189,9 @@ def test_patch_display_answers_hostile_bodies_with_a_4xx(client, body, status):
 
 @pytest.mark.parametrize("path", [
     "/computer/screencast?fps=abc", "/computer/screencast?fps=1e400", "/computer/screencast?scale=nan",
-    "/computer/screencast?quality=-1", "/computers/c/screencast?max_width=1", "/computer/screencast.mjpeg?fps=0",
+    "/computer/screencast?quality=-1", "/computers/local/screencast?max_width=1", "/computer/screencast.mjpeg?fps=0",
     "/computer/screencast?scale=" + "9" * 5000, "/computer/events?last_event_id=-1",
-    "/computers/c/events?last_event_id=%C2%B2", "/agents/anthropic/tool?scale=0x0", "/agents/openai/tool?scale=axb",
+    "/computers/local/events?last_event_id=%C2%B2", "/agents/anthropic/tool?scale=0x0", "/agents/openai/tool?scale=axb",
     "/agents/anthropic/tool?version=" + "\u00e9" * 10,
 ])
 def test_stream_and_tool_parameters_answer_a_400(client, path):
@@ -247,7 +247,7 @@ def test_mcp_tool_answers_hostile_arguments_with_a_tool_error(client, recorder, 
 
 def test_a_websocket_message_past_the_body_limit_closes_the_socket_as_too_big(daemon):
     async def send_too_much():
-        async with aiohttp.ClientSession() as session, session.ws_connect(daemon.url + "/computers/c/ws") as socket:
+        async with aiohttp.ClientSession() as session, session.ws_connect(daemon.url + "/computers/local/ws") as socket:
             await socket.send_str(json.dumps({"action": {"type": "type", "text": "a" * (2 * 1024 * 1024)}}))
             message = await socket.receive(timeout=10)
             return message.type, socket.close_code

@@ -76,7 +76,7 @@ def test_refusals_come_in_each_dialect_s_shape_and_run_nothing(guarded):
 
     kernel = post("/browsers/b/computer/move_mouse", target)
     assert (kernel.status_code, kernel.json()["code"]) == (403, "forbidden")
-    lightcone = post("/computers/c/execute", {"action": {"type": "move", **target}})
+    lightcone = post("/computers/local/execute", {"action": {"type": "move", **target}})
     assert (lightcone.status_code, lightcone.json()["status"]) == (403, "error")
     assert "another site" in lightcone.json()["error_message"]
     anthropic = post("/agents/anthropic/computer", {"action": "mouse_move", "coordinate": [target["x"], target["y"]]})

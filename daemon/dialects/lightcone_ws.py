@@ -67,7 +67,9 @@ async def reply_to(request: web.Request, text: str) -> dict:
         return envelope(None, "error", error=f"the message is not a JSON object: {SHAPES}")
     # Without a request_id of the caller's, a message's actions are the upgrade request's, in its events too.
     given = message.get("request_id")
-    request_id = given if isinstance(given, str) and given else logs.request_id.get() or uuid.uuid4().hex
+    if given is not None and not isinstance(given, str):
+        return envelope(None, "error", error="request_id: Input should be a valid string")
+    request_id = given or logs.request_id.get() or uuid.uuid4().hex
     try:
         return await answer(request, message, request_id)
     except ApiError as error:
