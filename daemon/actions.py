@@ -237,7 +237,7 @@ async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:
         cursor = desktop.cursor.image()  # a round trip: the server has handled all our input before the grab
     else:
         cursor = None
-        desktop.check_errors()
+        desktop.sync()
     frame = desktop.grabber.grab(x, y, width, height)
     size = p.scale_to.size_for(width, height) if p.scale_to else None
     data = await asyncio.to_thread(encode_image, frame, p.format, p.quality, size, cursor, (x, y))
