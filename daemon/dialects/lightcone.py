@@ -19,7 +19,6 @@ screen (resize.py), on a server that can (Xvnc). The same actions over a WebSock
 
 import base64
 import struct
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -29,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..actions import Image
 from ..errors import ApiError, from_validation
 from ..handling import validation_context
+from ..ops.logs import new_id
 from ..resize import resize_screen
 from .agents import core_action, key_name, notches, run
 from .image_store import ImageStore
@@ -143,7 +143,7 @@ def action_result(request: web.Request, action: Action, result) -> dict:
 
 
 def envelope(request_id: str | None, status: str, result: dict | None = None, error: str | None = None) -> dict:
-    return {"status": status, "request_id": request_id or uuid.uuid4().hex,
+    return {"status": status, "request_id": request_id or new_id(),
             "timestamp": rfc3339_now(), "result": result or {},
             "error_message": error}
 

@@ -4,15 +4,19 @@ Every request gets an id: the caller's `X-Request-Id` when it is a sane token,
 else a fresh one. It is echoed in the response's `X-Request-Id`, carried by a
 context variable into everything logged while the request is handled
 (including the worker running its actions), and written in one access-log
-line per request.
+line per request. Lines are formatted and written by a thread of their own: the event loop only queues them.
 """
 
+import atexit
+import itertools
 import json
 import logging
+import logging.handlers
+import os
+import queue
 import re
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -26,8 +30,9 @@ request_id: ContextVar[str | None] = ContextVar("xhands_request_id", default=Non
 access_log = logging.getLogger("xhands.access")
 QUIET_PATHS = {"/health", "/metrics"}
 
-# Attributes every LogRecord has; anything else was passed in `extra` and is logged as a field.
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+# Attributes every LogRecord has, and the request id the queue handler adds; anything else was passed in
+# `extra` and is logged as a field.
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName", "request_id"}
 
 
 def _fields(record: logging.LogRecord) -> dict:
@@ -42,7 +47,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        rid = request_id.get()
+        rid = getattr(record, "request_id", None)
         if rid:
             entry["request_id"] = rid
         entry.update(_fields(record))
@@ -56,16 +61,54 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        rid = request_id.get()
+        rid = getattr(record, "request_id", None)
         return super().format(record) + (f" [{rid}]" if rid else "")
 
 
+class RequestQueueHandler(logging.handlers.QueueHandler):
+    """Hands records to the writing thread, with the id of the request they were logged in (a context variable
+    that thread cannot see). Formatting and writing a line cost ~10 % of a small request's time in the event loop."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.request_id = request_id.get()
+        record.msg, record.args = record.getMessage(), None  # as it reads now: its arguments may change later
+        return record
+
+
+_listener: logging.handlers.QueueListener | None = None
+
+
 def setup(level: str = "info", fmt: str = "text") -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    """Log to stderr from a thread of its own, so the event loop only queues records."""
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+    writer = logging.StreamHandler(sys.stderr)
+    writer.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    records: queue.SimpleQueue = queue.SimpleQueue()
+    _listener = logging.handlers.QueueListener(records, writer)
+    _listener.start()
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [RequestQueueHandler(records)]
     root.setLevel(level.upper())
+
+
+@atexit.register
+def _flush() -> None:
+    """Write what is queued before the process ends."""
+    if _listener is not None:
+        _listener.stop()
+
+
+# Request ids: 32 hex digits, as a uuid4's, from a random prefix per process and a counter (a uuid4 per request
+# read the system's random source every time).
+_PREFIX = os.urandom(8).hex()
+_serial = itertools.count(1)
+
+
+def new_id() -> str:
+    """An id no other request of this daemon, or of another, has."""
+    return f"{_PREFIX}{next(_serial):016x}"
 
 
 def bind_request_id(job: Callable[[], Awaitable]) -> Callable[[], Awaitable]:
@@ -86,7 +129,7 @@ def bind_request_id(job: Callable[[], Awaitable]) -> Callable[[], Awaitable]:
 async def request_id_middleware(request: web.Request, handler):
     """Outermost middleware: name the request, echo the id, write the access-log line."""
     given = request.headers.get(HEADER, "")
-    rid = given if _SANE_ID.fullmatch(given) else uuid.uuid4().hex
+    rid = given if given and _SANE_ID.fullmatch(given) else new_id()
     token = request_id.set(rid)
     started = time.perf_counter()
     status = 500
