@@ -2,6 +2,7 @@
 /health, /metrics and /openapi.json, and the dialects' routes over one worker."""
 
 import asyncio
+import functools
 import hmac
 import json
 import logging
@@ -39,7 +40,7 @@ class Settings:
     allowed_hosts: frozenset[str] = frozenset()
     check_host: bool = True
 
-    @property
+    @functools.cached_property  # read by every request's validation
     def limits(self) -> dict[str, int]:
         """The configurable limits models.WithinLimit checks, by name."""
         return {"max_text": self.max_text, "max_path": self.max_path}

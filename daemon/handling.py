@@ -12,10 +12,10 @@ from .errors import ApiError, from_validation
 def validation_context(app: web.Application) -> dict:
     """Checked against the live screen and the configured limits, so a whole batch is checked before anything runs."""
     try:
-        with app["desktop"].guarded():
-            return {"screen": app["desktop"].screen_size, "limits": app["settings"].limits}
+        screen = app["desktop"].screen_size
     except DisplayUnavailable as exc:
         raise ApiError(503, str(exc)) from None
+    return {"screen": screen, "limits": app["settings"].limits}
 
 
 async def parse(request: web.Request, model: type[BaseModel]) -> BaseModel:

@@ -77,6 +77,7 @@ class Worker:
         self._idle = asyncio.Event()
         self._inline: asyncio.Task | None = None
         self._idle_trim: asyncio.TimerHandle | None = None
+        self._ended_at = 0.0  # the event loop's time when the last job ended
         self._stopping = False
         self._warm_up: asyncio.Task | None = None
         self.events = ActionEvents()  # every action accepted and how it ended, for the event stream
@@ -137,9 +138,6 @@ class Worker:
             self._warm_up = asyncio.get_running_loop().create_task(warm_up(), name="xhands-warm-up")
         self._busy = True
         self._idle.clear()
-        if self._idle_trim is not None:
-            self._idle_trim.cancel()
-            self._idle_trim = None
         if self._hold_limit is not None:
             self._hold_limit.cancel()
             self._hold_limit = None
@@ -147,6 +145,7 @@ class Worker:
     def _end(self) -> None:
         self._busy = False
         self._idle.set()
+        self._ended_at = asyncio.get_running_loop().time()
         if self._waiting == 0:
             self._schedule_trim()
             if self.desktop.holding:
@@ -159,13 +158,21 @@ class Worker:
         log.warning("released %s, held for %g s without an action (--hold-timeout)", self.desktop.held(), self.hold_timeout_s)
         self.desktop.release_all()
 
-    def _schedule_trim(self) -> None:
+    def _schedule_trim(self, after_s: float = IDLE_TRIM_S) -> None:
         if self._idle_trim is None:
-            self._idle_trim = asyncio.get_running_loop().call_later(IDLE_TRIM_S, self._trim)
+            self._idle_trim = asyncio.get_running_loop().call_later(after_s, self._trim)
 
     def _trim(self) -> None:
+        """Trim once IDLE_TRIM_S have passed since the last job ended; the timer is set once, not per job (setting
+        and cancelling it cost more than some actions), and put off here while jobs keep coming."""
         self._idle_trim = None
-        memory.trim()
+        if self._busy or self._waiting:
+            return  # the job's _end sets it again
+        idle_s = asyncio.get_running_loop().time() - self._ended_at
+        if idle_s < IDLE_TRIM_S:
+            self._schedule_trim(IDLE_TRIM_S - idle_s)
+        else:
+            memory.trim()
 
     async def _run(self) -> None:
         while True:
