@@ -95,15 +95,30 @@ def rss_kb(process: subprocess.Popen) -> int:
     raise RuntimeError("no VmRSS")
 
 
+# The floor of one round trip: each POST's body read and parsed, `{}` answered; each WebSocket text message
+# parsed and answered with a small JSON object. `uvloop` as argv[2] runs it on uvloop, as the daemon may run.
 EMPTY_SERVER = """
-import sys
-from aiohttp import web
+import json, sys
+from aiohttp import WSMsgType, web
 async def ok(request):
-    await request.read()
-    return web.Response()
+    json.loads(await request.read())
+    return web.json_response({})
+async def echo(request):
+    socket = web.WebSocketResponse()
+    await socket.prepare(request)
+    async for message in socket:
+        if message.type == WSMsgType.TEXT:
+            json.loads(message.data)
+            await socket.send_str('{"status": "success"}')
+    return socket
 app = web.Application()
+app.router.add_get('/{tail:.*}', echo)
 app.router.add_post('/{tail:.*}', ok)
-web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None, access_log=None)
+loop = None
+if sys.argv[2:] == ['uvloop']:
+    import uvloop
+    loop = uvloop.new_event_loop()
+web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None, access_log=None, loop=loop)
 """
 
 
@@ -120,7 +135,7 @@ class EmptyServer:
             return True
 
     def close(self):
-        self.process.terminate()
+        self.process.kill()  # nothing to save, and an open WebSocket would hold a graceful exit up for a minute
         self.process.wait(10)
 
 
@@ -145,8 +160,8 @@ class Stage:
             self._closers.append(self.pages.close)
             self.chromium = PageBrowser(self.display, self.pages.url)
             self._closers.append(self.chromium.stop)
-            self.daemon = LocalServer(display=self.display, args=("--log-level", "warning"),
-                                      log_path=os.path.join(self.logs.name, "xhands.log"))
+            # As deployed: the default log level, one access-log line per request (to a file here).
+            self.daemon = LocalServer(display=self.display, log_path=os.path.join(self.logs.name, "xhands.log"))
             self.daemon.start()
             self._closers.append(self.daemon.stop)
             self.empty = EmptyServer(self.env)
