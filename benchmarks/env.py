@@ -96,7 +96,8 @@ def rss_kb(process: subprocess.Popen) -> int:
 
 
 # The floor of one round trip: each POST's body read and parsed, `{}` answered; each WebSocket text message
-# parsed and answered with a small JSON object. `uvloop` as argv[2] runs it on uvloop, as the daemon may run.
+# parsed and answered with a small JSON object. Both it and the daemon run on asyncio's own loop (uvloop on
+# both measured no clear change of the ratio on this machine).
 EMPTY_SERVER = """
 import json, sys
 from aiohttp import WSMsgType, web
@@ -114,11 +115,7 @@ async def echo(request):
 app = web.Application()
 app.router.add_get('/{tail:.*}', echo)
 app.router.add_post('/{tail:.*}', ok)
-loop = None
-if sys.argv[2:] == ['uvloop']:
-    import uvloop
-    loop = uvloop.new_event_loop()
-web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None, access_log=None, loop=loop)
+web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None, access_log=None)
 """
 
 
