@@ -93,7 +93,10 @@ class Worker:
         tasks = [task for task in (self._task, self._inline) if task and task is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._task:
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._busy and self._inline in tasks:  # until the inline job has ended (not its task: a WebSocket's
+            await self._idle.wait()  # runs on after the job has answered, until its socket closes)
         self._task = None
         while not self.queue.empty():
             _, future = self.queue.get_nowait()
