@@ -95,8 +95,9 @@ class Worker:
             task.cancel()
         if self._task:
             await asyncio.gather(self._task, return_exceptions=True)
-        if self._busy and self._inline in tasks:  # until the inline job has ended (not its task: a WebSocket's
-            await self._idle.wait()  # runs on after the job has answered, until its socket closes)
+        if self._busy and self._inline in tasks:
+            # Until the inline job has ended, not its task: a WebSocket's runs on after answering, until it closes.
+            await self._idle.wait()
         self._task = None
         while not self.queue.empty():
             _, future = self.queue.get_nowait()
