@@ -27,7 +27,9 @@ IDLE = re.compile(r"select \(selectors\.py|dequeue \(logging/handlers\.py|_worke
 
 
 def py_spy() -> str | None:
-    return shutil.which("py-spy") or (str(Path(sys.executable).parent / "py-spy") if (Path(sys.executable).parent / "py-spy").exists() else None)
+    """py-spy on the PATH, or beside this Python (the bench extra installs it into the venv)."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return shutil.which("py-spy") or (str(beside) if beside.exists() else None)
 
 
 def summarize(raw_text: str, top: int = TOP) -> tuple[int, list[tuple[float, str]], list[tuple[float, str]]]:
@@ -47,7 +49,9 @@ def summarize(raw_text: str, top: int = TOP) -> tuple[int, list[tuple[float, str
         for frame in set(frames[1:]):  # the first frame is the process itself
             inclusive[frame] += int(count)
         own[frames[-1]] += int(count)
-    share = lambda counter: [(100 * n / busy, frame) for frame, n in counter.most_common(top)] if busy else []
+    def share(counter: collections.Counter) -> list[tuple[float, str]]:
+        return [(100 * n / busy, frame) for frame, n in counter.most_common(top)] if busy else []
+
     return busy, share(inclusive), share(own)
 
 
