@@ -129,6 +129,9 @@ async def type_text(desktop: Desktop, p: m.TypeTextRequest) -> dict:
     else:
         steps = keyboard.type_text(text, p.delay / 1000)
     await follow(steps, desktop.flush)
+    # Answered once the X server has handled every key (one round trip, nothing beside a text's time): up to a
+    # socket buffer of keys may still be on their way, and a caller reading what arrived must find them there.
+    desktop.sync()
     return {}
 
 
