@@ -115,6 +115,9 @@ async def type_text(desktop: Desktop, p: m.TypeTextRequest) -> dict:
     else:
         steps = keyboard.type_text(text, p.delay / 1000)
     await follow(steps, desktop.flush)
+    # Answered once the X server has handled every key (one round trip, nothing beside a text's time): up to a
+    # socket buffer of keys may still be on their way, and a caller reading what arrived must find them there.
+    desktop.sync()
     return {}
 
 
@@ -219,7 +222,7 @@ async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:
         cursor = desktop.cursor.image()  # a round trip: the server has handled all our input before the grab
     else:
         cursor = None
-        desktop.check_errors()
+        desktop.sync()
     frame = desktop.grabber.grab(x, y, width, height)
     size = p.scale_to.size_for(width, height) if p.scale_to else None
     data = await asyncio.to_thread(encode_image, frame, p.format, p.quality, size, cursor, (x, y))

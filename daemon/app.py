@@ -2,6 +2,7 @@
 /health, /metrics and /openapi.json, the dialects' routes over one worker, and the order it all stops in."""
 
 import asyncio
+import functools
 import hmac
 import json
 import logging
@@ -51,7 +52,7 @@ class Settings:
     max_recordings_mb: int = 2000  # the disk budget of all recordings together
     keep_recordings: bool = False  # leave the recordings' files at shutdown
 
-    @property
+    @functools.cached_property  # read by every request's validation
     def limits(self) -> dict[str, int]:
         """The configurable limits models.WithinLimit checks, by name."""
         return {"max_text": self.max_text, "max_path": self.max_path}

@@ -77,6 +77,7 @@ class Worker:
         self._idle = asyncio.Event()
         self._inline: asyncio.Task | None = None
         self._idle_trim: asyncio.TimerHandle | None = None
+        self._ended_at = 0.0  # the event loop's time when the last job ended
         self._stopping = False
         self._warm_up: asyncio.Task | None = None
         self.events = ActionEvents()  # every action accepted and how it ended, for the event stream
@@ -92,7 +93,11 @@ class Worker:
         tasks = [task for task in (self._task, self._inline) if task and task is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._task:
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._busy and self._inline in tasks:
+            # Until the inline job has ended, not its task: a WebSocket's runs on after answering, until it closes.
+            await self._idle.wait()
         self._task = None
         while not self.queue.empty():
             _, future = self.queue.get_nowait()
@@ -140,9 +145,6 @@ class Worker:
             self._warm_up = asyncio.get_running_loop().create_task(warm_up(), name="xhands-warm-up")
         self._busy = True
         self._idle.clear()
-        if self._idle_trim is not None:
-            self._idle_trim.cancel()
-            self._idle_trim = None
         if self._hold_limit is not None:
             self._hold_limit.cancel()
             self._hold_limit = None
@@ -150,6 +152,7 @@ class Worker:
     def _end(self) -> None:
         self._busy = False
         self._idle.set()
+        self._ended_at = asyncio.get_running_loop().time()
         if self._waiting == 0:
             self._schedule_trim()
             if self.desktop.holding:
@@ -162,13 +165,21 @@ class Worker:
         log.warning("released %s, held for %g s without an action (--hold-timeout)", self.desktop.held(), self.hold_timeout_s)
         self.desktop.release_scope(Scope.ACROSS_REQUESTS)
 
-    def _schedule_trim(self) -> None:
+    def _schedule_trim(self, after_s: float = IDLE_TRIM_S) -> None:
         if self._idle_trim is None:
-            self._idle_trim = asyncio.get_running_loop().call_later(IDLE_TRIM_S, self._trim)
+            self._idle_trim = asyncio.get_running_loop().call_later(after_s, self._trim)
 
     def _trim(self) -> None:
+        """Trim once IDLE_TRIM_S have passed since the last job ended; the timer is set once, not per job (setting
+        and cancelling it cost more than some actions), and put off here while jobs keep coming."""
         self._idle_trim = None
-        memory.trim()
+        if self._busy or self._waiting:
+            return  # the job's _end sets it again
+        idle_s = asyncio.get_running_loop().time() - self._ended_at
+        if idle_s < IDLE_TRIM_S:
+            self._schedule_trim(IDLE_TRIM_S - idle_s)
+        else:
+            memory.trim()
 
     async def _run(self) -> None:
         while True:

@@ -12,12 +12,16 @@ RECORD, an InputObserver (observe.py) shows when the focused application has
 really handled the presses and fetched the map; for an application that
 reports its presses (Chromium does) the waits last until then, however long
 that is on a busy machine (up to OBSERVED_LIMIT_S), and the timed values stay
-for applications that report nothing. Every wait is a generator of monotonic deadlines, as in keyboard.py.
+for applications that report nothing. When no window gets the keys at all (the focus is None, or the pointer
+is over the bare root window and no client selected the root's key events), there is nobody to wait for.
+Every wait is a generator of monotonic deadlines, as in keyboard.py.
 """
 
 import logging
 import time
 from collections.abc import Callable, Iterator
+
+from Xlib import X
 
 from .observe import focused_window, user_time
 
@@ -45,6 +49,7 @@ class CatchUp:
         self._observer_factory = observer_factory
         self._observer = None  # None: not made yet; False: unavailable
         self._watched: int | None = None  # the focused client, while it is seen keeping up
+        self._nobody_reads = False  # at the last handled(): no client gets the keys
 
     def pressed(self) -> None:
         """Count a key press sent."""
@@ -56,12 +61,17 @@ class CatchUp:
         self._presses_since_rebind = 0
 
     def handled(self) -> Iterator[float]:
-        """Until the focused client has handled every press sent so far (observed), or the timed wait."""
+        """Until the focused client has handled every press sent so far (observed), or the timed wait; no wait
+        when no client gets the keys."""
+        window = focused_window(self.display)
+        self._nobody_reads = window is None and not root_reads_keys(self.display)
+        if self._nobody_reads:
+            self._watched = None
+            return
         timed = min(self.last_press_at + self._presses_since_rebind * PER_PRESS_S, time.monotonic() + TIMED_LIMIT_S)
         observer = self._observer_ready()
         client = None
         if observer is not None:
-            window = focused_window(self.display)
             client = observer.client_of(window) if window else None
             if client is not None and not observer.reports(client):
                 # Not seen since recording began: does its window carry a user time at all?
@@ -78,7 +88,10 @@ class CatchUp:
         yield timed
 
     def fetched(self) -> Iterator[float]:
-        """After a rebind, until a client has fetched the new map (observed), or the timed wait."""
+        """After a rebind, until a client has fetched the new map (observed), or the timed wait; none when nobody
+        got the keys before it (handled)."""
+        if self._nobody_reads:
+            return
         observer = self._observer_ready() if self._watched is not None else None
         if observer is not None:
             if (yield from self._observe(observer, lambda: observer.fetched_since_change)):
@@ -129,3 +142,9 @@ class CatchUp:
                 return False
             yield time.monotonic() + POLL_S
         return False
+
+
+def root_reads_keys(display) -> bool:
+    """Whether some client selected key events on the root window (which gets them when no other window does)."""
+    masks = display.screen().root.get_attributes().all_event_masks
+    return bool(masks & (X.KeyPressMask | X.KeyReleaseMask))

@@ -65,7 +65,7 @@ class Desktop:
     async def settled(self, quiet_s: float, limit_s: float) -> None:
         """Wait until the screen shows what the input sent so far drew (settle.py), at most limit_s; call it
         from the event loop. Raises DisplayUnavailable while the display is gone."""
-        self.check_errors()  # the server has handled our input: its time now is after every press
+        self.sync()  # the server has handled our input: its time now is after every press
         await settle(self.screen_watcher(), self.handled_input(), self.input_sent_at, self.pressed_at, quiet_s,
                      limit_s)
 
@@ -118,9 +118,14 @@ class Desktop:
             display.flush()
         self.input_sent_at = time.monotonic()
 
-    def check_errors(self) -> None:
+    def sync(self) -> None:
         """Wait until the X server has handled everything sent (one round trip), and raise XRequestFailed
         if it refused any of it since the last check."""
+        self.connection.sync()
+
+    def check_errors(self) -> None:
+        """Raise XRequestFailed if the X server refused anything sent since the last check; a round trip only if
+        something it may refuse was sent (XTest events for known keys and buttons cannot be)."""
         self.connection.check_errors()
 
     def raise_errors(self) -> None:

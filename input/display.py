@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from Xlib import display as xdisplay
 from Xlib import error as xerror
 
+from . import fakeinput
+
 log = logging.getLogger(__name__)
 
 # What python-xlib raises when the server is gone or refuses us.
@@ -109,7 +111,7 @@ class XConnection:
         self._display: xdisplay.Display | None = None
         self.on_connect = []  # callbacks(display) run after every (re)connect
         self._errors: list[tuple[int, str]] = []  # (serial, what) of protocol errors reported since the last check
-        self._checked_serial = -1  # python-xlib's next request serial at the last check
+        self._synced_serial = -1  # python-xlib's next request serial at the last round trip
 
     @property
     def display(self) -> xdisplay.Display:
@@ -128,7 +130,7 @@ class XConnection:
 
     def _note_error(self, err, request) -> None:
         # Requests without a reply (all of XTest's) fail asynchronously: the error is read with some
-        # later reply, so it is kept until raise_errors() or check_errors() asks.
+        # later reply, so it is kept until raise_errors(), check_errors() or sync() asks.
         log.warning("X error: %s", err)
         what = f"{type(err).__name__} for request {err.major_opcode}.{err.minor_opcode} (value {err.resource_id})"
         self._errors.append((err.sequence_number, what))
@@ -144,13 +146,22 @@ class XConnection:
             (serial, what), self._errors[:] = self._errors[0], []
             raise XRequestFailed(f"the X server refused a request: {what}", serial)
 
-    def check_errors(self) -> None:
-        """Round trip, so the server has reported on everything sent, then raise_errors(). Nothing sent since
-        the last check (sleep, the clipboard, a screenshot that checked first): no round trip."""
+    def sync(self) -> None:
+        """Round trip, so the server has handled everything sent (a screenshot then shows it), then raise_errors().
+        Nothing sent since the last round trip (sleep, the clipboard, a screenshot that synced first): none."""
         with self.guard() as display:
-            if display.display.request_serial != self._checked_serial:
+            if display.display.request_serial != self._synced_serial:
                 display.sync()
-                self._checked_serial = display.display.request_serial
+                self._synced_serial = display.display.request_serial
+                fakeinput.mark_reported(display)
+        self.raise_errors()
+
+    def check_errors(self) -> None:
+        """Raise XRequestFailed if the server refused anything sent so far: a round trip (sync) if a request it
+        may refuse was sent since the last one; none after XTest events it cannot refuse (fakeinput.py)."""
+        with self.guard() as display:
+            if fakeinput.unreported(display):
+                self.sync()
         self.raise_errors()
 
     @contextmanager

@@ -3,9 +3,8 @@
 import time
 
 from Xlib import X
-from Xlib.ext import xtest
 
-from .fakeinput import fake_event
+from .fakeinput import fake_event, fake_motion
 from .pressed import Presses, Scope
 
 BUTTONS = {"left": 1, "middle": 2, "right": 3, "back": 8, "forward": 9}
@@ -29,7 +28,7 @@ class Pointer:
         self.pressed_at = 0.0  # monotonic time of the last press, which a settled screenshot waits to see handled
 
     def move(self, x: int, y: int) -> None:
-        xtest.fake_input(self.display, X.MotionNotify, x=int(x), y=int(y))
+        fake_motion(self.display, int(x), int(y))
 
     def down(self, button: int, scope: Scope = Scope.ACTION) -> None:
         """Hold a button for the action, or across requests (mouse-down) until its up."""

@@ -38,13 +38,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import models as m
 from ..actions import Image
 from ..apidoc import document
-from ..errors import ApiError
+from ..errors import ApiError, from_validation
 from ..http.app_keys import DESKTOP, SETTINGS, WORKER
 from ..http.bodies import decode, read, validated
 from ..http.handling import validation_context
 from ..models import DisplaySize, NoParams, SingleAction
 from ..ops import logs
 from .agents import SETTLE_MS, WAIT_MS, core_action, key_name, notches, run
+from ..ops.logs import new_id
+from ..resize import resize_screen
 from .image_store import ImageStore
 
 COMPUTER_ID = "local"
@@ -225,7 +227,7 @@ def action_result(request: web.Request, action: Action, results: list, request_i
 
 
 def envelope(request_id: str | None, status: str, result: dict | None = None, error: str | None = None) -> dict:
-    return {"status": status, "request_id": request_id or uuid.uuid4().hex,
+    return {"status": status, "request_id": request_id or new_id(),
             "timestamp": rfc3339_now(), "result": result or {},
             "error_message": error}
 

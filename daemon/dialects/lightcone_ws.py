@@ -10,6 +10,7 @@ A message that cannot be run is answered with an error result, and the socket st
 import asyncio
 import logging
 import uuid
+import json
 import weakref
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -87,9 +88,9 @@ async def action_channel(request: web.Request) -> web.WebSocketResponse:
     try:
         async for message in socket:
             if message.type == WSMsgType.TEXT:
-                # A task of its own: at shutdown the worker cancels and awaits the task running an action,
-                # which must end with that action, not with the socket.
-                await socket.send_json(await asyncio.create_task(reply_to(request, message.data)))
+                # In this task, as an HTTP request's actions run in its own (no task per message: one more turn
+                # of the event loop). At shutdown the worker cancels the action, and this answers it.
+                await socket.send_json(await reply_to(request, message.data))
             elif message.type == WSMsgType.BINARY:
                 await socket.send_json(envelope(None, "error", error=f"binary messages are not read: {SHAPES}"))
     finally:

@@ -239,5 +239,7 @@ def create_manager(app: web.Application) -> StreamableHTTPSessionManager:
     """The SDK's streamable HTTP sessions over the tool; the caller runs it (manager.run()) and routes to it."""
     # Host and Origin checks are the app's middlewares' (origin.py): the SDK's own would refuse the names
     # --allow-host adds and the token holders of other origins, and answer in another shape than the other routes.
-    return StreamableHTTPSessionManager(app=create_server(app), security_settings=None,
+    # A call's result is answered as plain JSON, not as an SSE stream of one event: the tool sends nothing before
+    # its result, and a click measured ~10 % faster so, end to end with the SDK's client (clients accept both).
+    return StreamableHTTPSessionManager(app=create_server(app), security_settings=None, json_response=True,
                                         max_request_body_size=app[SETTINGS].max_body)

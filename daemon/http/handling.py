@@ -12,10 +12,10 @@ from .app_keys import DESKTOP, SETTINGS
 def validation_context(app: web.Application) -> dict:
     """Checked against the live screen and the configured limits, so a whole batch is checked before anything runs."""
     try:
-        with app[DESKTOP].guarded():
-            return {"screen": app[DESKTOP].screen_size, "limits": app[SETTINGS].limits}
+        screen = app[DESKTOP].screen_size
     except DisplayUnavailable as exc:
         raise ApiError(503, str(exc)) from None
+    return {"screen": screen, "limits": app[SETTINGS].limits}
 
 
 def client_gone(request: web.Request):
