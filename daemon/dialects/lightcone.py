@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import models as m
 from ..actions import Image
 from ..apidoc import document
-from ..errors import ApiError, from_validation
+from ..errors import ApiError
 from ..http.app_keys import DESKTOP, SETTINGS, WORKER
 from ..http.bodies import decode, read, validated
 from ..http.handling import validation_context
@@ -46,7 +46,6 @@ from ..models import DisplaySize, NoParams, SingleAction
 from ..ops import logs
 from .agents import SETTLE_MS, WAIT_MS, core_action, key_name, notches, run
 from ..ops.logs import new_id
-from ..resize import resize_screen
 from .image_store import ImageStore
 
 COMPUTER_ID = "local"

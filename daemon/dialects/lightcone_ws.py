@@ -7,10 +7,8 @@ same worker and queue as every route, after the same origin, token and Host chec
 A message that cannot be run is answered with an error result, and the socket stays open.
 """
 
-import asyncio
 import logging
 import uuid
-import json
 import weakref
 
 from aiohttp import WSCloseCode, WSMsgType, web
