@@ -29,8 +29,9 @@ EXPECT_DRAW_S = 0.3
 # How long to wait for an application to say it handled the last press, and how often to look.
 HANDLED_LIMIT_S = 1.0
 HANDLED_POLL_S = 0.005
-# How often, at most, to read how long the application waited for a CPU (a few milliseconds of reading each).
-SAMPLE_S = 0.02
+# How often to read how long the application waited for a CPU (a few milliseconds of reading each): waiting
+# up to this long before a drawing may be counted after it, making the wait longer on a loaded machine.
+SAMPLE_S = 0.05
 
 
 def wait_left(now: float, input_at: float, changed_at: float, quiet_s: float) -> float:
@@ -44,33 +45,28 @@ def wait_left(now: float, input_at: float, changed_at: float, quiet_s: float) ->
 
 class AppClock:
     """Monotonic time that stands still while the application waits for a CPU, from readings of how long it
-    waited. Between two readings its waiting is spread evenly (a reading is taken as soon as the screen
-    changes, so a drawing is never far from one); after the last reading nothing is known yet."""
+    waited. A reading's waiting is put at the moment the reading ended, never earlier: it may all have come
+    after a drawing made in between, and a quiet time measured on this clock is then never too long."""
 
     def __init__(self, start: float):
-        self._at = [start]  # monotonic times of the readings
+        self._at = [start]  # monotonic times at which the readings ended
         self._waited = [0.0]  # seconds waited from start to each reading
 
     def note(self, at: float, waited_s: float) -> None:
-        """A reading at monotonic time `at`: the application waited waited_s since the last one (threads
-        waiting side by side count once: never more than the time that passed)."""
+        """A reading that ended at monotonic time `at`: the application waited waited_s since the last one
+        (threads waiting side by side count once: never more than the time that passed)."""
         self._waited.append(self._waited[-1] + min(waited_s, max(0.0, at - self._at[-1])))
         self._at.append(at)
 
     @property
     def read_at(self) -> float:
-        """When the last reading was taken."""
+        """When the last reading ended."""
         return self._at[-1]
 
     def at(self, moment: float) -> float:
         """The application's time at a monotonic moment."""
         index = bisect.bisect_right(self._at, moment) - 1
-        if index < 0:
-            return moment
-        if index == len(self._at) - 1:
-            return moment - self._waited[-1]
-        share = (moment - self._at[index]) / (self._at[index + 1] - self._at[index])
-        return moment - (self._waited[index] + share * (self._waited[index + 1] - self._waited[index]))
+        return moment - (self._waited[index] if index >= 0 else 0.0)
 
 
 async def handled_late(handled: HandledInput, pressed_at: float, deadline: float) -> float | None:
@@ -109,19 +105,21 @@ async def settle(watcher: ScreenWatcher, handled: HandledInput, input_at: float,
 
     try:
         while watcher.alive:
+            changed.clear()  # a change from here on ends the wait below
             now = time.monotonic()
             if now >= deadline:
                 return
+            # Grab only on a fresh reading of the application's waiting, and read it every SAMPLE_S meanwhile,
+            # so that little waiting before a drawing is counted after it.
+            if starvation and (left_at(now) <= 0 or now - clock.read_at >= SAMPLE_S):
+                waited = await asyncio.to_thread(starvation.waited)
+                now = time.monotonic()
+                clock.note(now, waited)
             left = left_at(now)
-            # Grab only on a fresh reading of the application's waiting, and read it now and then meanwhile.
-            if starvation and (left <= 0 or now - clock.read_at >= SAMPLE_S):
-                clock.note(now, await asyncio.to_thread(starvation.waited))
-                left = left_at(now)
             if left <= 0:
                 return
-            changed.clear()
             try:
-                await asyncio.wait_for(changed.wait(), min(left, deadline - now))
+                await asyncio.wait_for(changed.wait(), min(left, deadline - now, SAMPLE_S if starvation else left))
             except TimeoutError:
                 pass
     finally:
