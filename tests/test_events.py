@@ -115,7 +115,7 @@ def test_a_kernel_action_and_batch_are_queued_and_answered_with_their_parameters
 def test_a_failing_batch_shows_the_error_then_the_actions_not_run(daemon, events):
     """Lightcone's key-down fails while running for a key the keyboard map lacks; the click after it never runs."""
     request_id = rid()
-    response = httpx.post(f"{daemon.url}/computers/any-id/batch", headers={"X-Request-Id": request_id}, json={
+    response = httpx.post(f"{daemon.url}/computers/local/batch", headers={"X-Request-Id": request_id}, json={
         "actions": [{"type": "click", "x": 5, "y": 6}, {"type": "key_down", "key": "Cyrillic_ya"},
                     {"type": "click", "x": 7, "y": 8}]})
     assert response.status_code == 400 and "Cyrillic_ya" in response.json()["error_message"]
@@ -135,10 +135,10 @@ def test_resizing_and_releasing_everything_are_actions_on_the_stream(daemon, eve
     response = httpx.patch(f"{daemon.url}/computer/display", json={"width": 800, "height": 600},
                            headers={"X-Request-Id": patch})
     assert response.status_code == 409, response.text
-    response = httpx.post(f"{daemon.url}/computers/any-id/viewport", json={"width": 640, "height": 480},
+    response = httpx.post(f"{daemon.url}/computers/local/viewport", json={"width": 640, "height": 480},
                           headers={"X-Request-Id": viewport})
     assert response.status_code == 409, response.text
-    assert httpx.delete(f"{daemon.url}/computers/any-id", headers={"X-Request-Id": delete}).status_code == 200
+    assert httpx.delete(f"{daemon.url}/computers/local", headers={"X-Request-Id": delete}).status_code == 200
     seen = events.wait_for(answered(delete, 1))
     for request_id, size in ((patch, {"width": 800, "height": 600}), (viewport, {"width": 640, "height": 480})):
         resized = of_request(request_id)(seen)
@@ -185,11 +185,11 @@ def test_an_action_refused_by_a_full_queue_is_not_run(xvfb):
 def test_lightcone_routes_and_its_sdk_reading_the_stream(daemon):
     """The official SDK reads the stream at /computers/{id}/events; its REST routes' actions show up in it."""
     computers = Lightcone(api_key="unused", base_url=daemon.url, max_retries=0).computers
-    with computers.with_streaming_response.retrieve_events("any-id") as response:
+    with computers.with_streaming_response.retrieve_events("local") as response:
         stream = SseReader(response.iter_lines(), lambda: hang_up(response.http_response))
         request_id = rid()
-        computers.click("any-id", x=100.4, y=50, extra_headers={"X-Request-Id": request_id})
-        computers.type("any-id", text=SECRET, extra_headers={"X-Request-Id": request_id})
+        computers.click("local", x=100.4, y=50, extra_headers={"X-Request-Id": request_id})
+        computers.type("local", text=SECRET, extra_headers={"X-Request-Id": request_id})
         seen = of_request(request_id)(stream.wait_for(answered(request_id, 2)))
         stream.close()
     assert outline(seen) == [("action_request", 0, "click_mouse", None), ("action_response", 0, "click_mouse", "ok"),
@@ -204,7 +204,7 @@ def test_lightcone_websocket_messages_are_events_of_the_upgrade_request(daemon, 
 
     async def exchange():
         async with aiohttp.ClientSession() as session, session.ws_connect(
-                daemon.url + "/computers/any-id/ws", headers={"X-Request-Id": request_id}) as socket:
+                daemon.url + "/computers/local/ws", headers={"X-Request-Id": request_id}) as socket:
             await socket.send_json({"action": {"type": "right_click", "x": 20, "y": 21}})
             await socket.send_json({"actions": [{"type": "scroll", "x": 3, "y": 4, "dy": 250}]})
             return [await socket.receive_json(timeout=10) for _ in range(2)]
@@ -257,7 +257,7 @@ def test_an_agent_route_shows_the_core_actions_it_became(client, events):
 
 
 def test_two_viewers_get_the_same_events(client, daemon, events):
-    with SseReader.open(daemon.url + "/computers/any-id/events") as second:
+    with SseReader.open(daemon.url + "/computers/local/events") as second:
         request_id = rid()
         post(client, "/computer/get_mouse_position", {}, request_id)
         first_seen = of_request(request_id)(events.wait_for(answered(request_id, 1)))
@@ -301,7 +301,7 @@ def test_a_bad_last_event_id_is_a_400_in_the_error_shape(client, given):
     response = client.get("/computer/events", headers={"Last-Event-ID": given.encode()})
     assert response.status_code == 400
     assert response.json()["code"] == "bad_request" and "Last-Event-ID" in response.json()["message"]
-    assert client.get("/computers/x/events", params={"last_event_id": given}).status_code == 400
+    assert client.get("/computers/local/events", params={"last_event_id": given}).status_code == 400
 
 
 def test_health_answers_while_a_viewer_is_connected(client, events):

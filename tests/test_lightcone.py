@@ -14,7 +14,7 @@ from xhands.daemon.actions import Image as CoreImage
 from xhands.daemon.dialects.image_store import ImageStore
 from tests.test_settle import FINAL, answer_the_key_late
 
-ID = "any-computer-id"
+ID = "local"
 
 
 def keysym(name: str) -> int:

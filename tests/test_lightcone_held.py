@@ -12,7 +12,7 @@ from tests.daemons import post_in_background, sigterm_during, start_daemon
 from tests.sse_reader import SseReader
 from tests.xstate import nothing_pressed
 
-ID = "any-computer-id"
+ID = "local"
 SHIFT, A, B = (XK.string_to_keysym(name) for name in ("Shift_L", "A", "B"))  # capitals: Shift is down
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.daemons import start_daemon
 
-PATH = "/computers/any-id/ws"
+PATH = "/computers/local/ws"
 
 
 async def exchange(url: str, messages: list, headers: dict | None = None) -> list[dict]:

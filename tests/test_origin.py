@@ -76,7 +76,7 @@ def test_refusals_come_in_each_dialect_s_shape_and_run_nothing(guarded):
 
     kernel = post("/browsers/b/computer/move_mouse", target)
     assert (kernel.status_code, kernel.json()["code"]) == (403, "forbidden")
-    lightcone = post("/computers/c/execute", {"action": {"type": "move", **target}})
+    lightcone = post("/computers/local/execute", {"action": {"type": "move", **target}})
     assert (lightcone.status_code, lightcone.json()["status"]) == (403, "error")
     assert "another site" in lightcone.json()["error_message"]
     anthropic = post("/agents/anthropic/computer", {"action": "mouse_move", "coordinate": [target["x"], target["y"]]})
@@ -124,7 +124,7 @@ def test_the_websocket_upgrade_checks_the_origin(guarded):
     async def connect(origin: str) -> int:
         async with aiohttp.ClientSession() as session:
             try:
-                async with session.ws_connect(f"{guarded.url}/computers/x/ws", headers={"Origin": origin}) as socket:
+                async with session.ws_connect(f"{guarded.url}/computers/local/ws", headers={"Origin": origin}) as socket:
                     await socket.send_json({"action": {"type": "wait", "ms": 1}})
                     return (await socket.receive_json(timeout=10))["status"]
             except aiohttp.WSServerHandshakeError as refused:

@@ -72,8 +72,8 @@ def test_nothing_outlives_its_scope(xvfb):
     before = keymap_rows()
     shift = keycode("Shift_L")
     with start_daemon("--batch-timeout", "0.5") as daemon, httpx.Client(base_url=daemon.url, timeout=10) as http:
-        http.post("/computers/x/key-down", json={"key": "Shift"}).raise_for_status()
-        http.post("/computers/x/mouse-down", json={"x": 10, "y": 10}).raise_for_status()
+        http.post("/computers/local/key-down", json={"key": "Shift"}).raise_for_status()
+        http.post("/computers/local/mouse-down", json={"x": 10, "y": 10}).raise_for_status()
         until_down({shift}, {1})
         cut_short = [  # each runs past the batch timeout while it holds what it pressed
             action("press_key", keys=["Cyrillic_ya", "a"], hold_keys=["ctrl", "shift"], duration=3000),
@@ -86,7 +86,7 @@ def test_nothing_outlives_its_scope(xvfb):
         typed = [action("type_text", text="ж"), action("click_mouse", x=30, y=30, hold_keys=["ctrl"])]
         assert http.post("/computer/batch", json={"actions": typed}).status_code == 200
         until_down({shift}, {1})
-        assert http.get("/computers/x").json()["held"] == {"keys": ["Shift_L"], "buttons": ["left"]}
-        http.delete("/computers/x").raise_for_status()
+        assert http.get("/computers/local").json()["held"] == {"keys": ["Shift_L"], "buttons": ["left"]}
+        http.delete("/computers/local").raise_for_status()
         until_down(set(), set())
     assert keymap_rows() == before

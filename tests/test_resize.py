@@ -52,11 +52,11 @@ def test_the_sdk_viewport_call_resizes_and_everything_follows(on_xvnc):
     computers = Lightcone(api_key="unused", base_url=on_xvnc.url, max_retries=0).computers
     with httpx.Client(base_url=on_xvnc.url, timeout=20) as http:
         assert http.post("/computer/click_mouse", json={"x": 1500, "y": 900}).status_code == 400  # off the screen
-        result = computers.viewport("any-id", width=1600, height=1000, scale_factor=1)
+        result = computers.viewport("local", width=1600, height=1000, scale_factor=1)
         assert result.status == "success" and result.result == {"width": 1600, "height": 1000}
         assert http.get("/health").json()["screen"] == {"width": 1600, "height": 1000}
         assert screenshot_size(http) == (1600, 1000)
-        shot = computers.screenshot("any-id", base64=True)
+        shot = computers.screenshot("local", base64=True)
         assert (shot.result["width"], shot.result["height"]) == (1600, 1000)
         click_lands(on_xvnc, http, 1500, 900, (1600, 1000))
 
@@ -78,7 +78,7 @@ def test_a_server_that_cannot_resize_answers_409_naming_xvnc(daemon):
         before = http.get("/health").json()["screen"]
         response = http.patch("/computer/display", json={"width": 800, "height": 600})
         assert response.status_code == 409 and "--xserver xvnc" in response.json()["message"]
-        viewport = http.post("/computers/x/viewport", json={"width": 800, "height": 600})
+        viewport = http.post("/computers/local/viewport", json={"width": 800, "height": 600})
         assert viewport.status_code == 409 and "--xserver xvnc" in viewport.json()["error_message"]
         assert http.get("/health").json()["screen"] == before
 

@@ -255,7 +255,7 @@ def test_typing_is_exact_while_the_screen_changes_at_full_rate(stream, client, r
 
 def test_lightcones_sdk_reads_the_screencast(daemon):
     computers = Lightcone(api_key="unused", base_url=daemon.url, max_retries=0).computers
-    with computers.with_streaming_response.retrieve_screencast("any-id") as response:
+    with computers.with_streaming_response.retrieve_screencast("local") as response:
         reader = SseReader(response.iter_lines(), lambda: hang_up(response.http_response))
         with reader:
             events = reader.wait_for(frames, 2.0)

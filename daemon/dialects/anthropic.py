@@ -16,8 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..actions import Image
 from ..errors import ApiError, from_validation
-from ..http.app_keys import DESKTOP
-from ..http.handling import validation_context
+from ..http.handling import computer_of, validation_context
 from .agents import Scaling, core_action, pointer_position, run, scaling_for, screenshot_after
 
 TOOL_VERSIONS = ("computer_20251124", "computer_20250124", "computer_20241022")
@@ -146,7 +145,7 @@ def error_answer(error: ApiError) -> web.Response:
 
 async def computer(request: web.Request) -> web.Response:
     try:
-        context = validation_context(request.app)
+        context = validation_context(request)
         scaling = scaling_for(request, context["screen"], "auto")
         content = await perform(request, parse_input(await request.read()), scaling, context)
     except ApiError as error:
@@ -159,10 +158,10 @@ async def tool_definition(request: web.Request) -> web.Response:
     version = request.query.get("version", TOOL_VERSIONS[0])
     if version not in TOOL_VERSIONS:
         raise ApiError(400, f"version must be one of {', '.join(TOOL_VERSIONS)}, not {version!r}")
-    scaling = scaling_for(request, validation_context(request.app)["screen"], "auto")
+    scaling = scaling_for(request, validation_context(request)["screen"], "auto")
     tool = {"type": version, "name": "computer",
             "display_width_px": scaling.model[0], "display_height_px": scaling.model[1]}
-    display_number = request.app[DESKTOP].display_name.rpartition(":")[2].partition(".")[0]
+    display_number = computer_of(request).desktop.display_name.rpartition(":")[2].partition(".")[0]
     if display_number.isdigit():
         tool["display_number"] = int(display_number)
     if version == "computer_20251124":

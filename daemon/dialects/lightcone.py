@@ -2,8 +2,8 @@
 
 Each action route (POST /computers/{id}/click, ...) is `execute` of one action of the route's type; `execute`
 and `batch` take Lightcone's ComputerAction objects. Each action becomes one of the core's actions, all
-validated before any runs, and the one worker runs them; the answer is Lightcone's ActionResult, errors too.
-There is one computer, this display: `{id}` is accepted and ignored, and POST /computers answers it.
+validated before any runs, and the worker of the computer `{id}` runs them (an unknown id is a 404); the
+answer is Lightcone's ActionResult, errors too. The computers themselves (create, list, DELETE): lightcone_computers.py.
 
 Lightcone's numbers are floats: coordinates are rounded to the nearest pixel. Key names are the core's, case
 aside, which include the DOM's (Control, Enter, ArrowLeft, Meta). Scroll deltas are pixels, turned into wheel
@@ -28,15 +28,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..actions import Image
 from ..errors import ApiError, from_validation
-from ..http.app_keys import DESKTOP
 from ..http.handling import validation_context
-from ..models import DisplaySize, NoParams, SingleAction
+from ..models import DisplaySize, SingleAction
 from .agents import core_action, key_name, notches, run
 from .image_store import ImageStore
 
 IMAGES = web.AppKey("lightcone_images", ImageStore)
-SINCE = web.AppKey("lightcone_since", str)  # when the one computer was "created": the daemon's start
-COMPUTER_ID = "local"
 SCREENSHOTS = "/computers/{id}/screenshots/{name}"
 NOT_A_BROWSER = "xhands drives the display, not a browser tab"
 BROWSER_ONLY = {
@@ -157,7 +154,7 @@ def screenshot_result(request: web.Request, image: Image, as_data: bool) -> dict
         url = f"data:{image.mime_type};base64,{base64.b64encode(image.data).decode()}"
     else:
         name = request.app[IMAGES].add(image)
-        url = str(request.url.with_path(SCREENSHOTS.format(id=request.match_info.get("id", COMPUTER_ID), name=name))
+        url = str(request.url.with_path(SCREENSHOTS.format(id=request.match_info.get("id", "local"), name=name))
                   .with_query(None))
     return {"screenshot_url": url, "width": width, "height": height}
 
@@ -197,7 +194,7 @@ def answers_action_result(handler):
 
 
 async def run_one(request: web.Request, action: Action) -> dict:
-    [result] = await run(request, [core(action, validation_context(request.app))])
+    [result] = await run(request, [core(action, validation_context(request))])
     return action_result(request, action, result)
 
 
@@ -206,7 +203,7 @@ async def run_batch(request: web.Request, actions) -> dict:
     if not isinstance(actions, list) or not actions:
         raise ApiError(400, "batch needs `actions`, a list of ComputerAction objects")
     parsed = [parse_action(one) for one in actions]
-    context = validation_context(request.app)
+    context = validation_context(request)
     results = await run(request, [core(action, context) for action in parsed])
     return {**envelope(None, "success"), "results": [action_result(request, *pair) for pair in zip(parsed, results)]}
 
@@ -260,47 +257,8 @@ async def served_screenshot(request: web.Request) -> web.Response:
     return web.Response(body=image.data, content_type=image.mime_type)
 
 
-def computer(request: web.Request) -> dict:
-    """The one computer: this display, running as long as the daemon does, never idle-killed; `held` names the
-    keys and buttons held down across requests (key-down, mouse-down) until their up or DELETE."""
-    return {"id": COMPUTER_ID, "kind": "desktop", "status": "running", "created_at": request.app[SINCE],
-            "held": request.app[DESKTOP].held(),
-            "auto_kill": False, "idle_timeout_enabled": False,
-            "endpoints": {"api": str(request.url.with_path(f"/computers/{COMPUTER_ID}").with_query(None))}}
-
-
-async def create_computer(request: web.Request) -> web.Response:
-    return web.json_response(computer(request))  # whatever was asked (kind, display): there is one display
-
-
-async def list_computers(request: web.Request) -> web.Response:
-    return web.json_response([computer(request)])
-
-
-async def get_computer(request: web.Request) -> web.Response:
-    return web.json_response(computer(request))
-
-
-async def keepalive(request: web.Request) -> web.Response:
-    return web.json_response({"id": COMPUTER_ID, "status": "running"})
-
-
-async def terminate(request: web.Request) -> web.Response:
-    """Releases every key and button held down, as an action of the queue, so no running action is cut and the
-    event stream shows it; the display stays."""
-    await run(request, [SingleAction("release_everything", NoParams())])
-    return web.json_response(envelope(None, "success"))
-
-
 def add_routes(app: web.Application) -> None:
     app[IMAGES] = ImageStore()
-    app[SINCE] = rfc3339_now()
-    app.router.add_post("/computers", answers_action_result(create_computer))
-    app.router.add_get("/computers", list_computers)
-    app.router.add_get("/computers/{id}", get_computer)
-    app.router.add_get("/computers/{id}/status", get_computer)
-    app.router.add_post("/computers/{id}/keepalive", keepalive)
-    app.router.add_delete("/computers/{id}", answers_action_result(terminate))
     app.router.add_get(SCREENSHOTS, served_screenshot)
     app.router.add_post("/computers/{id}/execute", answers_action_result(execute))
     app.router.add_post("/computers/{id}/batch", answers_action_result(batch))

@@ -35,7 +35,7 @@ def is_kernel_action(action) -> bool:
 
 async def run_kernel_batch(request: web.Request, actions: list) -> dict:
     try:
-        batch = BatchRequest.model_validate({"actions": actions}, context=validation_context(request.app))
+        batch = BatchRequest.model_validate({"actions": actions}, context=validation_context(request))
     except ValidationError as exc:
         raise from_validation(exc, {"actions": actions}) from None
     results = await run(request, batch.actions)

@@ -137,7 +137,7 @@ def parse_call(body: bytes) -> ComputerCall:
 
 
 async def computer(request: web.Request) -> web.Response:
-    context = validation_context(request.app)
+    context = validation_context(request)
     scaling = scaling_for(request, context["screen"], "none")
     call = parse_call(await request.read())
     actions = [] if call.action is None else [call.action]
@@ -155,7 +155,7 @@ async def computer(request: web.Request) -> web.Response:
 
 
 async def tool_definition(request: web.Request) -> web.Response:
-    scaling = scaling_for(request, validation_context(request.app)["screen"], "none")
+    scaling = scaling_for(request, validation_context(request)["screen"], "none")
     return web.json_response({"type": "computer_use_preview", "display_width": scaling.model[0],
                               "display_height": scaling.model[1], "environment": "linux"})
 

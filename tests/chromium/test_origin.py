@@ -31,10 +31,10 @@ KERNEL = [
 ]
 ATTEMPTS = [
     *((f"{prefix}/{path}", body) for prefix in ("/computer", "/browsers/x/computer") for path, body in KERNEL),
-    ("/computers/x/type", {"text": TYPED}),
-    ("/computers/x/execute", {"action": {"type": "type", "text": TYPED}}),
-    ("/computers/x/batch", {"actions": [{"type": "click", "x": 15, "y": 16}]}),
-    ("/computers/x/click", {"x": 17, "y": 18}),
+    ("/computers/local/type", {"text": TYPED}),
+    ("/computers/local/execute", {"action": {"type": "type", "text": TYPED}}),
+    ("/computers/local/batch", {"actions": [{"type": "click", "x": 15, "y": 16}]}),
+    ("/computers/local/click", {"x": 17, "y": 18}),
     ("/agents/anthropic/computer", {"action": "type", "text": TYPED}),
     ("/agents/openai/computer", {"call_id": "c1", "action": {"type": "type", "text": TYPED}}),
 ]
@@ -176,7 +176,7 @@ def test_a_page_on_another_origin_runs_no_action(executable, elsewhere):
                        f"{json.dumps(SAFELISTED)})")
         assert page.js(f"{BEACONS}({json.dumps(base)}, {json.dumps(ATTEMPTS)})") == [True] * len(ATTEMPTS)
         page.js(f"{FORM_INTO_FRAME}({json.dumps(base + '/computer/type')})")
-        opened, answers = page.js(f"{WEBSOCKET}({json.dumps(base.replace('http', 'ws', 1) + '/computers/x/ws')}, "
+        opened, answers = page.js(f"{WEBSOCKET}({json.dumps(base.replace('http', 'ws', 1) + '/computers/local/ws')}, "
                                   f"{json.dumps(SOCKET_MESSAGES)})")
         assert (opened, answers) == ("refused", [])
         page.js(f"{VIEW_IN_FRAME}({json.dumps(base + '/view')})")
@@ -209,7 +209,7 @@ def test_an_admitted_origin_and_a_token_holder_can_call(executable, elsewhere):
         status, answer = page.js(f"{JSON_CALL}({json.dumps(base + '/computer/batch')}, {json.dumps(move)}, null)")
         assert status == 200, answer
         assert own.client.post("/computer/get_mouse_position").json() == {"x": 123, "y": 45}
-        opened, answers = page.js(f"{WEBSOCKET}({json.dumps(base.replace('http', 'ws', 1) + '/computers/x/ws')}, "
+        opened, answers = page.js(f"{WEBSOCKET}({json.dumps(base.replace('http', 'ws', 1) + '/computers/local/ws')}, "
                                   f"{json.dumps(SOCKET_MESSAGES[1:])})")
         assert (opened, answers) == ("open", ["success"])
         assert own.client.post("/computer/get_mouse_position").json() == {"x": 19, "y": 20}
