@@ -54,7 +54,7 @@ class Computer:
     created_at: float = field(default_factory=time.time)
     kept_alive_at: float = 0.0
     extras: dict[str, Any] = field(default_factory=dict)  # what other features keep on it, by name
-    on_close: list[Callable[[], Awaitable]] = field(default_factory=list)  # run first when it stops
+    on_close: list[Callable[[], Awaitable]] = field(default_factory=list)  # run once it has halted, before its X server goes
     stopping: bool = False
 
     @classmethod
@@ -77,14 +77,15 @@ class Computer:
         self.worker.start()
 
     async def halt(self) -> None:
-        """Stop serving: the running action aborted, the queued failed, everything released; its streams end."""
+        """Stop serving: the running action aborted, the queued failed, everything released; its programs
+        (exec's commands too) stopped; its streams end."""
         self.stopping = True
-        await self.worker.stop()
+        await asyncio.gather(self.worker.stop(), self.programs.stop_all())
         self.worker.events.wake()  # event viewers end at once, with the events of what was aborted
         await self.frames.close()
 
     async def close(self) -> None:
-        """Halted, then what hangs off it, its programs, its connection and its X server gone."""
+        """Halted, then what hangs off it, its connection and its X server gone."""
         if not self.stopping:
             await self.halt()
         for hook in self.on_close:
@@ -92,7 +93,6 @@ class Computer:
                 await hook()
             except Exception:
                 log.exception("closing computer %s", self.id)
-        await self.programs.stop_all()
         self.desktop.close()
         if self.xserver is not None:
             await asyncio.to_thread(self.xserver.stop)

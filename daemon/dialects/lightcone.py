@@ -13,7 +13,8 @@ asked for base64, else a URL on this daemon that serves the image from a bounded
 key_down and mouse_down hold their key or button across requests, untouched by other actions (each of which
 still releases what it pressed itself), until key_up or mouse_up, DELETE /computers/{id}, shutdown, the loss
 of the display, or --hold-timeout seconds without an action; the computer's `held` shows what is down.
-Browser actions (navigation, HTML, tabs, shell) answer an error saying so. POST /viewport resizes the whole X
+Browser actions (navigation, HTML, tabs) answer an error saying so. The `debug` action runs a shell command
+as exec does (lightcone_exec.py), alone in an execute, not in a batch. POST /viewport resizes the whole X
 screen (the core's resize_screen action), on a server that can (Xvnc). The same actions over a WebSocket: lightcone_ws.py.
 """
 
@@ -32,12 +33,13 @@ from ..http.handling import validation_context
 from ..models import DisplaySize, SingleAction
 from .agents import core_action, key_name, notches, run
 from .image_store import ImageStore
+from .lightcone_exec import exec_stream, exec_sync, run_command
 
 IMAGES = web.AppKey("lightcone_images", ImageStore)
 SCREENSHOTS = "/computers/{id}/screenshots/{name}"
 NOT_A_BROWSER = "xhands drives the display, not a browser tab"
 BROWSER_ONLY = {
-    "go_to_url", "navigate", "get_html_content", "html", "debug", "change_proxy", "exec",
+    "go_to_url", "navigate", "get_html_content", "html", "change_proxy",
     "list_tabs", "new_tab", "switch_tab", "close_tab",
 }
 NOT_YET = {"set_viewport": "resize the display with POST /computers/{id}/viewport, not in execute or batch"}
@@ -47,8 +49,7 @@ ACTION_ROUTES = {
     "hotkey": "keypress", "key-down": "key_down", "key-up": "key_up", "mouse-down": "mouse_down",
     "mouse-up": "mouse_up", "scroll": "scroll", "type": "type", "screenshot": "screenshot",
 }
-BROWSER_ROUTES = ("navigate", "html", "debug", "change-proxy", "exec", "exec/sync", "tabs", "tabs/{tab_id}",
-                  "tabs/{tab_id}/switch")
+BROWSER_ROUTES = ("navigate", "html", "change-proxy", "tabs", "tabs/{tab_id}", "tabs/{tab_id}/switch")
 # Drags move in straight steps a frame apart, so a page sees the drag move, as a person's would.
 DRAG_STEPS = {"smooth": False, "steps_per_segment": 10, "step_delay_ms": 16}
 
@@ -80,6 +81,7 @@ class Action(BaseModel):
     ms: int | None = None
     settle_ms: int | None = None
     base64: bool = False
+    debug: dict | None = None  # the debug action's command: {command, cwd, env, max_output_length, timeout_seconds}
 
     def needs(self, *names: str) -> list:
         missing = [name for name in names if getattr(self, name) is None]
@@ -94,6 +96,8 @@ class Action(BaseModel):
 def core(action: Action, context: dict) -> SingleAction:
     """The core's action that does what `action` asks."""
     kind = action.type
+    if kind == "debug":
+        raise ApiError(400, "debug runs alone: send it with execute or POST /computers/{id}/debug, not in a batch")
     if kind in BROWSER_ONLY:
         raise ApiError(501, f"{kind} is not available: {NOT_A_BROWSER}")
     if kind in NOT_YET:
@@ -194,6 +198,8 @@ def answers_action_result(handler):
 
 
 async def run_one(request: web.Request, action: Action) -> dict:
+    if action.type == "debug":
+        return envelope(action.request_id, "success", result={"debug_response": await run_command(request, action.debug)})
     [result] = await run(request, [core(action, validation_context(request))])
     return action_result(request, action, result)
 
@@ -250,6 +256,11 @@ async def browser_only(request: web.Request) -> web.Response:
     raise ApiError(501, f"{request.path} is not available: {NOT_A_BROWSER}")
 
 
+async def debug(request: web.Request) -> web.Response:
+    """The debug route: the debug action's command as its body."""
+    return web.json_response(await run_one(request, Action(type="debug", debug=await json_body(request))))
+
+
 async def served_screenshot(request: web.Request) -> web.Response:
     image = request.app[IMAGES].get(request.match_info["name"])
     if image is None:
@@ -265,5 +276,8 @@ def add_routes(app: web.Application) -> None:
     for path, action_type in ACTION_ROUTES.items():
         app.router.add_post(f"/computers/{{id}}/{path}", answers_action_result(action_route(action_type)))
     app.router.add_post("/computers/{id}/viewport", answers_action_result(viewport))
+    app.router.add_post("/computers/{id}/exec", exec_stream)
+    app.router.add_post("/computers/{id}/exec/sync", answers_action_result(exec_sync))
+    app.router.add_post("/computers/{id}/debug", answers_action_result(debug))
     for path in BROWSER_ROUTES:
         app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(browser_only))
