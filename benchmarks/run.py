@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tests.chromium.test_settle import TEXT as SETTLE_TEXT
 
-from . import mcp_calls, streams, websocket
+from . import computers, mcp_calls, streams, websocket
 from .baselines import MssPillow, PyAutoGUI, Reference, tool_available
 from .env import Stage, rss_kb
 from .measure import (
@@ -108,6 +108,11 @@ class Bench(ScreenSteps):
     # -- 1a. one action over Lightcone's WebSocket ------------------------------
     def websocket_move(self):
         websocket.instant_move(self)
+
+    # -- computers made by POST /computers, on a daemon of their own ------------
+    def computers(self):
+        """Computers made by POST /computers, on a daemon of their own (computers.py)."""
+        computers.step(self)
 
     # -- 1b. the MCP tool over streamable HTTP ----------------------------------
     def mcp_tool(self):
@@ -290,7 +295,8 @@ def main(argv=None) -> int:
         time.sleep(1.0)
         rss_idle = rss_kb(stage.daemon.process)
         bench = Bench(stage, args.quick)
-        steps = [bench.single_actions, bench.websocket_move, bench.mcp_tool, bench.batch, bench.typing, bench.settled_screenshot, bench.screenshots, bench.smooth_moves]
+        steps = [bench.single_actions, bench.websocket_move, bench.mcp_tool, bench.batch, bench.typing, bench.settled_screenshot, bench.screenshots,
+                 bench.smooth_moves, bench.computers]
         load = OtherLoad(stage)
         other_load = {}
         # The screencast runs last: the RSS row is about the daemon before it had viewers.
