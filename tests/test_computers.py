@@ -14,6 +14,8 @@ from tzafon import Lightcone, NotFoundError, PermissionDeniedError, RateLimitErr
 from tests.daemons import start_daemon
 from tests.recorder import Recorder
 from xhands.daemon.computer import Lifetime
+from xhands.daemon.errors import ApiError
+from xhands.daemon.shell import Output, Slots
 
 
 def sdk(daemon):
@@ -243,3 +245,20 @@ def test_a_lifetime_ends_at_the_sooner_of_idleness_and_age():
     assert lifetime.end(created_at=0, active_at=50, busy=True, now=95) == 100  # busy: idle from now on at most
     assert Lifetime(max_s=100).end(created_at=0, active_at=50, busy=False, now=55) == 100
     assert Lifetime().end(created_at=0, active_at=50, busy=False, now=55) is None
+
+
+def test_output_is_cut_by_bytes_and_decoded_across_chunks():
+    output = Output(limit=5)
+    assert output.text("é".encode()[:1]) == ""  # half a character waits for its other half
+    assert output.text("é".encode()[1:] + b"abcdef") == "éabc"  # 2 + 3 bytes: the limit
+    assert output.text(b"more") == "" and output.text(None) == ""
+
+
+def test_slots_refuse_past_the_limit_and_come_back():
+    slots = Slots(1)
+    slots.take()
+    with pytest.raises(ApiError) as error:
+        slots.take()
+    assert error.value.status == 429 and "--max-exec" in error.value.message
+    slots.give_back()
+    slots.take()
