@@ -13,6 +13,7 @@ from tzafon import Lightcone, NotFoundError, PermissionDeniedError, RateLimitErr
 
 from tests.daemons import start_daemon
 from tests.recorder import Recorder
+from tests.sse_reader import SseReader
 from xhands.daemon.computer import Lifetime
 from xhands.daemon.errors import ApiError
 from xhands.daemon.shell import Output, Slots
@@ -262,3 +263,21 @@ def test_slots_refuse_past_the_limit_and_come_back():
     assert error.value.status == 429 and "--max-exec" in error.value.message
     slots.give_back()
     slots.take()
+
+
+def test_a_computers_event_stream_shows_only_it_and_ends_with_it(computers, many):
+    first, second = computers.make(), computers.make()
+    with SseReader.open(f"{many.url}/computers/{first.id}/events") as stream:
+        computers.click(second.id, x=5, y=5)
+        computers.click(first.id, x=7, y=8)
+        seen = stream.wait_for(lambda events: any(e.name == "action_response" for e in events))
+        assert [(e.name, e.data["params"]["x"]) for e in seen] == [("action_request", 7), ("action_response", 7)]
+        computers.delete(first.id)
+        stream.wait_ended()
+
+
+def test_a_websocket_to_an_unknown_computer_is_refused_with_a_404(many):
+    response = httpx.get(f"{many.url}/computers/no-such-computer/ws", headers={
+        "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    assert response.status_code == 404 and response.json()["status"] == "error"
