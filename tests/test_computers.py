@@ -2,6 +2,7 @@
 input landing only where it was sent (an X client on each display says so), queues that do not wait on each
 other, exec on each display, and every way a computer ends taking its X server and programs with it."""
 
+import json
 import os
 import signal
 import threading
@@ -281,3 +282,12 @@ def test_a_websocket_to_an_unknown_computer_is_refused_with_a_404(many):
         "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
         "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
     assert response.status_code == 404 and response.json()["status"] == "error"
+
+
+def test_exec_is_killed_when_its_caller_leaves(computers, many):
+    computer = computers.make()
+    with httpx.stream("POST", f"{many.url}/computers/{computer.id}/exec",
+                      json={"command": "sleep 60 & echo $!; wait"}) as response:
+        first = json.loads(next(response.iter_lines()))
+    left_running = int(first["data"])
+    until(lambda: not alive(left_running), what="the command of a caller that left was killed")
