@@ -148,7 +148,6 @@ def test_a_bad_batch_runs_nothing(computers, recorder):
 @pytest.mark.parametrize("call", [
     lambda c: c.navigate(ID, url="https://example.com"),
     lambda c: c.html(ID),
-    lambda c: c.debug(ID, command="ls"),
     lambda c: c.change_proxy(ID, proxy_url="http://proxy"),
     lambda c: c.execute(ID, action={"type": "go_to_url", "url": "https://example.com"}),
     lambda c: c.execute(ID, action={"type": "new_tab"}),
