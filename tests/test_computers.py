@@ -302,3 +302,12 @@ def test_a_computers_screencast_shows_its_own_screen(computers, many):
     with SseReader.open(f"{many.url}/computers/{small.id}/screencast") as stream:
         [frame, *_] = frames(stream.wait_for(frames))
     assert frame["metadata"]["viewport"] == {"width": 640, "height": 400}
+
+
+def test_keepalive_keeps_an_idle_computer(computers):
+    computer = computers.make(inactivity_timeout_seconds=3)
+    kept_until = time.monotonic() + 5
+    while time.monotonic() < kept_until:  # longer than its timeout, never idle for long
+        assert computers.keepalive(computer.id)["id"] == computer.id
+        time.sleep(0.3)
+    until(lambda: computer.id not in {one.id for one in computers.list()}, what="the computer ended once left idle")
