@@ -316,3 +316,10 @@ def test_keepalive_keeps_an_idle_computer(computers):
         assert computers.keepalive(computer.id)["id"] == computer.id
         time.sleep(0.3)
     until(lambda: computer.id not in {one.id for one in computers.list()}, what="the computer ended once left idle")
+
+
+def test_a_command_running_keeps_its_computer_from_idling_out(computers):
+    computer = computers.make(inactivity_timeout_seconds=1)
+    ran = computers.exec.sync(computer.id, command="sleep 3; echo still here")
+    assert ran.exit_code == 0 and ran.stdout == "still here\n"
+    until(lambda: computer.id not in {one.id for one in computers.list()}, what="the computer ended once idle")
