@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tests.chromium.test_settle import TEXT as SETTLE_TEXT
 
-from . import mcp_calls, profile, recording, streams, unread, websocket
+from . import computers, mcp_calls, profile, recording, streams, unread, websocket
 from .baselines import MssPillow, PyAutoGUI, Reference, tool_available
 from .env import Stage, rss_kb
 from .measure import (
@@ -117,6 +117,11 @@ class Bench(ScreenSteps):
     # -- 1a'. where the daemon spends a move ---------------------------------------
     def move_profile(self):
         profile.move_profile(self)
+
+    # -- computers made by POST /computers, on a daemon of their own ------------
+    def computers(self):
+        """Computers made by POST /computers, on a daemon of their own (computers.py)."""
+        computers.step(self)
 
     # -- 1b. the MCP tool over streamable HTTP ----------------------------------
     def mcp_tool(self):
@@ -313,7 +318,8 @@ def main(argv=None) -> int:
         rss_idle = rss_kb(stage.daemon.process)
         bench = Bench(stage, args.quick, write=not args.no_write)
         steps = [bench.single_actions, bench.websocket_move, bench.move_profile, bench.mcp_tool, bench.batch,
-                 bench.typing, bench.typing_unread, bench.settled_screenshot, bench.screenshots, bench.smooth_moves]
+                 bench.typing, bench.typing_unread, bench.settled_screenshot, bench.screenshots, bench.smooth_moves,
+                 bench.computers]
         load = OtherLoad(stage)
         other_load = {}
         # The screencast runs last: the RSS row is about the daemon before it had viewers.

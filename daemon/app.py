@@ -1,5 +1,6 @@
 """The aiohttp application: settings, the middlewares every route passes (errors, metrics, origin, token, Host),
-/health, /metrics and /openapi.json, the dialects' routes over one worker, and the order it all stops in."""
+/health, /metrics and /openapi.json, the dialects' routes over the computers (the daemon's own display, `local`,
+and those Lightcone's POST /computers starts), and the order it all stops in."""
 
 import asyncio
 import functools
@@ -16,14 +17,15 @@ from xhands.input import Desktop, DisplayUnavailable
 from . import models as m
 from . import origin
 from .http.bodies import too_large
-from .dialects import anthropic, kernel, lightcone, lightcone_ws, mcp_route, openai
+from .dialects import anthropic, kernel, lightcone, lightcone_computers, lightcone_ws, mcp_route, openai
 from .errors import ApiError
-from .http.app_keys import DESKTOP, SETTINGS, STREAMS_CLOSING, WORKER
+from .computer import Computer
+from .computers import LOCAL, Computers
+from .http.app_keys import COMPUTERS, SETTINGS, STREAMS_CLOSING
 from .openapi import openapi_document
 from .ops import logs, metrics
 from .recording import routes as recording
 from .streams import events, screencast, view
-from .worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,13 @@ class Settings:
     recordings_dir: str | None = None  # None: a private directory of its own, removed at shutdown
     max_recordings_mb: int = 2000  # the disk budget of all recordings together
     keep_recordings: bool = False  # leave the recordings' files at shutdown
+    clipboard_timeout_s: float = 3.0
+    # Computers POST /computers may start beside the daemon's own display (0: it answers that display).
+    max_computers: int = 0
+    xserver: str = "xvfb"  # the computers' X server, a name of ops/xvfb.SERVERS
+    computer_command: str | None = None  # run on every computer started, with its DISPLAY
+    allow_exec: bool = False  # exec runs shell commands: off unless asked for
+    max_exec: int = 4
 
     @functools.cached_property  # read by every request's validation
     def limits(self) -> dict[str, int]:
@@ -166,7 +175,7 @@ async def display_answers(desktop: Desktop) -> tuple[int, int] | str:
 
 
 async def health(request: web.Request) -> web.Response:
-    desktop = request.app[DESKTOP]
+    desktop = request.app[COMPUTERS].local.desktop
     size = await display_answers(desktop)
     if isinstance(size, str):
         return web.json_response({"status": "display_unavailable", "display": desktop.display_name, "message": size},
@@ -182,8 +191,9 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 async def metrics_route(request: web.Request) -> web.Response:
-    await display_answers(request.app[DESKTOP])
-    body, content_type = metrics.exposition(request.app[WORKER].waiting)
+    local = request.app[COMPUTERS].local
+    await display_answers(local.desktop)
+    body, content_type = metrics.exposition(local.worker.waiting)
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
@@ -197,8 +207,8 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
         middlewares.append(host_middleware(LOOPBACK_NAMES | settings.allowed_hosts))
     app = web.Application(client_max_size=settings.max_body, middlewares=middlewares)
     app[SETTINGS] = settings
-    app[DESKTOP] = desktop
-    app[WORKER] = Worker(desktop, settings.max_queue, settings.batch_timeout_s, settings.hold_timeout_s)
+    app[COMPUTERS] = Computers(Computer.on(LOCAL, desktop, settings.max_queue, settings.batch_timeout_s,
+                                           settings.hold_timeout_s), settings)
     app[OPENAPI] = openapi_document(settings.limits)
     app[STREAMS_CLOSING] = asyncio.Event()
     app.on_response_prepare.append(origin.cors_headers)
@@ -206,6 +216,7 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
     anthropic.add_routes(app)
     openai.add_routes(app)
     lightcone.add_routes(app)
+    lightcone_computers.add_routes(app)
     app.router.add_get("/health", health)
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/metrics", metrics_route)
@@ -221,10 +232,11 @@ def create_app(desktop: Desktop, settings: Settings) -> web.Application:
 
 
 async def lifetime(app: web.Application):
-    """The worker runs from start-up on; the display closes once the last request has ended."""
-    app[WORKER].start()
+    """The local computer's worker runs from start-up on; every computer closes (programs, X servers, displays)
+    once the last request has ended."""
+    app[COMPUTERS].local.start()
     yield
-    app[DESKTOP].close()
+    await app[COMPUTERS].close()
 
 
 async def shutdown(app: web.Application) -> None:
@@ -232,8 +244,8 @@ async def shutdown(app: web.Application) -> None:
     still open their last second (the shutdown timeout), so they are answered rather than cut off."""
     await app[recording.RECORDINGS].close()  # first: a recording is finished while the frames still come
     app[STREAMS_CLOSING].set()  # every stream ends at its next look
-    await app[WORKER].stop()  # the running action aborted (its request answered 503), the queued failed, all released
-    app[WORKER].events.wake()  # event viewers end at once, with the events of what was aborted
-    await app[screencast.FRAMES].close()
+    # On every computer, the running action aborted (its request answered 503), the queued failed, all released;
+    # event viewers end at once, with the events of what was aborted.
+    await app[COMPUTERS].halt()
     await app[mcp_route.ROUTE].stop()  # the sessions end, and their streams with them: nothing waits for an action
     await lightcone_ws.close_sockets(app)  # each socket's running action has been answered

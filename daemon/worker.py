@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from xhands.input import ClipboardError, Desktop, DisplayUnavailable, Scope, XRequestFailed
@@ -82,6 +83,7 @@ class Worker:
         self._warm_up: asyncio.Task | None = None
         self.events = ActionEvents()  # every action accepted and how it ended, for the event stream
         self.stopped = asyncio.Event()  # stop() has failed or aborted every action: their events are out
+        self.active_at = time.time()  # when an action last began or ended (a computer's idle timeout counts from it)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="xhands-worker")
@@ -136,6 +138,11 @@ class Worker:
         return await future
 
     @property
+    def idle(self) -> bool:
+        """Nothing runs and nothing waits."""
+        return not self._busy and self._waiting == 0
+
+    @property
     def waiting(self) -> int:
         """Jobs accepted and not yet started."""
         return self._waiting
@@ -144,6 +151,7 @@ class Worker:
         if self._warm_up is None:  # the daemon is in use: load what smooth motion needs, in the background
             self._warm_up = asyncio.get_running_loop().create_task(warm_up(), name="xhands-warm-up")
         self._busy = True
+        self.active_at = time.time()
         self._idle.clear()
         if self._hold_limit is not None:
             self._hold_limit.cancel()
@@ -151,6 +159,7 @@ class Worker:
 
     def _end(self) -> None:
         self._busy = False
+        self.active_at = time.time()
         self._idle.set()
         self._ended_at = asyncio.get_running_loop().time()
         if self._waiting == 0:

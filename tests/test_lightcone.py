@@ -19,7 +19,7 @@ from tests.sse_reader import SseReader
 from tests.test_events import answered, of_request
 from tests.test_settle import FINAL, answer_the_key_late
 
-ID = "local"  # the daemon's one computer
+ID = "local"
 
 
 def keysym(name: str) -> int:

@@ -12,7 +12,7 @@ from tests.daemons import post_in_background, sigterm_during, start_daemon
 from tests.sse_reader import SseReader
 from tests.xstate import keymap_rows, nothing_pressed
 
-ID = "local"  # the daemon's one computer
+ID = "local"
 SHIFT, A, B, F24 = (XK.string_to_keysym(name) for name in ("Shift_L", "A", "B", "F24"))  # capitals: Shift is down
 
 

@@ -11,8 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import ApiError, from_validation
-from ..http.app_keys import WORKER
-from ..http.handling import client_gone
+from ..http.handling import client_gone, computer_of
 from ..models import SingleAction
 from ..registry import PARAMS
 
@@ -113,7 +112,7 @@ def screenshot_after(actions: list[SingleAction], scaling: Scaling, context: dic
 
 
 async def run(request: web.Request, actions: list[SingleAction], request_ids: list[str] | None = None) -> list:
-    return await request.app[WORKER].run_actions(actions, client_gone(request), request_ids)
+    return await computer_of(request).worker.run_actions(actions, client_gone(request), request_ids)
 
 
 async def pointer_position(request: web.Request, context: dict) -> tuple[int, int]:

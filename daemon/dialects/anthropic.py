@@ -21,8 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..actions import Image
 from ..errors import ApiError
-from ..http.app_keys import DESKTOP
-from ..http.handling import validation_context
+from ..http.handling import computer_of, validation_context
 from .agents import ScaleQuery, Scaling, core_action, pointer_position, run, scaling_for, screenshot_after
 from ..apidoc import document
 from ..http.bodies import decode, read, validated
@@ -202,7 +201,7 @@ def error_answer(error: ApiError, block: ToolUse | None = None) -> web.Response:
 async def computer(request: web.Request) -> web.Response:
     block = None
     try:
-        context = validation_context(request.app)
+        context = validation_context(request)
         scaling = scaling_for(request, context["screen"], "auto")
         data = parse_body(await read(request))
         block = parse_block(data)
@@ -222,10 +221,10 @@ async def tool_definition(request: web.Request) -> web.Response:
         # A toolset entry has no name or display size: coordinates are in the space of the screenshots it returns
         # (scaled by `?scale=` as ever), and every member, zoom included, is on by default.
         return web.json_response({"type": TOOLSET})
-    scaling = scaling_for(request, validation_context(request.app)["screen"], "auto")
+    scaling = scaling_for(request, validation_context(request)["screen"], "auto")
     tool = {"type": version, "name": "computer",
             "display_width_px": scaling.model[0], "display_height_px": scaling.model[1]}
-    display_number = request.app[DESKTOP].display_name.rpartition(":")[2].partition(".")[0]
+    display_number = computer_of(request).desktop.display_name.rpartition(":")[2].partition(".")[0]
     if display_number.isdigit():
         tool["display_number"] = int(display_number)
     if version == "computer_20251124":

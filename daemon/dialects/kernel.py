@@ -1,7 +1,8 @@
 """Kernel's computer controls: its routes over the registry's actions, and what to say about a path that is none.
 
 Every action with a route is POST /computer/<route> and, for the SDKs, POST
-/browsers/{id}/computer/<route> (the id is accepted and ignored); batch takes
+/browsers/{id}/computer/<route> (the computer of that id
+when there is one, else the daemon's own display: handling.computer_of); batch takes
 `{"actions": [...]}`; PATCH .../display {width, height} resizes the screen. Single routes
 answer as the reference server does: empty 200s, `{"ok": true}` for the cursor, JSON for data, the image's own bytes.
 """
@@ -13,8 +14,7 @@ from aiohttp import web
 
 from ..actions import Image
 from ..errors import ApiError
-from ..http.app_keys import WORKER
-from ..http.handling import client_gone, validation_context
+from ..http.handling import client_gone, computer_of, validation_context
 from ..models import DisplaySize, SingleAction
 from ..http.bodies import parse
 from ..registry import ACTIONS, ActionSpec, BatchRequest
@@ -49,8 +49,8 @@ def unknown_route(method: str, path: str) -> str:
 
 
 async def batch(request: web.Request) -> web.Response:
-    batch_request = await parse(request, BatchRequest, validation_context(request.app))
-    results = await request.app[WORKER].run_actions(batch_request.actions, client_gone(request))
+    batch_request = await parse(request, BatchRequest, validation_context(request))
+    results = await computer_of(request).worker.run_actions(batch_request.actions, client_gone(request))
     return web.json_response({"results": [batch_result(result) for result in results]})
 
 
@@ -63,7 +63,7 @@ def batch_result(result) -> dict:
 async def run_single(request: web.Request, action: SingleAction):
     """Run one action; its result."""
     try:
-        [result] = await request.app[WORKER].run_actions([action], client_gone(request))
+        [result] = await computer_of(request).worker.run_actions([action], client_gone(request))
     except ApiError as error:
         for detail in error.details:
             detail.pop("target", None)  # a single-action route has no action index
@@ -73,7 +73,7 @@ async def run_single(request: web.Request, action: SingleAction):
 
 def single(spec: ActionSpec):
     async def handle(request: web.Request) -> web.Response:
-        params = await parse(request, spec.params, validation_context(request.app))
+        params = await parse(request, spec.params, validation_context(request))
         result = await run_single(request, SingleAction(spec.name, params))
         if spec.wire.reply == "image":
             return web.Response(body=result.data, content_type=result.mime_type)

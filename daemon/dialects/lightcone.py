@@ -2,9 +2,9 @@
 
 Each action route (POST /computers/{id}/click, ...) is `execute` of one action of the route's type; `execute`
 and `batch` take Lightcone's ComputerAction objects. Each action becomes one of the core's actions, all
-validated before any runs, and the one worker runs them; the answer is Lightcone's ActionResult, errors too.
-There is one computer, this display, whose id is COMPUTER_ID: POST /computers answers it, and any other
-`{id}` is unknown (404).
+validated before any runs, and the worker of the computer `{id}` runs them (an unknown id is a 404); the
+answer is Lightcone's ActionResult, errors too. The computers themselves (create, list, DELETE):
+lightcone_computers.py.
 
 Lightcone's numbers are floats: coordinates are rounded to the nearest pixel. Key names are the core's, case
 aside, which include the DOM's (Control, Enter, ArrowLeft, Meta). Scroll deltas are pixels, turned into wheel
@@ -14,9 +14,9 @@ asked for base64, else a URL on this daemon that serves the image from a bounded
 key_down and mouse_down hold their key or button across requests, untouched by other actions (each of which
 still releases what it pressed itself), until key_up or mouse_up, DELETE /computers/{id}, shutdown, the loss
 of the display, or --hold-timeout seconds without an action; the computer's `held` shows what is down.
-Browser actions (navigation, HTML, tabs) and shell commands (debug, exec) answer an error saying so, with
-`x-should-retry: false` as every answer retrying cannot change (501, and 409 for a screen that cannot be
-resized), so the SDK gives it at once; exec, as its contract says, in one NDJSON error line with HTTP 200.
+Browser actions (navigation, HTML, tabs) answer an error saying so, with `x-should-retry: false` as every
+answer retrying cannot change (501, and 409 for a screen that cannot be resized), so the SDK gives it at once.
+The `debug` action runs a shell command as exec does (lightcone_exec.py), alone in an execute, not in a batch.
 POST /viewport (and set_viewport) resizes the whole X screen (the core's resize_screen action), on a server
 that can (Xvnc).
 Each result's request_id is the one its events carry (call_id). The same actions over a WebSocket:
@@ -24,7 +24,6 @@ lightcone_ws.py.
 """
 
 import base64
-import json
 import re
 import struct
 import time
@@ -39,29 +38,25 @@ from .. import models as m
 from ..actions import Image
 from ..apidoc import document
 from ..errors import ApiError
-from ..http.app_keys import DESKTOP, SETTINGS, WORKER
+from ..http.app_keys import SETTINGS
 from ..http.bodies import decode, read, validated
-from ..http.handling import validation_context
-from ..models import DisplaySize, NoParams, SingleAction
+from ..http.handling import computer_of, validation_context
+from ..models import DisplaySize, SingleAction
 from ..ops import logs
 from .agents import SETTLE_MS, WAIT_MS, core_action, key_name, notches, run
 from ..ops.logs import new_id
+from ..shell import ExecRequest
 from .image_store import ImageStore
+from .lightcone_exec import exec_stream, exec_sync, run_command
 
-COMPUTER_ID = "local"
-NEVER = "9999-12-31T23:59:59Z"  # the computer's expiry times: it lives as long as the daemon
 REQUEST_ID = "lightcone_request_id"  # the call's id, kept on the aiohttp request for its error answer
 SCREENSHOTS = "/computers/{id}/screenshots/{name}"
 IMAGES = web.AppKey("lightcone_images", ImageStore)
-SINCE = web.AppKey("lightcone_since", str)  # when the one computer was "created": the daemon's start
-KEEPALIVE = web.AppKey("lightcone_keepalive", float)  # when the last keepalive came
 NOT_A_BROWSER = "xhands drives the display, not a browser tab"
-NO_SHELL = "xhands drives this display's input and screen and runs no shell commands"
 BROWSER_ONLY = {
     "go_to_url", "navigate", "get_html_content", "html", "change_proxy",
     "list_tabs", "new_tab", "switch_tab", "close_tab",
 }
-SHELL_ACTIONS = {"debug", "exec"}
 # Answers that the same request, sent again, cannot change: the SDK's retries (408, 409, 429, 5xx by default)
 # would only make the caller wait for the same error.
 NOT_RETRYABLE = {409, 501}
@@ -72,7 +67,6 @@ ACTION_ROUTES = {
     "mouse-up": "mouse_up", "scroll": "scroll", "type": "type", "screenshot": "screenshot",
 }
 BROWSER_ROUTES = ("navigate", "html", "change-proxy", "tabs", "tabs/{tab_id}", "tabs/{tab_id}/switch")
-SHELL_ROUTES = ("debug", "exec/sync")
 # Lightcone's button names (Northstar's, OpenAI's) as the core's.
 BUTTONS = {"left": "left", "right": "right", "middle": "middle", "wheel": "middle", "back": "back", "forward": "forward"}
 # Drags move in straight steps a frame apart, so a page sees the drag move, as a person's would.
@@ -120,6 +114,7 @@ class Action(BaseModel):
     settle_ms: int | None = None
     screenshot_after: bool | None = None
     base64: bool | None = None  # null, as a model_dump() of the SDK's types writes absent fields, is absent
+    debug: dict | None = None  # the debug action's command: {command, cwd, env, max_output_length, timeout_seconds}
 
     def needs(self, *names: str) -> list:
         missing = [name for name in names if getattr(self, name) is None]
@@ -170,8 +165,8 @@ def core(action: Action, context: dict) -> list[SingleAction]:
     kind = action.type
     if kind in BROWSER_ONLY:
         raise ApiError(501, f"{kind} is not available: {NOT_A_BROWSER}")
-    if kind in SHELL_ACTIONS:
-        raise ApiError(501, f"{kind} is not available: {NO_SHELL}")
+    if kind == "debug":
+        raise ApiError(400, "debug runs alone: send it with execute or POST /computers/{id}/debug, not in a batch")
     if kind in ("click", "double_click", "right_click"):
         x, y = action.point()
         button = "right" if kind == "right_click" else action.button_name()
@@ -237,7 +232,7 @@ def screenshot_result(request: web.Request, image: Image, as_data: bool) -> dict
     if as_data:
         url = f"data:{image.mime_type};base64,{base64.b64encode(image.data).decode()}"
     else:
-        url = public_url(request, SCREENSHOTS.format(id=COMPUTER_ID, name=request.app[IMAGES].add(image)))
+        url = public_url(request, SCREENSHOTS.format(id=computer_of(request).id, name=request.app[IMAGES].add(image)))
     return {"screenshot_url": url, "width": width, "height": height}
 
 
@@ -263,13 +258,6 @@ async def json_body(request: web.Request) -> dict:
     return data
 
 
-def check_computer(request: web.Request) -> None:
-    """A route's {id} names this daemon's computer: any other is unknown (404), as Lightcone answers it."""
-    given = request.match_info.get("id")
-    if given is not None and given != COMPUTER_ID:
-        raise ApiError(404, f"no computer {given!r}: this daemon's one computer is {COMPUTER_ID!r}")
-
-
 def call_id(request: web.Request, body: dict | None = None) -> str:
     """The id of a call: the caller's `request_id`, else the HTTP request's (X-Request-Id). Its actions' results
     and their events on /events carry it, unless an action names its own."""
@@ -284,7 +272,6 @@ def answers_action_result(handler):
 
     async def handle(request: web.Request) -> web.Response:
         try:
-            check_computer(request)
             return await handler(request)
         except ApiError as error:
             headers = {"x-should-retry": "false"} if error.status in NOT_RETRYABLE else {}
@@ -297,7 +284,7 @@ def answers_action_result(handler):
 async def run_actions(request: web.Request, actions: list[Action], request_id: str) -> list[dict]:
     """Every action validated before any runs; one ActionResult each, of the last of its core actions, with the
     action's own request_id or else the call's, the same its events carry."""
-    context = validation_context(request.app)
+    context = validation_context(request)
     groups = [core(action, context) + screenshot_after(action, context) for action in actions]
     ids = [action.request_id or request_id for action in actions]
     results = await run(request, [one for group in groups for one in group],
@@ -317,6 +304,9 @@ def screenshot_after(action: Action, context: dict) -> list[SingleAction]:
 
 
 async def run_one(request: web.Request, action: Action, request_id: str) -> dict:
+    if action.type == "debug":
+        result = {"debug_response": await run_command(request, action.debug)}
+        return envelope(action.request_id or request_id, "success", result=result)
     [result] = await run_actions(request, [action], request_id)
     return result
 
@@ -391,14 +381,10 @@ async def browser_only(request: web.Request) -> web.Response:
     raise ApiError(501, f"{request.path} is not available: {NOT_A_BROWSER}")
 
 
-async def no_shell(request: web.Request) -> web.Response:
-    raise ApiError(501, f"{request.path} is not available: {NO_SHELL}")
-
-
-async def exec_stream(request: web.Request) -> web.Response:
-    """POST /exec as the SDK's contract has it: always HTTP 200, a failure one NDJSON error line."""
-    line = {"type": "error", "code": "not_implemented", "message": f"exec is not available: {NO_SHELL}"}
-    return web.Response(text=json.dumps(line) + "\n", content_type="application/x-ndjson")
+async def debug(request: web.Request) -> web.Response:
+    """The debug route: the debug action's command as its body."""
+    body = await json_body(request)
+    return web.json_response(await run_one(request, Action(type="debug", debug=body), call_id(request)))
 
 
 async def served_screenshot(request: web.Request) -> web.Response:
@@ -408,87 +394,38 @@ async def served_screenshot(request: web.Request) -> web.Response:
     return web.Response(body=image.data, content_type=image.mime_type)
 
 
-def computer(request: web.Request) -> dict:
-    """The one computer: this display, running as long as the daemon does, never idle-killed (so it expires
-    NEVER); `held` names the keys and buttons held down across requests (key-down, mouse-down) until their up
-    or DELETE; its last activity is the last action run from any route, or the last keepalive."""
-    events = request.app[WORKER].events.ring
-    activity = max(request.app[KEEPALIVE], events[-1].data["timestamp"] if events else 0)
-    return {"id": COMPUTER_ID, "kind": "desktop", "status": "running", "created_at": request.app[SINCE],
-            "last_activity_at": rfc3339(activity) if activity else request.app[SINCE],
-            "expires_at": NEVER, "idle_expires_at": NEVER,
-            "held": request.app[DESKTOP].held(),
-            "auto_kill": False, "idle_timeout_enabled": False,
-            "endpoints": {"api": public_url(request, f"/computers/{COMPUTER_ID}")}}
-
-
-async def create_computer(request: web.Request) -> web.Response:
-    return web.json_response(computer(request))  # whatever was asked (kind, display): there is one display
-
-
-async def list_computers(request: web.Request) -> web.Response:
-    """The SDK's `type` filter: the one computer is live; there are no persistent sessions."""
-    kind = request.query.get("type", "live")
-    if kind not in ("live", "persistent"):
-        raise ApiError(400, f"type must be live or persistent, not {kind!r}")
-    return web.json_response([computer(request)] if kind == "live" else [])
-
-
-async def get_computer(request: web.Request) -> web.Response:
-    return web.json_response(computer(request))
-
-
-async def keepalive(request: web.Request) -> web.Response:
-    request.app[KEEPALIVE] = time.time()
-    return web.json_response({"id": COMPUTER_ID, "status": "running"})
-
-
-async def terminate(request: web.Request) -> web.Response:
-    """Releases every key and button held down, as an action of the queue, so no running action is cut and the
-    event stream shows it; the display stays."""
-    await run(request, [SingleAction("release_everything", NoParams())])
-    return web.json_response(envelope(None, "success"))
-
-
 def add_routes(app: web.Application) -> None:
     app[IMAGES] = ImageStore()
-    app[SINCE] = rfc3339_now()
-    app[KEEPALIVE] = 0.0
-    app.router.add_post("/computers", answers_action_result(create_computer))
-    app.router.add_get("/computers", answers_action_result(list_computers))
-    app.router.add_get("/computers/{id}", answers_action_result(get_computer))
-    app.router.add_get("/computers/{id}/status", answers_action_result(get_computer))
-    app.router.add_post("/computers/{id}/keepalive", answers_action_result(keepalive))
-    app.router.add_delete("/computers/{id}", answers_action_result(terminate))
     app.router.add_get(SCREENSHOTS, served_screenshot)
     app.router.add_post("/computers/{id}/execute", answers_action_result(execute))
     app.router.add_post("/computers/{id}/batch", answers_action_result(batch))
     for path, action_type in ACTION_ROUTES.items():
         app.router.add_post(f"/computers/{{id}}/{path}", answers_action_result(action_route(action_type)))
     app.router.add_post("/computers/{id}/viewport", answers_action_result(viewport))
+    app.router.add_post("/computers/{id}/exec", exec_stream)
+    app.router.add_post("/computers/{id}/exec/sync", answers_action_result(exec_sync))
+    app.router.add_post("/computers/{id}/debug", answers_action_result(debug))
     for path in BROWSER_ROUTES:
         app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(browser_only))
-    for path in SHELL_ROUTES:
-        app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(no_shell))
-    app.router.add_post("/computers/{id}/exec", answers_action_result(exec_stream))
 
 
-COMPUTER_REPLY = {"description": "The one computer: this display",
+COMPUTER_REPLY = {"description": "Lightcone's ComputerResponse",
                   "content": {"application/json": {"schema": {"type": "object"}}}}
-COMPUTERS_REPLY = {"description": "The one computer, in a list",
+COMPUTERS_REPLY = {"description": "The computers",
                    "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}
 # (A refused token or Host is answered before the dialect: in the Error shape.)
 RESULT_ERRORS = {"reply": ActionResult, "error": ActionResult, "error_statuses": (400, 404, 413, 429, 501, 503)}
-document("post", "/computers", "lightcone_create", "The one computer (whatever is asked)", reply=COMPUTER_REPLY,
-         error_statuses=(401,))
-document("get", "/computers", "lightcone_list", "The one computer, in a list", reply=COMPUTERS_REPLY)
+document("post", "/computers", "lightcone_create", "Start a computer (with --max-computers; else the daemon's own)",
+         reply=COMPUTER_REPLY, error=ActionResult, error_statuses=(400, 413, 429, 503))
+document("get", "/computers", "lightcone_list", "The computers", reply=COMPUTERS_REPLY)
 UNKNOWN_ID = {"error": ActionResult, "error_statuses": (400, 404, 413, 429, 503)}  # 404: no computer of that id
-document("get", "/computers/{id}", "lightcone_computer", "The one computer; `held`: keys and buttons held down",
+document("get", "/computers/{id}", "lightcone_computer", "A computer; `held`: keys and buttons held down",
          reply=COMPUTER_REPLY, **UNKNOWN_ID)
-document("get", "/computers/{id}/status", "lightcone_status", "The one computer", reply=COMPUTER_REPLY, **UNKNOWN_ID)
-document("post", "/computers/{id}/keepalive", "lightcone_keepalive", "Nothing to keep alive: always running",
+document("get", "/computers/{id}/status", "lightcone_status", "A computer", reply=COMPUTER_REPLY, **UNKNOWN_ID)
+document("post", "/computers/{id}/keepalive", "lightcone_keepalive", "Keep an idle computer alive",
          **UNKNOWN_ID)
-document("delete", "/computers/{id}", "lightcone_terminate", "Release every key and button held; the display stays",
+document("delete", "/computers/{id}", "lightcone_terminate",
+         "End a computer: its X server and programs (`local`: release every key and button held)",
          **RESULT_ERRORS)
 document("get", SCREENSHOTS, "lightcone_screenshot_file", "A screenshot taken without base64, while it is kept",
          reply={"description": "The image", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
@@ -505,8 +442,11 @@ for _path in BROWSER_ROUTES:
     document("post", f"/computers/{{id}}/{_path}", "lightcone_" + re.sub(r"\W+", "_", _path).strip("_"),
              f"{NOT_A_BROWSER}: answers 501", path_descriptions={"tab_id": "A browser tab's id; there is none"},
              **RESULT_ERRORS)
-for _path in SHELL_ROUTES:
-    document("post", f"/computers/{{id}}/{_path}", "lightcone_" + re.sub(r"\W+", "_", _path).strip("_"),
-             f"{NO_SHELL}: answers 501", **RESULT_ERRORS)
-document("post", "/computers/{id}/exec", "lightcone_exec", "Run a shell command: one NDJSON error line (HTTP 200)",
-         **UNKNOWN_ID, reply={"description": "NDJSON lines", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}})
+document("post", "/computers/{id}/exec", "lightcone_exec",
+         "Run a shell command (with --allow-exec): NDJSON lines stdout/stderr, then exit; a failure is one error line",
+         body=ExecRequest, **UNKNOWN_ID,
+         reply={"description": "NDJSON lines", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}})
+document("post", "/computers/{id}/exec/sync", "lightcone_exec_sync", "Run a shell command to its end (with --allow-exec)",
+         body=ExecRequest, **{**RESULT_ERRORS, "error_statuses": (400, 403, 404, 413, 429, 503)})
+document("post", "/computers/{id}/debug", "lightcone_debug", "The debug action: a shell command, as exec/sync",
+         body=ExecRequest, **{**RESULT_ERRORS, "error_statuses": (400, 403, 404, 413, 429, 503)})

@@ -17,12 +17,12 @@ from ..apidoc import document
 from ..errors import ApiError
 from ..http.app_keys import SETTINGS
 from ..http.bodies import decode, validated
-from ..http.handling import validation_context
+from ..http.handling import computer_of, validation_context
 from ..ops import logs
 from ..registry import ACTIONS, BatchRequest
 from .agents import run
 from .kernel import batch_result
-from .lightcone import Action, check_computer, envelope, run_batch, run_one
+from .lightcone import Action, answers_action_result, envelope, run_batch, run_one
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def is_kernel_action(action) -> bool:
 
 
 async def run_kernel_batch(request: web.Request, actions: list, request_id: str) -> dict:
-    batch = validated(BatchRequest, {"actions": actions}, validation_context(request.app))
+    batch = validated(BatchRequest, {"actions": actions}, validation_context(request))
     results = await run(request, batch.actions, [request_id] * len(batch.actions))
     return {**envelope(request_id, "success"),
             "results": [envelope(request_id, "success", result=batch_result(one)) for one in results]}
@@ -79,7 +79,7 @@ async def reply_to(request: web.Request, text: str) -> dict:
 
 
 async def action_channel(request: web.Request) -> web.WebSocketResponse:
-    check_computer(request)
+    computer_of(request)  # an unknown computer is a 404, not a socket whose every message fails
     socket = web.WebSocketResponse(max_msg_size=request.app[SETTINGS].max_body)
     await socket.prepare(request)
     request.app[SOCKETS].add(socket)
@@ -105,7 +105,7 @@ async def close_sockets(app: web.Application) -> None:
 
 def add_routes(app: web.Application) -> None:
     app[SOCKETS] = weakref.WeakSet()
-    app.router.add_get("/computers/{id}/ws", action_channel)
+    app.router.add_get("/computers/{id}/ws", answers_action_result(action_channel))
 
 
 document("get", "/computers/{id}/ws", "lightcone_ws",

@@ -1,12 +1,12 @@
 """Kernel's MCP tool `computer_action`: its schema, its calls and its results (mcp_route.py serves it at /mcp).
 
 The official MCP SDK speaks the protocol; this module only translates. The tool's arguments are the
-batch body of the HTTP API plus a session id (accepted and ignored, like the browser id of the HTTP
-routes), validated by the same models with the same limits against the live screen, and run by the one
-worker: FIFO with the HTTP requests, the same 429 when the queue is full, everything released whatever
-ends a batch. Results and errors come back in the texts and shapes Kernel's hosted tool uses (tool_result,
-error_result), since agents are prompted on them; its title, hints and arguments (project, project_id, x/y as
-numbers, rounded) are Kernel's too.
+batch body of the HTTP API plus a session id (the computer of that id when there is one, else the daemon's
+own display, like the browser id of the HTTP routes), validated by the same models with the same limits
+against the live screen, and run by that computer's worker: FIFO with the HTTP requests, the same 429 when
+the queue is full, everything released whatever ends a batch. Results and errors come back in the texts and
+shapes Kernel's hosted tool uses (tool_result, error_result), since agents are prompted on them; its title,
+hints and arguments (project, project_id, x/y as numbers, rounded) are Kernel's too.
 """
 
 import asyncio
@@ -26,9 +26,9 @@ from pydantic import Field
 from .. import models as m
 from ..actions import Image
 from ..errors import ApiError
-from ..http.app_keys import SETTINGS, WORKER
+from ..http.app_keys import COMPUTERS, SETTINGS
 from ..http.asgi import AIOHTTP_REQUEST, connection_closed
-from ..http.handling import validation_context
+from ..http.handling import checked_against
 from ..http.bodies import validated
 from ..openapi import apply_limits
 from ..registry import ACTIONS, BatchRequest
@@ -73,7 +73,8 @@ NUMBERS = {"ClickMouseRequest": ("x", "y"), "MoveMouseRequest": ("x", "y"), "Scr
 class ToolArguments(BatchRequest):
     """computer_action's arguments: the HTTP API's batch, Kernel's session id and project selection."""
 
-    session_id: str = Field(description="Browser session id, as Kernel's tool takes it; accepted and ignored")
+    session_id: str = Field(description="Browser session id, as Kernel's tool takes it: the computer of that id "
+                            "when there is one, else the daemon's own display")
     project: str = Field(None, min_length=1, description=PROJECT, json_schema_extra=m.ABSENT.json_schema_extra)
     project_id: str = Field(None, min_length=1, description=PROJECT_ID, json_schema_extra=m.ABSENT.json_schema_extra)
 
@@ -184,12 +185,12 @@ def is_error(said: str) -> types.CallToolResult:
     return types.CallToolResult(content=[text(said)], is_error=True)
 
 
-async def run_batch(app: web.Application, actions: list, request: web.Request | None) -> list:
-    """Run through the one worker. The client leaving (its HTTP connection closed, or its session ended, which
+async def run_batch(worker, actions: list, request: web.Request | None) -> list:
+    """Run through the computer's worker. The client leaving (its HTTP connection closed, or its session ended, which
     cancels this call) stops the batch after the current action, as for the HTTP API, instead of mid-action."""
     left = False
     running = asyncio.ensure_future(
-        app[WORKER].run_actions(actions, lambda: left or (request is not None and connection_closed(request))))
+        worker.run_actions(actions, lambda: left or (request is not None and connection_closed(request))))
     try:
         return await asyncio.shield(running)
     except asyncio.CancelledError:
@@ -197,6 +198,13 @@ async def run_batch(app: web.Application, actions: list, request: web.Request | 
         with anyio.CancelScope(shield=True):  # the SDK cancels through anyio, which would cancel this wait again
             await asyncio.gather(running, return_exceptions=True)
         raise
+
+
+def computer_named(app: web.Application, arguments: dict | None):
+    """The computer whose id is the session_id, else the daemon's own display (as Kernel's /browsers/{id}/...)."""
+    computers = app[COMPUTERS]
+    session_id = (arguments or {}).get("session_id")
+    return (computers.get(session_id) if isinstance(session_id, str) else None) or computers.local
 
 
 def create_server(app: web.Application) -> Server:
@@ -219,9 +227,10 @@ def create_server(app: web.Application) -> Server:
             return is_error(said)
         request = ctx.request.scope.get(AIOHTTP_REQUEST) if ctx.request is not None else None
         try:
-            context = validation_context(app)
+            computer = computer_named(app, params.arguments)
+            context = checked_against(computer.desktop, app[SETTINGS].limits)
             batch = parse(params.arguments, context)
-            results = await run_batch(app, batch.actions, request)
+            results = await run_batch(computer.worker, batch.actions, request)
         except ApiError as error:
             return error_result(error)
         except Exception:

@@ -169,7 +169,7 @@ async def computer(request: web.Request) -> web.Response:
     """`?version=` is either tool's (both run the same way); `?safety_checks=` acknowledge (the default) or refuse."""
     chosen(request, "version", VERSIONS)
     policy = chosen(request, "safety_checks", ("acknowledge", "refuse"))
-    context = validation_context(request.app)
+    context = validation_context(request)
     scaling = scaling_for(request, context["screen"], "none")
     call = await parse_call(request)
     if policy == "refuse":
@@ -192,7 +192,7 @@ async def tool_definition(request: web.Request) -> web.Response:
     """The GA tool declares no display: the model's coordinates are those of the screenshots it gets."""
     if chosen(request, "version", VERSIONS) == "computer":
         return web.json_response({"type": "computer"})
-    scaling = scaling_for(request, validation_context(request.app)["screen"], "none")
+    scaling = scaling_for(request, validation_context(request)["screen"], "none")
     return web.json_response({"type": "computer_use_preview", "display_width": scaling.model[0],
                               "display_height": scaling.model[1], "environment": "linux"})
 

@@ -9,7 +9,7 @@ and method is a 404 in the API's error shape.
 from aiohttp import web
 
 from xhands.daemon.app import error_middleware, health, metrics_route
-from xhands.daemon.http.app_keys import DESKTOP, WORKER
+from xhands.daemon.http.app_keys import COMPUTERS
 
 from . import logs
 
@@ -19,10 +19,9 @@ async def not_here(request: web.Request) -> web.Response:
 
 
 def create_metrics_app(api: web.Application) -> web.Application:
-    """The API application's own health and metrics handlers, over its display and worker."""
+    """The API application's own health and metrics handlers, over its computers."""
     app = web.Application(middlewares=[logs.request_id_middleware, error_middleware])
-    app[DESKTOP] = api[DESKTOP]
-    app[WORKER] = api[WORKER]
+    app[COMPUTERS] = api[COMPUTERS]
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics_route)
     app.router.add_route("*", "/{path:.*}", not_here)  # also POST /metrics: a 404, not a 405 naming GET

@@ -40,7 +40,8 @@ def add_serve_command(commands) -> None:
         help="wait this long for the display given to accept connections before refusing to start (default: %(default)s)")
     add("--screen", type=screen_geometry, metavar="WxHxD", default="1920x1080x24", help="size of the private X server, WxHxD (default: %(default)s)")
     add("--xserver", choices=list(SERVERS), default="xvfb",
-        help="the private X server: xvfb, or xvnc (TigerVNC, no VNC port open) whose screen can be resized (default: %(default)s)")
+        help="the private X servers (the daemon's without --display, and --max-computers'): xvfb, or xvnc (TigerVNC, no VNC "
+        "port open) whose screen can be resized (default: %(default)s)")
     add("--token", default=os.environ.get("XHANDS_TOKEN") or None,
         help="bearer token required on every route but /health (default: $XHANDS_TOKEN; without either, none)")
     add("--metrics-port", type=port_number, metavar="PORT",
@@ -72,6 +73,16 @@ def add_serve_command(commands) -> None:
     add("--keep-recordings", action="store_true", help="leave the recordings' files at shutdown (default: deleted)")
     add("--clipboard-timeout", type=float, metavar="SECONDS", default=3.0,
         help="seconds before a hung clipboard helper is killed (default: %(default)s)")
+    add("--max-computers", type=int, metavar="N", default=Settings.max_computers,
+        help="computers Lightcone's POST /computers may start, each on a private X server (--xserver) of its own; "
+        "0 answers the daemon's own display instead (default: %(default)s)")
+    add("--computer-command", metavar="CMD",
+        help="shell command started on every computer POST /computers starts, with its DISPLAY, stopped with it (default: none)")
+    add("--allow-exec", action="store_true",
+        help="let token holders and local processes run shell commands on a computer (Lightcone's exec, debug): "
+        "the daemon becomes a remote shell (default: off)")
+    add("--max-exec", type=int, metavar="N", default=Settings.max_exec,
+        help="commands exec runs at once, in the whole daemon (default: %(default)s)")
     add("--log-level", metavar="LEVEL", default="info", type=str.lower, choices=["debug", "info", "warning", "error", "critical"],
         help="least important log lines written: debug, info, warning, error or critical (default: %(default)s)")
     add("--log-format", choices=["text", "json"], default="text",
@@ -142,6 +153,12 @@ def settings_from(args) -> Settings:
         recordings_dir=args.recordings_dir,
         max_recordings_mb=args.max_recordings_mb,
         keep_recordings=args.keep_recordings,
+        clipboard_timeout_s=args.clipboard_timeout,
+        max_computers=args.max_computers,
+        xserver=args.xserver,
+        computer_command=args.computer_command,
+        allow_exec=args.allow_exec,
+        max_exec=args.max_exec,
     )
 
 

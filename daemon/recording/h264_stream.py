@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from ..errors import ApiError
+from ..http.handling import computer_of
 from ..streams import screencast
 from ..streams.frames import FrameSource, as_taken
 from ..streams.sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or_gone
@@ -50,7 +51,7 @@ async def h264(request: web.Request) -> web.StreamResponse:
     viewer = screencast.viewer_for(request, cursor_drawn=False, wrap=as_taken)
     viewer.raw = True
     wire = H264Wire(viewer.fps)
-    source: FrameSource = request.app[screencast.FRAMES]
+    source: FrameSource = computer_of(request).frames
     response = await open_stream(request)
     thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xhands-h264", initializer=lower_priority)
     loop = asyncio.get_running_loop()

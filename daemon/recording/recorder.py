@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..errors import ApiError
 from ..ops import metrics
-from ..streams.frames import FrameSource, Viewer, as_taken
+from ..streams.frames import Viewer, as_taken
 from ..streams.screencast import next_send
 from . import timeline
 from .encoder import Mp4Writer, lower_priority
@@ -138,13 +138,13 @@ class EncoderThread:
 
 
 class Recording:
-    def __init__(self, recording_id: str, path: Path, limits: Limits, owner: "Recordings"):
+    def __init__(self, recording_id: str, path: Path, limits: Limits, owner: "Recordings", computer):
         self.id = recording_id
         self.path = path
         self.limits = limits
         self.owner = owner  # told of each frame handed over, to hold the limits
-        self.source = owner.source
-        self.events = owner.events  # the worker's ActionEvents
+        self.source = computer.frames  # the recorded computer's
+        self.events = computer.worker.events  # its worker's ActionEvents
         self.started_at = time.time()
         self.finished_at: float | None = None
         self.state = "recording"  # then "finishing", then "finished" (or "failed")
@@ -244,11 +244,9 @@ class Recording:
 
 
 class Recordings:
-    """The daemon's recordings by id, their directory and the disk budget they share."""
+    """The daemon's recordings by id, of any of its computers, their directory and the disk budget they share."""
 
-    def __init__(self, source: FrameSource, events, directory: Path | None, budget_bytes: int, keep: bool):
-        self.source = source
-        self.events = events
+    def __init__(self, directory: Path | None, budget_bytes: int, keep: bool):
         self.given_directory = directory
         self._directory: Path | None = None  # made with the first recording
         self.budget_bytes = budget_bytes
@@ -267,7 +265,8 @@ class Recordings:
     def used(self) -> int:
         return sum(recording.size for recording in self.by_id.values())
 
-    def start(self, recording_id: str, limits: Limits) -> Recording:
+    def start(self, recording_id: str, limits: Limits, computer) -> Recording:
+        """Record `computer` (computer.py's: its frames and its worker's events)."""
         current = self.by_id.get(recording_id)
         if current is not None:
             if current.is_recording:
@@ -279,7 +278,7 @@ class Recordings:
             raise ApiError(507, f"the recordings take {self.used() / MB:.1f} MB, the whole budget of "
                            f"{self.budget_bytes / MB:.0f} MB (--max-recordings-mb); delete some first",
                            code="insufficient_storage")
-        recording = Recording(recording_id, self.directory / f"{recording_id}.mp4", limits, self)
+        recording = Recording(recording_id, self.directory / f"{recording_id}.mp4", limits, self, computer)
         recording.start()
         self.by_id[recording_id] = recording
         self.count_running()

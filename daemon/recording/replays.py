@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ApiError
 from ..http.bodies import parse
+from ..http.handling import computer_of
 from .download import recordings, video
 from .recorder import DEFAULT_FRAMERATE, DEFAULT_MAX_FILE_MB, MB, Limits, Recording, rfc3339
 
@@ -38,7 +39,7 @@ async def start(request: web.Request) -> web.Response:
     if body.record_audio:
         raise ApiError(400, "record_audio: xhands records the screen only, no audio")
     limits = Limits(body.framerate, body.max_duration_in_seconds, DEFAULT_MAX_FILE_MB * MB)
-    recording = recordings(request).start(uuid.uuid4().hex, limits)
+    recording = recordings(request).start(uuid.uuid4().hex, limits, computer_of(request))
     return web.json_response(replay(request, recording))
 
 

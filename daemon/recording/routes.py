@@ -16,9 +16,9 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ApiError, from_validation
-from ..http.app_keys import SETTINGS, WORKER
+from ..http.app_keys import SETTINGS
+from ..http.handling import computer_of
 from ..http.bodies import parse
-from ..streams.screencast import FRAMES
 from . import h264_stream, replays
 from .download import RECORDINGS, recordings, video
 from .recorder import DEFAULT_FRAMERATE, DEFAULT_ID, DEFAULT_MAX_FILE_MB, MB, Limits, Recordings
@@ -66,7 +66,7 @@ async def start(request: web.Request) -> web.Response:
     if body.recordAudio:
         raise ApiError(400, "recordAudio: xhands records the screen only, no audio")
     limits = Limits(body.framerate, body.maxDurationInSeconds, body.maxFileSizeInMB * MB)
-    recordings(request).start(body.id, limits)
+    recordings(request).start(body.id, limits, computer_of(request))
     return web.Response(status=201)
 
 
@@ -123,8 +123,7 @@ def add_routes(app: web.Application) -> None:
     """Add it after the screencast's: recordings are viewers of its frames."""
     settings = app[SETTINGS]
     directory = Path(settings.recordings_dir) if settings.recordings_dir else None
-    app[RECORDINGS] = Recordings(app[FRAMES], app[WORKER].events, directory,
-                                 settings.max_recordings_mb * MB, settings.keep_recordings)
+    app[RECORDINGS] = Recordings(directory, settings.max_recordings_mb * MB, settings.keep_recordings)
     for prefix in PREFIXES:
         for method, name, handler in ROUTES:
             app.router.add_route(method, f"{prefix}/recording/{name}", handler)

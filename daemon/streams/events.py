@@ -18,8 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from ..errors import ApiError
-from ..http.app_keys import WORKER
-from ..http.handling import client_gone
+from ..http.handling import client_gone, computer_of
 from ..ops import logs
 from .sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or_gone
 
@@ -171,7 +170,7 @@ async def send_new(response: web.StreamResponse, events: ActionEvents, after: in
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
-    worker = request.app[WORKER]
+    worker = computer_of(request).worker
     events: ActionEvents = worker.events
     after = resume_point(request, events)
     response = await open_stream(request)

@@ -15,11 +15,10 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import from_validation
-from ..http.app_keys import DESKTOP
-from .frames import FrameSource, Viewer, sprite_png
+from ..http.handling import computer_of
+from .frames import Viewer, sprite_png
 from .sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or_gone
 
-FRAMES = web.AppKey("frames", FrameSource)
 BOUNDARY = "xhandsframe"
 REPEAT_S = 0.1  # how long after a part the screen counts as still, and the part is sent again for browsers
 
@@ -115,7 +114,7 @@ def next_send(allowed_at: float, now: float, interval: float) -> float:
 
 async def watch(request: web.Request, viewer: Viewer, response: web.StreamResponse, wire) -> web.StreamResponse:
     """Send the viewer what it is due, at most `fps` times a second, until it leaves or the daemon stops."""
-    source = request.app[FRAMES]
+    source = computer_of(request).frames
     source.join(viewer)
     loop = asyncio.get_running_loop()
     allowed_at = 0.0
@@ -153,6 +152,5 @@ async def screencast_mjpeg(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    app[FRAMES] = FrameSource(app[DESKTOP])
     app.router.add_get("/computer/screencast", screencast)  # Lightcone's /computers/{id}/screencast: recording/h264_stream.py
     app.router.add_get("/computer/screencast.mjpeg", screencast_mjpeg)

@@ -12,7 +12,7 @@ import json
 from aiohttp import web
 
 from ..http.app_keys import STREAMS_CLOSING
-from ..http.handling import client_gone
+from ..http.handling import client_gone, computer_of
 
 HEARTBEAT_S = 30.0  # a comment this often keeps proxies from closing a quiet stream
 HEARTBEAT = b": heartbeat\n\n"
@@ -41,8 +41,8 @@ async def open_stream(request: web.Request, content_type: str = "text/event-stre
 
 
 def gone(request: web.Request) -> bool:
-    """The viewer closed the connection, or the daemon is shutting down."""
-    return client_gone(request)() or request.app[STREAMS_CLOSING].is_set()
+    """The viewer closed the connection, its computer stopped, or the daemon is shutting down."""
+    return client_gone(request)() or request.app[STREAMS_CLOSING].is_set() or computer_of(request).stopping
 
 
 async def wait_or_gone(request: web.Request, signal: asyncio.Event, timeout_s: float) -> bool:
