@@ -7,7 +7,7 @@ import io
 import httpx
 import pytest
 from PIL import Image
-from tzafon import BadRequestError, ConflictError, InternalServerError, Lightcone, NotFoundError
+from tzafon import BadRequestError, ConflictError, InternalServerError, Lightcone, NotFoundError, PermissionDeniedError
 from tzafon.types import (ActionClick, ActionDrag, ActionKeyDown, ActionKeyUp, ActionPointAndType, ActionScroll,
                           ActionWait)
 from Xlib import XK
@@ -174,18 +174,18 @@ def test_browser_only_calls_answer_at_once_an_error_retrying_cannot_mend(daemon,
     lambda c: c.execute(ID, action={"type": "debug", "debug": {"command": "ls"}}),
     lambda c: c.exec.sync(ID, command="ls"),
 ])
-def test_shell_commands_answer_an_error_that_says_so(computers, call):
-    with pytest.raises(InternalServerError) as error:
+def test_shell_commands_say_exec_is_off_and_how_to_turn_it_on(computers, call):
+    with pytest.raises(PermissionDeniedError) as error:
         call(computers)
-    assert error.value.status_code == 501 and error.value.response.headers["x-should-retry"] == "false"
-    assert "runs no shell commands" in error.value.body["error_message"]
+    assert error.value.status_code == 403 and error.value.response.headers["x-should-retry"] == "false"
+    assert "--allow-exec" in error.value.body["error_message"]
     assert "browser tab" not in error.value.body["error_message"]
 
 
 def test_exec_answers_one_ndjson_error_line_as_its_contract_says(computers):
     [line] = list(computers.exec.create(ID, command="ls"))  # the SDK raises for any status but 2xx
-    assert line.type == "error" and line.code == "not_implemented"
-    assert "runs no shell commands" in line.message and "browser tab" not in line.message
+    assert line.type == "error" and line.code == "exec_disabled"
+    assert "--allow-exec" in line.message and "browser tab" not in line.message
 
 
 def test_the_one_computer_and_the_session_wrapper(daemon, recorder):
@@ -258,7 +258,7 @@ def test_the_computer_its_times_its_list_filter_and_unknown_ids(computers, daemo
                  lambda: computers.keepalive("other")):
         with pytest.raises(NotFoundError) as error:
             call()
-        assert error.value.body["status"] == "error" and "'local'" in error.value.body["error_message"]
+        assert error.value.body["status"] == "error" and "GET /computers lists" in error.value.body["error_message"]
 
 
 def test_set_viewport_in_execute_and_batch_is_the_viewport_call(computers):

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from aiohttp import web
+from yarl import URL
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from xhands.input import DisplayUnavailable
@@ -25,7 +26,7 @@ from ..errors import ApiError, from_validation
 from ..http.app_keys import COMPUTERS, SETTINGS
 from ..http.handling import computer_of
 from ..models import NoParams, SingleAction
-from .lightcone import answers_action_result, envelope, json_body
+from .lightcone import answers_action_result, envelope, json_body, public_url
 
 DEFAULT_SIZE = (1280, 800)
 DEFAULT_INACTIVITY_S = 120  # Lightcone's, when idle_timeout_enabled
@@ -64,6 +65,9 @@ class CreateComputer(BaseModel):
         return NewComputer(self.display.width, self.display.height, lifetime, self.command)
 
 
+NEVER = "9999-12-31T23:59:59Z"  # the expiry of what never ends by itself (the daemon's own display)
+
+
 def rfc3339(moment: float | None) -> str | None:
     if moment is None:
         return None
@@ -83,12 +87,13 @@ def screen_of(computer: Computer) -> dict | None:
 def response(request: web.Request, computer: Computer) -> dict:
     """Lightcone's ComputerResponse."""
     lifetime = computer.lifetime
-    api = request.url.with_path(f"/computers/{computer.id}").with_query(None)
+    api = URL(public_url(request, f"/computers/{computer.id}"))  # --public-url's base, when given
     return {
         "id": computer.id, "kind": computer.kind, "status": "terminated" if computer.stopping else "running",
         "created_at": rfc3339(computer.created_at), "last_activity_at": rfc3339(computer.last_activity_at),
-        "expires_at": rfc3339(None if lifetime.max_s is None else computer.created_at + lifetime.max_s),
-        "idle_expires_at": rfc3339(None if lifetime.inactivity_s is None else computer.last_activity_at + lifetime.inactivity_s),
+        "expires_at": NEVER if lifetime.max_s is None else rfc3339(computer.created_at + lifetime.max_s),
+        "idle_expires_at": NEVER if lifetime.inactivity_s is None else
+        rfc3339(computer.last_activity_at + lifetime.inactivity_s),
         "idle_timeout_enabled": lifetime.inactivity_s is not None, "auto_kill": lifetime.inactivity_s is not None,
         "inactivity_timeout_seconds": lifetime.inactivity_s, "max_lifetime_seconds": lifetime.max_s,
         "endpoints": {"api": str(api), "ws": str(api.with_scheme("wss" if api.scheme == "https" else "ws") / "ws"),
@@ -110,7 +115,12 @@ async def create_computer(request: web.Request) -> web.Response:
 
 
 async def list_computers(request: web.Request) -> web.Response:
-    return web.json_response([response(request, computer) for computer in request.app[COMPUTERS]])
+    """The SDK's `type` filter: computers here are live; there are no persistent sessions."""
+    kind = request.query.get("type", "live")
+    if kind not in ("live", "persistent"):
+        raise ApiError(400, f"type must be live or persistent, not {kind!r}")
+    computers = request.app[COMPUTERS] if kind == "live" else []
+    return web.json_response([response(request, computer) for computer in computers])
 
 
 async def get_computer(request: web.Request) -> web.Response:
