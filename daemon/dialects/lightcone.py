@@ -13,7 +13,8 @@ asked for base64, else a URL on this daemon that serves the image from a bounded
 key_down and mouse_down hold their key or button across requests, untouched by other actions (each of which
 still releases what it pressed itself), until key_up or mouse_up, DELETE /computers/{id}, shutdown, the loss
 of the display, or --hold-timeout seconds without an action; the computer's `held` shows what is down.
-Browser actions (navigation, HTML, tabs) answer an error saying so. The `debug` action runs a shell command
+Browser calls (navigation, HTML, tabs) and the page_context of each ActionResult need a computer with a
+browser: lightcone_browser.py. The `debug` action runs a shell command
 as exec does (lightcone_exec.py), alone in an execute, not in a batch. POST /viewport resizes the whole X
 screen (the core's resize_screen action), on a server that can (Xvnc). The same actions over a WebSocket: lightcone_ws.py.
 """
@@ -29,19 +30,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..actions import Image
 from ..errors import ApiError, from_validation
-from ..http.handling import validation_context
+from ..http.handling import computer_of, validation_context
 from ..models import DisplaySize, SingleAction
+from . import lightcone_browser
 from .agents import core_action, key_name, notches, run
 from .image_store import ImageStore
 from .lightcone_exec import exec_stream, exec_sync, run_command
 
 IMAGES = web.AppKey("lightcone_images", ImageStore)
 SCREENSHOTS = "/computers/{id}/screenshots/{name}"
-NOT_A_BROWSER = "xhands drives the display, not a browser tab"
-BROWSER_ONLY = {
-    "go_to_url", "navigate", "get_html_content", "html", "change_proxy",
-    "list_tabs", "new_tab", "switch_tab", "close_tab",
-}
 NOT_YET = {"set_viewport": "resize the display with POST /computers/{id}/viewport, not in execute or batch"}
 # The SDK's routes by the action type they run.
 ACTION_ROUTES = {
@@ -49,7 +46,6 @@ ACTION_ROUTES = {
     "hotkey": "keypress", "key-down": "key_down", "key-up": "key_up", "mouse-down": "mouse_down",
     "mouse-up": "mouse_up", "scroll": "scroll", "type": "type", "screenshot": "screenshot",
 }
-BROWSER_ROUTES = ("navigate", "html", "change-proxy", "tabs", "tabs/{tab_id}", "tabs/{tab_id}/switch")
 # Drags move in straight steps a frame apart, so a page sees the drag move, as a person's would.
 DRAG_STEPS = {"smooth": False, "steps_per_segment": 10, "step_delay_ms": 16}
 
@@ -81,6 +77,8 @@ class Action(BaseModel):
     ms: int | None = None
     settle_ms: int | None = None
     base64: bool = False
+    url: str | None = None
+    tab_id: str | None = None  # the tab of a browser action; input goes to the screen, where the main tab is
     debug: dict | None = None  # the debug action's command: {command, cwd, env, max_output_length, timeout_seconds}
 
     def needs(self, *names: str) -> list:
@@ -98,8 +96,8 @@ def core(action: Action, context: dict) -> SingleAction:
     kind = action.type
     if kind == "debug":
         raise ApiError(400, "debug runs alone: send it with execute or POST /computers/{id}/debug, not in a batch")
-    if kind in BROWSER_ONLY:
-        raise ApiError(501, f"{kind} is not available: {NOT_A_BROWSER}")
+    if kind == "change_proxy":
+        raise ApiError(501, lightcone_browser.PROXY, headers=lightcone_browser.NO_RETRY)
     if kind in NOT_YET:
         raise ApiError(501, f"{kind}: {NOT_YET[kind]}")
     if kind in ("click", "double_click", "right_click"):
@@ -192,7 +190,8 @@ def answers_action_result(handler):
         try:
             return await handler(request)
         except ApiError as error:
-            return web.json_response(envelope(None, "error", error=error.message), status=error.status)
+            return web.json_response(envelope(None, "error", error=error.message), status=error.status,
+                                     headers=error.headers)
 
     return handle
 
@@ -200,8 +199,8 @@ def answers_action_result(handler):
 async def run_one(request: web.Request, action: Action) -> dict:
     if action.type == "debug":
         return envelope(action.request_id, "success", result={"debug_response": await run_command(request, action.debug)})
-    [result] = await run(request, [core(action, validation_context(request))])
-    return action_result(request, action, result)
+    [result] = await run_actions(request, [action])
+    return result
 
 
 async def run_batch(request: web.Request, actions) -> dict:
@@ -209,9 +208,34 @@ async def run_batch(request: web.Request, actions) -> dict:
     if not isinstance(actions, list) or not actions:
         raise ApiError(400, "batch needs `actions`, a list of ComputerAction objects")
     parsed = [parse_action(one) for one in actions]
+    return {**envelope(None, "success"), "results": await run_actions(request, parsed)}
+
+
+async def run_actions(request: web.Request, parsed: list[Action]) -> list[dict]:
+    """The ActionResults of actions run in order, all validated before any runs: input actions on the worker
+    (back to back), browser actions in the computer's browser, each result with its page context there is one."""
     context = validation_context(request)
-    results = await run(request, [core(action, context) for action in parsed])
-    return {**envelope(None, "success"), "results": [action_result(request, *pair) for pair in zip(parsed, results)]}
+    planned = [lightcone_browser.check(action) if action.type in lightcone_browser.ACTIONS else core(action, context)
+               for action in parsed]
+    browser = lightcone_browser.browser_of(computer_of(request))
+    if browser is None and None in planned:
+        lightcone_browser.needs_browser(request)  # the error saying how to have one
+    results, tabs, start = [], [], 0
+    while start < len(parsed):
+        if planned[start] is None:
+            result, tab_id = await lightcone_browser.run_action(browser, parsed[start])
+            results.append(envelope(parsed[start].request_id, "success", result=result))
+            tabs.append(tab_id)
+            start += 1
+            continue
+        end = next((i for i in range(start, len(parsed)) if planned[i] is None), len(parsed))
+        done = await run(request, planned[start:end])
+        results += [action_result(request, *pair) for pair in zip(parsed[start:end], done)]
+        tabs += [None] * (end - start)
+        start = end
+    if browser is None:
+        return results
+    return [await lightcone_browser.with_context(browser, result, tab_id) for result, tab_id in zip(results, tabs)]
 
 
 def action_route(action_type: str):
@@ -252,8 +276,16 @@ async def viewport(request: web.Request) -> web.Response:
     return web.json_response(envelope(None, "success", result=new_size))
 
 
-async def browser_only(request: web.Request) -> web.Response:
-    raise ApiError(501, f"{request.path} is not available: {NOT_A_BROWSER}")
+def browser_route(action_type: str, tab_from_path: bool = False):
+    """A browser route: its body (and the path's tab) as one action of that type."""
+
+    async def handle(request: web.Request) -> web.Response:
+        body = {} if request.method in ("GET", "DELETE") else await json_body(request)
+        if tab_from_path:
+            body["tab_id"] = request.match_info["tab_id"]
+        return web.json_response(await run_one(request, parse_action({**body, "type": action_type})))
+
+    return handle
 
 
 async def debug(request: web.Request) -> web.Response:
@@ -279,5 +311,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/computers/{id}/exec", exec_stream)
     app.router.add_post("/computers/{id}/exec/sync", answers_action_result(exec_sync))
     app.router.add_post("/computers/{id}/debug", answers_action_result(debug))
-    for path in BROWSER_ROUTES:
-        app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(browser_only))
+    app.router.add_post("/computers/{id}/navigate", answers_action_result(browser_route("go_to_url")))
+    app.router.add_post("/computers/{id}/html", answers_action_result(browser_route("get_html_content")))
+    app.router.add_get("/computers/{id}/tabs", answers_action_result(browser_route("list_tabs")))
+    app.router.add_post("/computers/{id}/tabs", answers_action_result(browser_route("new_tab")))
+    app.router.add_delete("/computers/{id}/tabs/{tab_id}", answers_action_result(browser_route("close_tab", True)))
+    app.router.add_post("/computers/{id}/tabs/{tab_id}/switch", answers_action_result(browser_route("switch_tab", True)))
+    app.router.add_post("/computers/{id}/change-proxy", answers_action_result(lightcone_browser.change_proxy))
+    lightcone_browser.add_to(app)

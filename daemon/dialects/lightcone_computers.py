@@ -23,6 +23,7 @@ from ..errors import ApiError, from_validation
 from ..http.app_keys import COMPUTERS, SETTINGS
 from ..http.handling import computer_of
 from ..models import NoParams, SingleAction
+from . import lightcone_browser
 from .lightcone import answers_action_result, envelope, json_body
 
 DEFAULT_SIZE = (1280, 800)
@@ -52,8 +53,8 @@ class CreateComputer(BaseModel):
     command: str | None = None
 
     def new_computer(self) -> NewComputer:
-        if self.kind != "desktop":
-            raise ApiError(400, f"kind {self.kind!r} is not available: xhands starts desktops (kind \"desktop\")")
+        if self.kind not in ("desktop", "browser"):
+            raise ApiError(400, f"kind {self.kind!r} is not available: xhands starts \"desktop\" and \"browser\" computers")
         if self.display.scale not in (None, 1):
             raise ApiError(400, "display.scale can only be 1: xhands sizes the X screen in pixels")
         idle_ends = next((flag for flag in (self.idle_timeout_enabled, self.auto_kill) if flag is not None), True)
@@ -95,7 +96,14 @@ async def create_computer(request: web.Request) -> web.Response:
         asked = CreateComputer.model_validate(await json_body(request))
     except ValidationError as exc:
         raise from_validation(exc) from None
-    return web.json_response(response(request, await computers.create(asked.new_computer())))
+    computer = await computers.create(asked.new_computer())
+    if asked.kind == "browser":
+        try:
+            await lightcone_browser.start_browser(request, computer)
+        except BaseException:
+            await computers.delete(computer.id)
+            raise
+    return web.json_response(response(request, computer))
 
 
 async def list_computers(request: web.Request) -> web.Response:
