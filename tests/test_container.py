@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tzafon import Lightcone
 from Xlib import X, display as xdisplay
 
 from xhands.daemon.client import ApiError, Client, Unreachable
@@ -243,7 +244,7 @@ def test_dockerfile_install_step_runs_here(installed):
 @pytest.mark.timeout(120)
 def test_dockerfile_start_command_runs_the_browser_and_daemon(installed, tmp_path):
     env = {**installed, "DISPLAY": free_display(), "XHANDS_PORT": str(free_port()), "XHANDS_TOKEN": "container-secret",
-           "HOME": str(tmp_path), "XHANDS_SCREEN": "1280x800x24"}
+           "HOME": str(tmp_path), "XHANDS_SCREEN": "1280x800x24", "CHROMIUM_DEVTOOLS_PORT": str(free_port())}
     command = [on_this_machine(word) for word in exec_form(one("ENTRYPOINT")) + exec_form(one("CMD"))]
     healthcheck = one("HEALTHCHECK").split(" CMD ", 1)[1]
     url = f"http://127.0.0.1:{env['XHANDS_PORT']}"
@@ -258,6 +259,10 @@ def test_dockerfile_start_command_runs_the_browser_and_daemon(installed, tmp_pat
             wait_until(lambda: shows_something(client.screenshot()), 20, "the screenshot stayed black", started)
             client.move_mouse(640, 400, smooth=False)
             assert client.get_mouse_position().x == 640
+        # Its Chromium's DevTools, reached through --cdp: Lightcone's browser calls work out of the box.
+        browser = Lightcone(api_key="container-secret", base_url=url, max_retries=0).computers
+        loaded = browser.navigate("local", url="data:text/html,<title>through-cdp</title>")
+        assert loaded.page_context.title == "through-cdp"
         with Client(url) as anonymous, pytest.raises(ApiError) as refused:
             anonymous.screenshot()
         assert refused.value.status == 401, "listening on 0.0.0.0 must require the token"
