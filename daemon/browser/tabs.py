@@ -9,7 +9,7 @@ lists. Switching activates the tab, so the screen, and with it the X input, show
 import asyncio
 import contextlib
 
-from .cdp import CdpError, Endpoint, Session
+from .cdp import CALL_TIMEOUT_S, CdpError, Endpoint, Session
 
 HIDDEN_SCHEMES = ("devtools://", "chrome://", "chrome-extension://")
 NAVIGATE_TIMEOUT_S = 30.0
@@ -30,6 +30,10 @@ class NoSuchTab(CdpError):
 
 
 class NavigationFailed(CdpError):
+    pass
+
+
+class NavigationTimeout(CdpError):
     pass
 
 
@@ -84,6 +88,8 @@ class Browser:
             if session is None or session.closed:
                 target = next((t for t in await self._targets() if t["id"] == tab_id), None)
                 if target is None:
+                    if tab_id == self.main_id:
+                        self.main_id = None  # closed from the page or the screen: the next call finds another
                     raise NoSuchTab(f"no tab {tab_id!r}: it was closed")
                 session = self._sessions[tab_id] = await self.endpoint.connect(target["webSocketDebuggerUrl"])
                 await session.call("Page.enable")
@@ -109,12 +115,12 @@ class Browser:
                 try:
                     await asyncio.wait_for(loaded, timeout)
                 except TimeoutError:
-                    raise NavigationFailed(f"{url} did not finish loading within {timeout:g} s") from None
+                    raise NavigationTimeout(f"{url} did not finish loading within {timeout:g} s") from None
         return tab_id
 
     async def html(self, tab_id: str | None = None) -> tuple[str, str]:
         tab_id = await self.tab(tab_id)
-        return tab_id, await self.evaluate(tab_id, HTML_JS, timeout=NAVIGATE_TIMEOUT_S)
+        return tab_id, await self.evaluate(tab_id, HTML_JS, timeout=CALL_TIMEOUT_S)
 
     async def context(self, tab_id: str) -> dict:
         """Lightcone's PageContext of the tab."""

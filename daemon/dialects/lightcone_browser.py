@@ -20,7 +20,7 @@ from aiohttp import web
 
 from ..browser.cdp import CdpError
 from ..browser.chromium import BrowserStartError, find_browser, start_chromium
-from ..browser.tabs import Browser, NavigationFailed, NoSuchTab
+from ..browser.tabs import Browser, NavigationFailed, NavigationTimeout, NoSuchTab
 from ..computer import Computer
 from ..errors import ApiError
 from ..http.app_keys import COMPUTERS, SETTINGS
@@ -72,6 +72,8 @@ async def run_action(browser: Browser, action) -> tuple[dict, str]:
         raise ApiError(404, str(exc), code="tab_not_found", headers=NO_RETRY) from None
     except NavigationFailed as exc:
         raise ApiError(400, str(exc), code="navigation_failed", headers=NO_RETRY) from None
+    except NavigationTimeout as exc:
+        raise ApiError(504, str(exc), code="navigation_timeout", headers=NO_RETRY) from None
     except CdpError as exc:
         raise ApiError(502, f"the browser failed: {exc}", code="browser_failed", headers=NO_RETRY) from None
 
