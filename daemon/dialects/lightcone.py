@@ -79,6 +79,7 @@ class Action(BaseModel):
     base64: bool = False
     url: str | None = None
     tab_id: str | None = None  # the tab of a browser action; input goes to the screen, where the main tab is
+    include_context: bool | None = None  # page_context comes unless this is false (lightcone_browser.py)
     debug: dict | None = None  # the debug action's command: {command, cwd, env, max_output_length, timeout_seconds}
 
     def needs(self, *names: str) -> list:
@@ -220,22 +221,21 @@ async def run_actions(request: web.Request, parsed: list[Action]) -> list[dict]:
     browser = lightcone_browser.browser_of(computer_of(request))
     if browser is None and None in planned:
         lightcone_browser.needs_browser(request)  # the error saying how to have one
-    results, tabs, start = [], [], 0
+    results, start = [], 0
     while start < len(parsed):
         if planned[start] is None:
+            end = start + 1
             result, tab_id = await lightcone_browser.run_action(browser, parsed[start])
-            results.append(envelope(parsed[start].request_id, "success", result=result))
-            tabs.append(tab_id)
-            start += 1
-            continue
-        end = next((i for i in range(start, len(parsed)) if planned[i] is None), len(parsed))
-        done = await run(request, planned[start:end])
-        results += [action_result(request, *pair) for pair in zip(parsed[start:end], done)]
-        tabs += [None] * (end - start)
+            done = [envelope(parsed[start].request_id, "success", result=result)]
+        else:
+            end = next((i for i in range(start, len(parsed)) if planned[i] is None), len(parsed))
+            done = [action_result(request, *pair) for pair in zip(parsed[start:end], await run(request, planned[start:end]))]
+            tab_id = None
+        if browser is not None:
+            done = await lightcone_browser.with_context(browser, done, parsed[start:end], tab_id)
+        results += done
         start = end
-    if browser is None:
-        return results
-    return [await lightcone_browser.with_context(browser, result, tab_id) for result, tab_id in zip(results, tabs)]
+    return results
 
 
 def action_route(action_type: str):

@@ -8,10 +8,12 @@ A computer has a browser when `--cdp URL` names the DevTools of a Chromium on th
 call answers 409 saying how to get one, with x-should-retry: false. change-proxy is not supported: the daemon
 does not route a browser's traffic.
 
-page_context is measured after every action, in one evaluation on the main tab (about a millisecond on an idle
-page), so it is sent always, include_context or not; a page too busy to answer within browser/tabs.py's
-CONTEXT_TIMEOUT_S (a running script, an alert) leaves it out. In a batch, input actions run back to back on the
-worker, and those between two browser actions share the page context measured after the last of them.
+page_context comes on every ActionResult unless its action says include_context: false. It costs one evaluation
+in the page after the action, a few milliseconds a call (measured: 3 ms over a 6-20 ms round trip on a busy two-core
+machine), small beside a screenshot or a model's turn; a tight loop of small actions may opt out. A page too busy to
+answer within browser/tabs.py's CONTEXT_TIMEOUT_S (a running script, an alert) leaves it out. In a batch, input
+actions run back to back on the worker, and those between two browser actions share the page context measured
+after the last of them.
 """
 
 import logging
@@ -97,17 +99,22 @@ async def _run(browser: Browser, action) -> tuple[dict, str]:
     return {"tab_id": tab_id, "tabs": await browser.tabs()}, tab_id
 
 
-async def with_context(browser: Browser, result: dict, tab_id: str | None) -> dict:
-    """An ActionResult with the tab it ran in and that tab's page context (the main tab's, when it ran in none
-    or in a tab since closed)."""
+async def with_context(browser: Browser, results: list[dict], actions: list, tab_id: str | None) -> list[dict]:
+    """ActionResults of actions that ran one after the other, each with the tab it ran in and that tab's page
+    context (the main tab's, when they ran in none or in a tab since closed), measured once, now; left out of
+    those whose action asked include_context: false."""
     try:
         if tab_id is None or tab_id not in {tab["id"] for tab in await browser.tabs()}:
             tab_id = await browser.main()
-        context = await browser.context(tab_id)
+        context = None
+        if any(action.include_context is not False for action in actions):
+            context = await browser.context(tab_id)
     except CdpError as exc:
         log.debug("no page context: %s", exc)
-        return {**result, "executed_tab_id": tab_id}
-    return {**result, "executed_tab_id": tab_id, "page_context": context}
+        context = None
+    return [{**result, "executed_tab_id": tab_id,
+             **({"page_context": context} if context is not None and action.include_context is not False else {})}
+            for result, action in zip(results, actions)]
 
 
 async def start_browser(request: web.Request, computer: Computer) -> None:

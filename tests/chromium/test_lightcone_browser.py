@@ -181,3 +181,12 @@ def test_a_tzafon_style_agent_loop_runs_on_a_browser_computer(served, page_serve
     assert first["input"][0]["content"][1]["image_url"].startswith("data:image/png;base64,")
     [output] = second["input"]
     assert output["call_id"] == "call_1" and output["output"]["image_url"].startswith("data:image/png;base64,")
+
+
+def test_each_step_of_a_batch_has_the_page_context_of_its_time(computers, computer_id, page_server):
+    first, second = url_of(page_server, "step1"), url_of(page_server, "step2")
+    results = computers.batch(computer_id, actions=[
+        {"type": "go_to_url", "url": first}, {"type": "wait", "ms": 1},
+        {"type": "go_to_url", "url": second}, {"type": "wait", "ms": 1, "include_context": False}])["results"]
+    assert [result.get("page_context", {}).get("url") for result in results] == [first, first, second, None]
+    assert len({result["executed_tab_id"] for result in results}) == 1
