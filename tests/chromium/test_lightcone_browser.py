@@ -64,6 +64,14 @@ def html(computers, computer_id: str, **tab) -> str:
     return computers.html(computer_id, **tab).result["html_content"]
 
 
+def clicked_page(computers, computer_id: str, timeout: float = 5.0) -> str:
+    """The main tab's HTML once the button's handler has run (or the time is up)."""
+    deadline = time.monotonic() + timeout
+    while "clicked at" not in (page := html(computers, computer_id)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return page
+
+
 def test_navigate_waits_for_the_load_and_reports_the_page(computers, computer_id, page_server):
     url = url_of(page_server, "navigate")
     done = computers.navigate(computer_id, url=url)
@@ -86,10 +94,7 @@ def test_an_x_click_on_a_fixed_button_runs_its_handler(computers, computer_id, p
     assert "not clicked" in html(computers, computer_id)
     clicked = computers.click(computer_id, x=BUTTON[0], y=BUTTON[1])
     assert clicked.page_context.title == "Lightcone page"
-    deadline = time.monotonic() + 5
-    while "clicked at" not in (page := html(computers, computer_id)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert f"clicked at {BUTTON[0]},{BUTTON[1]}" in page  # the screen pixel is the CSS pixel
+    assert f"clicked at {BUTTON[0]},{BUTTON[1]}" in clicked_page(computers, computer_id)  # the screen pixel is the CSS pixel
 
 
 def test_tabs_create_list_switch_and_delete(computers, computer_id, page_server):
@@ -98,11 +103,18 @@ def test_tabs_create_list_switch_and_delete(computers, computer_id, page_server)
     second = created.executed_tab_id
     assert second != first and created.page_context.url == url_of(page_server, "second")
     assert created.page_context.is_main_tab
+    # The new tab is in the same full-screen window, on screen: an X click lands in it.
+    assert created.page_context.viewport_width == SCREEN[0] - 1
+    computers.click(computer_id, x=BUTTON[0], y=BUTTON[1])
+    assert "clicked at" in clicked_page(computers, computer_id)
     tabs = computers.tabs.list(computer_id).result["tabs"]
     assert {(tab["id"], tab["url"], tab["is_main"]) for tab in tabs} == {
         (first, url_of(page_server, "first"), False), (second, url_of(page_server, "second"), True)}
     switched = computers.tabs.switch(first, id=computer_id)
     assert switched.page_context.tab_id == first and switched.page_context.is_main_tab
+    assert "not clicked" in html(computers, computer_id)
+    computers.click(computer_id, x=BUTTON[0], y=BUTTON[1])  # the switched-to tab is the one on screen
+    assert "clicked at" in clicked_page(computers, computer_id)
     assert "marker-7f3a" in html(computers, computer_id, tab_id=second)  # a tab by id, main or not
     computers.tabs.delete(second, id=computer_id)
     tabs = computers.tabs.list(computer_id).result["tabs"]
@@ -127,10 +139,7 @@ def test_kernel_routes_drive_the_same_screen(served, computers, computer_id, pag
     computers.navigate(computer_id, url=url_of(page_server, "kernel"))
     prefix = "/computer" if computer_id == "local" else f"/browsers/{computer_id}/computer"
     httpx.post(f"{served.url}{prefix}/click_mouse", json={"x": BUTTON[0], "y": BUTTON[1]}, timeout=10).raise_for_status()
-    deadline = time.monotonic() + 5
-    while "clicked at" not in (page := html(computers, computer_id)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert f"clicked at {BUTTON[0]},{BUTTON[1]}" in page
+    assert f"clicked at {BUTTON[0]},{BUTTON[1]}" in clicked_page(computers, computer_id)
 
 
 def chromium_processes(x_display: str) -> set[int]:
