@@ -71,6 +71,7 @@ class Computers:
             raise refused_at_the_limit(self.settings.max_computers)
         self._starting += 1
         xserver = Xvfb(f"{new.width}x{new.height}x{DEPTH}", server=self.settings.xserver)
+        computer = None
         try:
             display = await asyncio.to_thread(xserver.start)
             desktop = await asyncio.to_thread(Desktop, display, self.settings.clipboard_timeout_s)
@@ -79,6 +80,8 @@ class Computers:
             for command in filter(None, (self.settings.computer_command, new.command)):
                 await computer.programs.start(command)
         except BaseException as exc:
+            if computer is not None:
+                await computer.close()  # the programs started so far too
             await asyncio.to_thread(xserver.stop)
             if isinstance(exc, XvfbError):
                 raise ApiError(500, str(exc), code="xserver_failed") from None

@@ -43,9 +43,12 @@ BROWSER_ID = {
     "name": "id",
     "in": "path",
     "required": True,
-    "description": "Browser id, as in Kernel's API; accepted and ignored",
+    "description": "Browser id, as in Kernel's API: the computer of that id when there is one (Lightcone's "
+                   "POST /computers), else the daemon's own display",
     "schema": {"type": "string"},
 }
+COMPUTER_ID = {**BROWSER_ID, "description": "Computer id, as in Lightcone's API: `local` (the daemon's own display) or "
+               "one POST /computers made; any other is a 404"}
 
 
 def _error_responses(*statuses: int) -> dict:
@@ -122,9 +125,8 @@ RESUME_PARAMETERS = [
 
 def _events_operation(operation_id: str, with_id: bool) -> dict:
     operation = _get(operation_id, EVENTS_DESCRIPTION, "text/event-stream", {"type": "string"})
-    operation["get"]["parameters"] = [*([{**BROWSER_ID, "description": "Computer id, as in Lightcone's API; "
-                                         "accepted and ignored"}] if with_id else []), *RESUME_PARAMETERS]
-    operation["get"]["responses"].update(_error_responses(400))
+    operation["get"]["parameters"] = [*([COMPUTER_ID] if with_id else []), *RESUME_PARAMETERS]
+    operation["get"]["responses"].update(_error_responses(400, *([404] if with_id else [])))
     return operation
 
 
@@ -144,9 +146,8 @@ def _query_parameters(model: type) -> list[dict]:
 
 def _screencast_operation(operation_id: str, description: str, content_type: str, with_id: bool) -> dict:
     operation = _get(operation_id, description, content_type, {"type": "string"})
-    operation["get"]["parameters"] = [*([{**BROWSER_ID, "description": "Computer id, as in Lightcone's API; "
-                                         "accepted and ignored"}] if with_id else []), *_query_parameters(ScreencastQuery)]
-    operation["get"]["responses"].update(_error_responses(400))
+    operation["get"]["parameters"] = [*([COMPUTER_ID] if with_id else []), *_query_parameters(ScreencastQuery)]
+    operation["get"]["responses"].update(_error_responses(400, *([404] if with_id else [])))
     return operation
 
 

@@ -7,6 +7,7 @@ and when the computer stops. At most --max-exec commands run at once in the whol
 
 import asyncio
 import codecs
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
@@ -117,9 +118,10 @@ async def run_to_end(programs: Programs, slots: Slots, request: ExecRequest,
     """exec/sync's answer, and the debug action's: {exit_code, stdout, stderr}."""
     texts = {"stdout": [], "stderr": []}
     code = -1
-    async for kind, data in run(programs, slots, request, gone):
-        if kind == "exit":
-            code = data
-        else:
-            texts[kind].append(data)
+    async with contextlib.aclosing(run(programs, slots, request, gone)) as output:  # killed if this is cancelled
+        async for kind, data in output:
+            if kind == "exit":
+                code = data
+            else:
+                texts[kind].append(data)
     return {"exit_code": code, "stdout": "".join(texts["stdout"]), "stderr": "".join(texts["stderr"])}

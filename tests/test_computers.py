@@ -2,6 +2,7 @@
 input landing only where it was sent (an X client on each display says so), queues that do not wait on each
 other, exec on each display, and every way a computer ends taking its X server and programs with it."""
 
+import json
 import os
 import signal
 import threading
@@ -13,7 +14,10 @@ from tzafon import Lightcone, NotFoundError, PermissionDeniedError, RateLimitErr
 
 from tests.daemons import start_daemon
 from tests.recorder import Recorder
+from tests.sse_reader import SseReader
 from xhands.daemon.computer import Lifetime
+from xhands.daemon.errors import ApiError
+from xhands.daemon.shell import Output, Slots
 
 
 def sdk(daemon):
@@ -243,3 +247,47 @@ def test_a_lifetime_ends_at_the_sooner_of_idleness_and_age():
     assert lifetime.end(created_at=0, active_at=50, busy=True, now=95) == 100  # busy: idle from now on at most
     assert Lifetime(max_s=100).end(created_at=0, active_at=50, busy=False, now=55) == 100
     assert Lifetime().end(created_at=0, active_at=50, busy=False, now=55) is None
+
+
+def test_output_is_cut_by_bytes_and_decoded_across_chunks():
+    output = Output(limit=5)
+    assert output.text("é".encode()[:1]) == ""  # half a character waits for its other half
+    assert output.text("é".encode()[1:] + b"abcdef") == "éabc"  # 2 + 3 bytes: the limit
+    assert output.text(b"more") == "" and output.text(None) == ""
+
+
+def test_slots_refuse_past_the_limit_and_come_back():
+    slots = Slots(1)
+    slots.take()
+    with pytest.raises(ApiError) as error:
+        slots.take()
+    assert error.value.status == 429 and "--max-exec" in error.value.message
+    slots.give_back()
+    slots.take()
+
+
+def test_a_computers_event_stream_shows_only_it_and_ends_with_it(computers, many):
+    first, second = computers.make(), computers.make()
+    with SseReader.open(f"{many.url}/computers/{first.id}/events") as stream:
+        computers.click(second.id, x=5, y=5)
+        computers.click(first.id, x=7, y=8)
+        seen = stream.wait_for(lambda events: any(e.name == "action_response" for e in events))
+        assert [(e.name, e.data["params"]["x"]) for e in seen] == [("action_request", 7), ("action_response", 7)]
+        computers.delete(first.id)
+        stream.wait_ended()
+
+
+def test_a_websocket_to_an_unknown_computer_is_refused_with_a_404(many):
+    response = httpx.get(f"{many.url}/computers/no-such-computer/ws", headers={
+        "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    assert response.status_code == 404 and response.json()["status"] == "error"
+
+
+def test_exec_is_killed_when_its_caller_leaves(computers, many):
+    computer = computers.make()
+    with httpx.stream("POST", f"{many.url}/computers/{computer.id}/exec",
+                      json={"command": "sleep 60 & echo $!; wait"}) as response:
+        first = json.loads(next(response.iter_lines()))
+    left_running = int(first["data"])
+    until(lambda: not alive(left_running), what="the command of a caller that left was killed")

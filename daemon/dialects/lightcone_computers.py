@@ -17,6 +17,8 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from xhands.input import DisplayUnavailable
+
 from ..computer import Computer, Lifetime
 from ..computers import NewComputer
 from ..errors import ApiError, from_validation
@@ -69,11 +71,20 @@ def rfc3339(moment: float | None) -> str | None:
     return datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def screen_of(computer: Computer) -> dict | None:
+    """The screen's size; None while its display cannot be reached (a listing still answers)."""
+    try:
+        with computer.desktop.guarded():
+            width, height = computer.desktop.screen_size
+    except DisplayUnavailable:
+        return None
+    return {"width": width, "height": height}
+
+
 def response(request: web.Request, computer: Computer) -> dict:
     """Lightcone's ComputerResponse."""
     lifetime = computer.lifetime
     api = request.url.with_path(f"/computers/{computer.id}").with_query(None)
-    width, height = computer.desktop.screen_size
     return {
         "id": computer.id, "kind": computer.kind, "status": "terminated" if computer.stopping else "running",
         "created_at": rfc3339(computer.created_at), "last_activity_at": rfc3339(computer.last_activity_at),
@@ -83,7 +94,7 @@ def response(request: web.Request, computer: Computer) -> dict:
         "inactivity_timeout_seconds": lifetime.inactivity_s, "max_lifetime_seconds": lifetime.max_s,
         "endpoints": {"api": str(api), "ws": str(api.with_scheme("wss" if api.scheme == "https" else "ws") / "ws"),
                       "events": str(api / "events"), "screencast": str(api / "screencast")},
-        "display": {"width": width, "height": height}, "x_display": computer.desktop.display_name,
+        "display": screen_of(computer), "x_display": computer.desktop.display_name,
         "held": computer.desktop.held(),
     }
 

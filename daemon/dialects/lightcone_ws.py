@@ -16,11 +16,11 @@ from pydantic import ValidationError
 
 from ..errors import ApiError, from_validation
 from ..http.app_keys import SETTINGS
-from ..http.handling import validation_context
+from ..http.handling import computer_of, validation_context
 from ..registry import ACTIONS, BatchRequest
 from .agents import run
 from .kernel import batch_result
-from .lightcone import envelope, parse_action, run_batch, run_one
+from .lightcone import answers_action_result, envelope, parse_action, run_batch, run_one
 
 # Kernel's action types that Lightcone has none of the same name: a batch with one of them is Kernel's.
 KERNEL_ONLY = frozenset(ACTIONS) - {"scroll", "screenshot"}
@@ -72,6 +72,7 @@ async def reply_to(request: web.Request, text: str) -> dict:
 
 
 async def action_channel(request: web.Request) -> web.WebSocketResponse:
+    computer_of(request)  # an unknown computer is a 404, not a socket whose every message fails
     socket = web.WebSocketResponse(max_msg_size=request.app[SETTINGS].max_body)
     await socket.prepare(request)
     request.app[SOCKETS].add(socket)
@@ -97,4 +98,4 @@ async def close_sockets(app: web.Application) -> None:
 
 def add_routes(app: web.Application) -> None:
     app[SOCKETS] = weakref.WeakSet()
-    app.router.add_get("/computers/{id}/ws", action_channel)
+    app.router.add_get("/computers/{id}/ws", answers_action_result(action_channel))
