@@ -116,3 +116,16 @@ def test_a_daemon_whose_browser_is_unreachable_says_so(xvfb):
         assert clicked.status == "success" and clicked.page_context is None
     finally:
         daemon.stop()
+
+
+def test_a_browser_computer_without_a_browser_to_start_is_refused_before_anything_starts(xvfb, tmp_path):
+    daemon = start_daemon("--max-computers", "1", "--browser", str(tmp_path / "no-such-chromium"),
+                          display=os.environ["DISPLAY"])
+    try:
+        client = Lightcone(api_key="unused", base_url=daemon.url, max_retries=0)
+        with pytest.raises(APIStatusError) as error:
+            client.computers.create(kind="browser")
+        assert error.value.status_code == 400 and "--browser" in error.value.body["error_message"]
+        assert [computer.id for computer in client.computers.list()] == ["local"]
+    finally:
+        daemon.stop()

@@ -4,7 +4,7 @@ actions go_to_url, get_html_content, list_tabs, new_tab, switch_tab, close_tab),
 input stays X11's, through the worker, like on any computer.
 
 A computer has a browser when `--cdp URL` names the DevTools of a Chromium on the daemon's display (the computer
-`local`), or when POST /computers {"kind": "browser"} started one for it (start_browser). Elsewhere each browser
+`local`), or when POST /computers {"kind": "browser"} started one for it (starter). Elsewhere each browser
 call answers 409 saying how to get one, with x-should-retry: false. change-proxy is not supported: the daemon
 does not route a browser's traffic.
 
@@ -117,25 +117,29 @@ async def with_context(browser: Browser, results: list[dict], actions: list, tab
             for result, action in zip(results, actions)]
 
 
-async def start_browser(request: web.Request, computer: Computer) -> None:
-    """A Chromium of its own for a new computer, filling its screen, stopped with it (its programs)."""
-    executable = find_browser(request.app[SETTINGS].browser)
+def starter(browser: str | None):
+    """What starts a new computer's own Chromium (`browser`, or chromium on PATH), filling its screen, stopped
+    with it (one of its programs); a 400 now when there is none to start."""
+    executable = find_browser(browser)
     if executable is None:
         raise ApiError(400, 'kind "browser" needs Chromium: install `chromium` on PATH or name it with --browser PATH',
                        code="no_browser", headers=NO_RETRY)
-    width, height = computer.desktop.screen_size
-    try:
-        started = await start_chromium(computer.programs, executable, width, height)
-    except BrowserStartError as exc:
-        raise ApiError(500, f"the browser did not start: {exc}", code="browser_failed", headers=NO_RETRY) from None
-    browser = Browser(started.devtools_url)
-    attach(computer, browser)
 
-    async def remove_profile() -> None:
-        started.remove_profile()
+    async def start(computer: Computer) -> None:
+        width, height = computer.desktop.screen_size
+        try:
+            started = await start_chromium(computer.programs, executable, width, height)
+        except BrowserStartError as exc:
+            raise ApiError(500, f"the browser did not start: {exc}", code="browser_failed", headers=NO_RETRY) from None
+        attach(computer, Browser(started.devtools_url))
 
-    computer.on_close.append(remove_profile)
-    computer.kind = "browser"
+        async def remove_profile() -> None:
+            started.remove_profile()
+
+        computer.on_close.append(remove_profile)
+        computer.kind = "browser"
+
+    return start
 
 
 async def change_proxy(request: web.Request) -> web.Response:
