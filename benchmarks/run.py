@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tests.chromium.test_settle import TEXT as SETTLE_TEXT
 
-from . import computers, mcp_calls, streams, websocket
+from . import browser, computers, mcp_calls, streams, websocket
 from .baselines import MssPillow, PyAutoGUI, Reference, tool_available
 from .env import Stage, rss_kb
 from .measure import (
@@ -113,6 +113,11 @@ class Bench(ScreenSteps):
     def computers(self):
         """Computers made by POST /computers, on a daemon of their own (computers.py)."""
         computers.step(self)
+
+    # -- browser computers (kind "browser"), on a daemon of their own -----------
+    def browser_computers(self):
+        """Browser computers and what page_context costs, on a daemon of their own (browser.py)."""
+        browser.step(self)
 
     # -- 1b. the MCP tool over streamable HTTP ----------------------------------
     def mcp_tool(self):
@@ -296,7 +301,7 @@ def main(argv=None) -> int:
         rss_idle = rss_kb(stage.daemon.process)
         bench = Bench(stage, args.quick)
         steps = [bench.single_actions, bench.websocket_move, bench.mcp_tool, bench.batch, bench.typing, bench.settled_screenshot, bench.screenshots,
-                 bench.smooth_moves, bench.computers]
+                 bench.smooth_moves, bench.computers, bench.browser_computers]
         load = OtherLoad(stage)
         other_load = {}
         # The screencast runs last: the RSS row is about the daemon before it had viewers.

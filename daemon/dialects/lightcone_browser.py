@@ -9,8 +9,8 @@ call answers 409 saying how to get one, with x-should-retry: false. change-proxy
 does not route a browser's traffic.
 
 page_context comes on every ActionResult unless its action says include_context: false. It costs one evaluation
-in the page after the action, a few milliseconds a call (measured: 3 ms over a 6-20 ms round trip on a busy two-core
-machine), small beside a screenshot or a model's turn; a tight loop of small actions may opt out. A page too busy to
+in the page after the action: about 1.6 ms (measured p50, benchmarks/browser.py: an instant move's round trip
+goes from 1.3 to 2.9 ms), small beside a screenshot or a model's turn; a tight loop of small actions may opt out. A page too busy to
 answer within browser/tabs.py's CONTEXT_TIMEOUT_S (a running script, an alert) leaves it out. In a batch, input
 actions run back to back on the worker, and those between two browser actions share the page context measured
 after the last of them.
