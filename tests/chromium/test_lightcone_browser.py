@@ -3,11 +3,15 @@ display with a Chromium named by --cdp (`local`), and a computer POST /computers
 a Chromium of its own. Navigation, HTML, tabs and page_context are checked against the page itself; input is X11
 (a click on a fixed-position button runs its handler), and Kernel's routes drive the same screen."""
 
+import asyncio
 import os
 import random
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import httpx
 import pytest
 from tzafon import Lightcone, NotFoundError
@@ -171,9 +175,6 @@ def test_deleting_a_browser_computer_stops_its_chromium(computers):
 
 def test_a_tzafon_style_agent_loop_runs_on_a_browser_computer(served, page_server):
     """examples/lightcone_agent.py against a fake model: its Lightcone actions land in the page."""
-    import subprocess
-    import sys
-
     click = {"type": "click", "x": BUTTON[0], "y": BUTTON[1], "button": "left"}
     script = [openai_response(1, {"type": "computer_call", "id": "cu_1", "call_id": "call_1", "action": click,
                                   "pending_safety_checks": [], "status": "completed"}),
@@ -199,3 +200,20 @@ def test_each_step_of_a_batch_has_the_page_context_of_its_time(computers, comput
         {"type": "go_to_url", "url": second}, {"type": "wait", "ms": 1, "include_context": False}])["results"]
     assert [result.get("page_context", {}).get("url") for result in results] == [first, first, second, None]
     assert len({result["executed_tab_id"] for result in results}) == 1
+
+
+def test_browser_actions_over_the_websocket(served, computer_id, page_server):
+    url = url_of(page_server, "socket")
+
+    async def exchange() -> list[dict]:
+        async with aiohttp.ClientSession() as session, \
+                session.ws_connect(f"{served.url}/computers/{computer_id}/ws") as socket:
+            for message in ({"request_id": "go", "action": {"type": "go_to_url", "url": url}},
+                            {"actions": [{"type": "get_html_content"}, {"type": "list_tabs"}]}):
+                await socket.send_json(message)
+            return [await socket.receive_json(timeout=30) for _ in range(2)]
+
+    went, read = asyncio.run(exchange())
+    assert went["request_id"] == "go" and went["page_context"]["url"] == url
+    assert "marker-7f3a" in read["results"][0]["result"]["html_content"]
+    assert read["results"][1]["page_context"]["url"] == url
