@@ -14,8 +14,8 @@ key_down and mouse_down hold their key or button across requests, untouched by o
 still releases what it pressed itself), until key_up or mouse_up, DELETE /computers/{id}, shutdown, the loss
 of the display, or --hold-timeout seconds without an action; the computer's `held` shows what is down.
 Browser calls (navigation, HTML, tabs) and the page_context of each ActionResult need a computer with a
-browser: lightcone_browser.py. The `debug` action runs a shell command
-as exec does (lightcone_exec.py), alone in an execute, not in a batch. POST /viewport resizes the whole X
+browser: lightcone_browser.py. The `debug` action runs a shell command as exec does (lightcone_exec.py), alone
+in an execute, not in a batch. POST /viewport resizes the whole X
 screen (the core's resize_screen action), on a server that can (Xvnc). The same actions over a WebSocket: lightcone_ws.py.
 """
 
@@ -214,7 +214,8 @@ async def run_batch(request: web.Request, actions) -> dict:
 
 async def run_actions(request: web.Request, parsed: list[Action]) -> list[dict]:
     """The ActionResults of actions run in order, all validated before any runs: input actions on the worker
-    (back to back), browser actions in the computer's browser, each result with its page context there is one."""
+    (back to back), browser actions in the computer's browser; on a computer with a browser, each result has its
+    tab and page context."""
     context = validation_context(request)
     planned = [lightcone_browser.check(action) if action.type in lightcone_browser.ACTIONS else core(action, context)
                for action in parsed]

@@ -10,10 +10,10 @@ does not route a browser's traffic.
 
 page_context comes on every ActionResult unless its action says include_context: false. It costs one evaluation
 in the page after the action: about 1.6 ms (measured p50, benchmarks/browser.py: an instant move's round trip
-goes from 1.3 to 2.9 ms), small beside a screenshot or a model's turn; a tight loop of small actions may opt out. A page too busy to
-answer within browser/tabs.py's CONTEXT_TIMEOUT_S (a running script, an alert) leaves it out. In a batch, input
-actions run back to back on the worker, and those between two browser actions share the page context measured
-after the last of them.
+goes from 1.3 to 2.9 ms), small beside a screenshot or a model's turn; a tight loop of small actions may opt
+out. A page too busy to answer within browser/tabs.py's CONTEXT_TIMEOUT_S (a running script, an alert) leaves
+it out. In a batch, input actions run back to back on the worker, and those between two browser actions share
+the page context measured after the last of them.
 """
 
 import logging
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 BROWSER = "browser"  # the computer's Browser, in Computer.extras
 ACTIONS = {"go_to_url", "navigate", "get_html_content", "html", "list_tabs", "new_tab", "switch_tab", "close_tab"}
+NEEDS = {"go_to_url": ("url",), "navigate": ("url",), "switch_tab": ("tab_id",), "close_tab": ("tab_id",)}
 NO_RETRY = {"x-should-retry": "false"}
 PROXY = ("change-proxy is not supported: xhands does not route a browser's traffic; start the browser with "
          "--proxy-server yourself")
@@ -56,9 +57,6 @@ def needs_browser(request: web.Request) -> Browser:
 def attach(computer: Computer, browser: Browser) -> None:
     computer.extras[BROWSER] = browser
     computer.on_close.append(browser.close)
-
-
-NEEDS = {"go_to_url": ("url",), "navigate": ("url",), "switch_tab": ("tab_id",), "close_tab": ("tab_id",)}
 
 
 def check(action) -> None:
