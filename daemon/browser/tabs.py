@@ -57,6 +57,7 @@ class Browser:
         self._connecting = asyncio.Lock()
 
     async def _targets(self) -> list[dict]:
+        """The tabs, in the browser's order; a main tab that has gone is replaced by the first."""
         targets = await self.endpoint.targets()
         tabs = [target for target in targets if is_tab(target)]
         if tabs and self.main_id not in {tab["id"] for tab in tabs}:
@@ -87,9 +88,7 @@ class Browser:
             session = self._sessions.get(tab_id)
             if session is None or session.closed:
                 target = next((t for t in await self._targets() if t["id"] == tab_id), None)
-                if target is None:
-                    if tab_id == self.main_id:
-                        self.main_id = None  # closed from the page or the screen: the next call finds another
+                if target is None:  # closed from the page or the screen (a main one is replaced: _targets)
                     raise NoSuchTab(f"no tab {tab_id!r}: it was closed")
                 session = self._sessions[tab_id] = await self.endpoint.connect(target["webSocketDebuggerUrl"])
                 await session.call("Page.enable")
