@@ -2,6 +2,7 @@
 makes Chromium fill a screen, and a browser that is unreachable, silent or goes away making calls fail at once
 or within their bound, never hang. (Real Chromium: tests/chromium/test_lightcone_browser.py.)"""
 
+import argparse
 import asyncio
 import os
 import time
@@ -16,6 +17,7 @@ from xhands.daemon.browser import tabs as tabs_module
 from xhands.daemon.browser.cdp import CdpError
 from xhands.daemon.browser.chromium import chromium_command
 from xhands.daemon.browser.tabs import Browser, tab_list
+from xhands.daemon.ops.serve import devtools_url
 
 
 def test_tabs_are_pages_but_the_browsers_own_and_the_main_one_is_marked():
@@ -129,3 +131,15 @@ def test_a_browser_computer_without_a_browser_to_start_is_refused_before_anythin
         assert [computer.id for computer in client.computers.list()] == ["local"]
     finally:
         daemon.stop()
+
+
+@pytest.mark.parametrize("given, taken", [("http://127.0.0.1:9222", "http://127.0.0.1:9222"),
+                                          ("http://127.0.0.1:9222/", "http://127.0.0.1:9222"),
+                                          ("ws://127.0.0.1:9222", None), ("127.0.0.1:9222", None),
+                                          ("http://127.0.0.1:9222/json/list", None)])
+def test_cdp_takes_a_devtools_endpoint_url(given, taken):
+    if taken is None:
+        with pytest.raises(argparse.ArgumentTypeError, match="--remote-debugging-port"):
+            devtools_url(given)
+    else:
+        assert devtools_url(given) == taken
