@@ -6,6 +6,7 @@ a Chromium of its own. Navigation, HTML, tabs and page_context are checked again
 import asyncio
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -146,31 +147,57 @@ def test_kernel_routes_drive_the_same_screen(served, computers, computer_id, pag
     assert f"clicked at {BUTTON[0]},{BUTTON[1]}" in clicked_page(computers, computer_id)
 
 
-def chromium_processes(x_display: str) -> set[int]:
-    """The Chromium processes (browser, zygotes, renderers) on an X display."""
-    found = set()
+def chromium_processes(x_display: str) -> dict[int, list[str]]:
+    """The Chromium processes (browser, zygotes, renderers) on an X display: their command lines by pid."""
+    found = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                program = os.path.basename(cmdline.read().split(b"\0")[0])
+                words = [word.decode(errors="replace") for word in cmdline.read().split(b"\0")]
             with open(f"/proc/{pid}/environ", "rb") as environ:
                 on_display = f"DISPLAY={x_display}".encode() in environ.read().split(b"\0")
         except OSError:
             continue
-        if on_display and b"chrom" in program:
-            found.add(int(pid))
+        if on_display and "chrom" in os.path.basename(words[0]):
+            found[int(pid)] = words
     return found
+
+
+def profile_of(processes: dict[int, list[str]]) -> Path:
+    [profile] = {word.split("=", 1)[1] for words in processes.values() for word in words
+                 if word.startswith("--user-data-dir=")}
+    return Path(profile)
+
+
+def until_gone(pids: set[int], x_display: str, timeout: float = 10.0) -> set[int]:
+    deadline = time.monotonic() + timeout
+    while (left := pids & set(chromium_processes(x_display))) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
 
 
 def test_deleting_a_browser_computer_stops_its_chromium(computers):
     created = computers.create(kind="browser", display={"width": 640, "height": 480})
     running = chromium_processes(created.x_display)
-    assert running
+    profile = profile_of(running)
+    assert running and profile.is_dir()
     computers.delete(created.id)
-    deadline = time.monotonic() + 10
-    while (left := running & chromium_processes(created.x_display)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not left
+    assert not until_gone(set(running), created.x_display)
+    assert not profile.exists()
+
+
+def test_sigterm_stops_the_chromium_of_every_browser_computer(xvfb):
+    daemon = start_daemon("--max-computers", "1")
+    try:
+        created = Lightcone(api_key="unused", base_url=daemon.url, max_retries=0).computers.create(kind="browser")
+        running = chromium_processes(created.x_display)
+        profile = profile_of(running)
+        daemon.process.send_signal(signal.SIGTERM)
+        daemon.process.wait(timeout=10)
+    finally:
+        daemon.stop()
+    assert not until_gone(set(running), created.x_display)
+    assert not profile.exists()
 
 
 def test_a_tzafon_style_agent_loop_runs_on_a_browser_computer(served, page_server):
