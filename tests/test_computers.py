@@ -291,3 +291,14 @@ def test_exec_is_killed_when_its_caller_leaves(computers, many):
         first = json.loads(next(response.iter_lines()))
     left_running = int(first["data"])
     until(lambda: not alive(left_running), what="the command of a caller that left was killed")
+
+
+def test_a_computers_screencast_shows_its_own_screen(computers, many):
+    small = computers.make(display={"width": 640, "height": 400})
+
+    def frames(events):
+        return [e.data for e in events if isinstance(e.data, dict) and "metadata" in e.data]
+
+    with SseReader.open(f"{many.url}/computers/{small.id}/screencast") as stream:
+        [frame, *_] = frames(stream.wait_for(frames))
+    assert frame["metadata"]["viewport"] == {"width": 640, "height": 400}
