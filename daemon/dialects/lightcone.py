@@ -78,7 +78,7 @@ class Action(BaseModel):
     settle_ms: int | None = None
     base64: bool = False
     url: str | None = None
-    tab_id: str | None = None  # the tab of a browser action; input goes to the screen, where the main tab is
+    tab_id: str | None = None  # the tab an action runs in; for input, it is brought to the screen first
     include_context: bool | None = None  # page_context comes unless this is false (lightcone_browser.py)
     debug: dict | None = None  # the debug action's command: {command, cwd, env, max_output_length, timeout_seconds}
 
@@ -228,8 +228,10 @@ async def run_actions(request: web.Request, parsed: list[Action]) -> list[dict]:
             end = start + 1
             result, tab_id = await lightcone_browser.run_action(browser, parsed[start])
             done = [envelope(parsed[start].request_id, "success", result=result)]
-        else:
-            end = next((i for i in range(start, len(parsed)) if planned[i] is None), len(parsed))
+        else:  # input actions up to the next browser action, or the next naming a tab
+            end = next((i for i in range(start + 1, len(parsed)) if planned[i] is None or parsed[i].tab_id), len(parsed))
+            if browser is not None and parsed[start].tab_id:
+                await lightcone_browser.bring_to_screen(browser, parsed[start].tab_id)
             done = [action_result(request, *pair) for pair in zip(parsed[start:end], await run(request, planned[start:end]))]
             tab_id = None
         if browser is not None:

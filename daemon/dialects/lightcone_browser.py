@@ -1,7 +1,8 @@
 """Lightcone's browser calls on a computer that has a browser: navigate, html, tabs (routes and the execute/batch
 actions go_to_url, get_html_content, list_tabs, new_tab, switch_tab, close_tab), and the `page_context` and
 `executed_tab_id` of every ActionResult. What only the browser knows comes from its DevTools (browser/tabs.py);
-input stays X11's, through the worker, like on any computer.
+input stays X11's, through the worker, like on any computer; an input action that names a tab_id brings that
+tab to the screen first (bring_to_screen).
 
 A computer has a browser when `--cdp URL` names the DevTools of a Chromium on the daemon's display (the computer
 `local`), or when POST /computers {"kind": "browser"} started one for it (starter). Elsewhere each browser
@@ -16,6 +17,7 @@ it out. In a batch, input actions run back to back on the worker, and those betw
 the page context measured after the last of them.
 """
 
+import contextlib
 import logging
 
 from aiohttp import web
@@ -65,9 +67,23 @@ def check(action) -> None:
 
 
 async def run_action(browser: Browser, action) -> tuple[dict, str]:
-    """Run one browser action: its result and the tab it ran in. Browser failures become ApiErrors."""
-    try:
+    """Run one browser action: its result and the tab it ran in."""
+    with browser_errors():
         return await _run(browser, action)
+
+
+async def bring_to_screen(browser: Browser, tab_id: str) -> None:
+    """Input actions naming a tab go to it: it becomes the main tab, the one on screen, unless it is already."""
+    if tab_id != browser.main_id:
+        with browser_errors():
+            await browser.switch(tab_id)
+
+
+@contextlib.contextmanager
+def browser_errors():
+    """Browser failures as ApiErrors."""
+    try:
+        yield
     except NoSuchTab as exc:
         raise ApiError(404, str(exc), code="tab_not_found", headers=NO_RETRY) from None
     except NavigationFailed as exc:

@@ -244,3 +244,13 @@ def test_browser_actions_over_the_websocket(served, computer_id, page_server):
     assert went["request_id"] == "go" and went["page_context"]["url"] == url
     assert "marker-7f3a" in read["results"][0]["result"]["html_content"]
     assert read["results"][1]["page_context"]["url"] == url
+
+
+def test_an_input_action_naming_a_tab_brings_it_to_the_screen_first(computers, computer_id, page_server):
+    first = computers.navigate(computer_id, url=url_of(page_server, "named1")).executed_tab_id
+    second = computers.tabs.create(computer_id, url=url_of(page_server, "named2")).executed_tab_id
+    clicked = computers.click(computer_id, x=BUTTON[0], y=BUTTON[1], tab_id=first)
+    assert clicked.executed_tab_id == first and clicked.page_context.is_main_tab
+    assert "clicked at" in clicked_page(computers, computer_id)  # the main tab: the first, clicked
+    assert "not clicked" in html(computers, computer_id, tab_id=second)
+    computers.tabs.delete(second, id=computer_id)
