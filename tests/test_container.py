@@ -345,7 +345,7 @@ def test_kubernetes_example_ships_no_secret_value():
 def test_kubernetes_pod_runs_here(installed, tmp_path):
     """The pod's two containers, side by side on this machine, with the manifest's settings."""
     docs, template = pod()
-    display, port, metrics_port = free_display(), free_port(), free_port()
+    display, port, metrics_port, devtools = free_display(), free_port(), free_port(), free_port()
     token = secrets.token_hex(32)  # as the README's `kubectl create secret` makes it
     processes = []
     try:
@@ -354,7 +354,7 @@ def test_kubernetes_pod_runs_here(installed, tmp_path):
             env = {**installed, "HOME": str(tmp_path / name), "XHANDS_SCREEN": "1280x800x24"}
             for item in spec["env"]:
                 env[item["name"]] = token if "valueFrom" in item else str(item["value"])
-            env.update(DISPLAY=display, XHANDS_PORT=str(port))  # free ones on this machine
+            env.update(DISPLAY=display, XHANDS_PORT=str(port), CHROMIUM_DEVTOOLS_PORT=str(devtools))  # free ones here
             if "XHANDS_ARGS" in env:
                 env["XHANDS_ARGS"] = env["XHANDS_ARGS"].replace(flag(serve_flags(spec), "--metrics-port"), str(metrics_port))
             (tmp_path / name).mkdir()
@@ -368,6 +368,10 @@ def test_kubernetes_pod_runs_here(installed, tmp_path):
             assert "xhands_display_up 1.0" in scraper.metrics()
         with Client(url, token=token) as client:
             wait_until(lambda: shows_something(client.screenshot()), 20, "the screenshot stayed black", browser)
+        # The sidecar reaches the browser container's DevTools over the pod's shared loopback.
+        loaded = Lightcone(api_key=token, base_url=url, max_retries=0).computers.navigate(
+            "local", url="data:text/html,<title>across-containers</title>")
+        assert loaded.page_context.title == "across-containers"
         for started in processes:
             assert started.terminate() == 0, started.output()[-4000:]
     finally:
