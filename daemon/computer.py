@@ -7,6 +7,7 @@ say) goes in `extras` and stops with it through `on_close`.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -53,6 +54,7 @@ class Computer:
     lifetime: Lifetime = Lifetime()
     created_at: float = field(default_factory=time.time)
     kept_alive_at: float = 0.0
+    commands: int = 0  # exec's commands running on it: it is in use meanwhile, as while an action runs
     extras: dict[str, Any] = field(default_factory=dict)  # what other features keep on it, by name
     on_close: list[Callable[[], Awaitable]] = field(default_factory=list)  # run once it has halted, before its X server goes
     stopping: bool = False
@@ -70,8 +72,19 @@ class Computer:
     def keep_alive(self) -> None:
         self.kept_alive_at = time.time()
 
+    @contextlib.contextmanager
+    def running_command(self):
+        """A command runs on it: not idle until it ends."""
+        self.commands += 1
+        try:
+            yield
+        finally:
+            self.commands -= 1
+            self.keep_alive()
+
     def ends_at(self, now: float | None = None) -> float | None:
-        return self.lifetime.end(self.created_at, self.last_activity_at, not self.worker.idle, now or time.time())
+        busy = self.commands > 0 or not self.worker.idle
+        return self.lifetime.end(self.created_at, self.last_activity_at, busy, now or time.time())
 
     def start(self) -> None:
         self.worker.start()

@@ -51,6 +51,7 @@ class Computers:
         self._by_id: dict[str, Computer] = {LOCAL: local}
         self._starting = 0
         self._ends: dict[str, asyncio.Task] = {}
+        self._being_closed: set[asyncio.Future] = set()  # deleted ones still closing: shutdown waits for them
         self._closing = False
 
     def __iter__(self):
@@ -115,7 +116,10 @@ class Computers:
         ending = self._ends.pop(computer_id, None)
         if ending is not None and ending is not asyncio.current_task():
             ending.cancel()
-        await computer.close()
+        closing = asyncio.ensure_future(computer.close())
+        self._being_closed.add(closing)
+        closing.add_done_callback(self._being_closed.discard)
+        await asyncio.shield(closing)  # a caller that leaves does not leave its X server running
         log.info("computer %s ended", computer_id)
         return computer
 
@@ -135,5 +139,6 @@ class Computers:
         await asyncio.gather(*(computer.halt() for computer in self))
 
     async def close(self) -> None:
-        """Once the last request has ended: every computer's programs and X server gone, in parallel."""
-        await asyncio.gather(*(computer.close() for computer in self))
+        """Once the last request has ended: every computer's programs and X server gone, in parallel, those
+        being deleted too."""
+        await asyncio.gather(*(computer.close() for computer in self), *self._being_closed)

@@ -2,6 +2,7 @@
 input landing only where it was sent (an X client on each display says so), queues that do not wait on each
 other, exec on each display, and every way a computer ends taking its X server and programs with it."""
 
+import asyncio
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ from tzafon import Lightcone, NotFoundError, PermissionDeniedError, RateLimitErr
 
 from tests.daemons import start_daemon
 from tests.recorder import Recorder
+from tests.test_mcp import _call_arguments
 from tests.sse_reader import SseReader
 from xhands.daemon.computer import Lifetime
 from xhands.daemon.errors import ApiError
@@ -121,8 +123,11 @@ def test_kernel_and_mcp_ids_drive_the_computer_of_that_id(computers, many):
     computer = computers.make()
     with Recorder(computer.x_display) as recorder:
         httpx.post(f"{many.url}/browsers/{computer.id}/computer/click_mouse", json={"x": 70, "y": 80}).raise_for_status()
-        recorder.wait_for(lambda events: any(e.kind == "button_release" for e in events))
-        assert [(e.x, e.y) for e in recorder.of_kind("button_press")] == [(70, 80)]
+        result = asyncio.run(_call_arguments(many.url, {"session_id": computer.id, "actions": [
+            {"type": "click_mouse", "click_mouse": {"x": 90, "y": 95}}]}))
+        assert not result.is_error
+        recorder.wait_for(lambda events: sum(e.kind == "button_release" for e in events) >= 2)
+        assert [(e.x, e.y) for e in recorder.of_kind("button_press")] == [(70, 80), (90, 95)]
 
 
 def test_a_long_batch_on_one_computer_does_not_hold_up_another(computers):
@@ -302,3 +307,19 @@ def test_a_computers_screencast_shows_its_own_screen(computers, many):
     with SseReader.open(f"{many.url}/computers/{small.id}/screencast") as stream:
         [frame, *_] = frames(stream.wait_for(frames))
     assert frame["metadata"]["viewport"] == {"width": 640, "height": 400}
+
+
+def test_keepalive_keeps_an_idle_computer(computers):
+    computer = computers.make(inactivity_timeout_seconds=3)
+    kept_until = time.monotonic() + 5
+    while time.monotonic() < kept_until:  # longer than its timeout, never idle for long
+        assert computers.keepalive(computer.id)["id"] == computer.id
+        time.sleep(0.3)
+    until(lambda: computer.id not in {one.id for one in computers.list()}, what="the computer ended once left idle")
+
+
+def test_a_command_running_keeps_its_computer_from_idling_out(computers):
+    computer = computers.make(inactivity_timeout_seconds=1)
+    ran = computers.exec.sync(computer.id, command="sleep 3; echo still here")
+    assert ran.exit_code == 0 and ran.stdout == "still here\n"
+    until(lambda: computer.id not in {one.id for one in computers.list()}, what="the computer ended once idle")

@@ -45,11 +45,8 @@ async def run_command(request: web.Request, body) -> dict:
     """{exit_code, stdout, stderr} of a command run to its end on the request's computer."""
     command = command_of(request, body)
     computer = computer_of(request)
-    computer.keep_alive()
-    try:
+    with computer.running_command():
         return await run_to_end(computer.programs, request.app[COMPUTERS].exec_slots, command, client_gone(request))
-    finally:
-        computer.keep_alive()
 
 
 async def exec_sync(request: web.Request) -> web.Response:
@@ -70,24 +67,30 @@ def line(data: dict) -> bytes:
 async def exec_stream(request: web.Request) -> web.StreamResponse:
     try:
         command = command_of(request, await body_of(request))
-        computer = computer_of(request)
-        slots = request.app[COMPUTERS].exec_slots
-        output = run(computer.programs, slots, command, client_gone(request))
-        first = await anext(output)  # refusals (too many running, no such directory) come before the stream opens
     except ApiError as error:
-        return web.Response(body=line({"type": "error", "code": error.code, "message": error.message}),
-                        content_type=NDJSON, headers={**error.headers, **NO_RETRY})
-    response = web.StreamResponse(headers={"Content-Type": NDJSON, "Cache-Control": "no-cache"})
-    computer.keep_alive()
-    async with contextlib.aclosing(output):  # the process group is killed whatever ends this
-        await response.prepare(request)
-        with contextlib.suppress(ConnectionResetError):  # the caller left: the command is killed
+        return error_line(error)
+    computer = computer_of(request)
+    output = run(computer.programs, request.app[COMPUTERS].exec_slots, command, client_gone(request))
+    # The process group is killed whatever ends this; the caller leaving ends it too.
+    with computer.running_command(), contextlib.suppress(ConnectionResetError):
+        async with contextlib.aclosing(output):
+            try:
+                first = await anext(output)  # refusals (too many running, no such directory) come before the stream
+            except ApiError as error:
+                return error_line(error)
+            response = web.StreamResponse(headers={"Content-Type": NDJSON, "Cache-Control": "no-cache"})
+            await response.prepare(request)
             await response.write(wire(*first))
             async for kind, data in output:
                 await response.write(wire(kind, data))
             await response.write_eof()
-    computer.keep_alive()
     return response
+
+
+def error_line(error: ApiError) -> web.Response:
+    """A failure as the SDK's contract has it: one NDJSON error line, HTTP 200."""
+    return web.Response(body=line({"type": "error", "code": error.code, "message": error.message}),
+                        content_type=NDJSON, headers={**error.headers, **NO_RETRY})
 
 
 def wire(kind: str, data: str | int) -> bytes:
