@@ -16,7 +16,7 @@ from tests.ports import free_port
 from xhands.daemon.browser import tabs as tabs_module
 from xhands.daemon.browser.cdp import CdpError
 from xhands.daemon.browser.chromium import chromium_command
-from xhands.daemon.browser.tabs import Browser, tab_list
+from xhands.daemon.browser.tabs import Browser, NavigationTimeout, tab_list
 from xhands.daemon.ops.serve import devtools_url
 
 
@@ -143,3 +143,21 @@ def test_cdp_takes_a_devtools_endpoint_url(given, taken):
             devtools_url(given)
     else:
         assert devtools_url(given) == taken
+
+
+def test_a_load_that_never_ends_fails_the_navigation_at_its_timeout():
+    async def never_loads(ws):
+        async for message in ws:
+            call = message.json()
+            result = {"frameId": "F", "loaderId": "L"} if call["method"] == "Page.navigate" else {}
+            await ws.send_json({"id": call["id"], "result": result})
+
+    async def scenario():
+        url, runner = await devtools(never_loads)
+        browser = Browser(url)
+        with pytest.raises(NavigationTimeout, match="did not finish loading within 0.3 s"):
+            await browser.navigate("http://example.test/", timeout=0.3)
+        await browser.close()
+        await runner.cleanup()
+
+    asyncio.run(scenario())

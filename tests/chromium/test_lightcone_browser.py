@@ -15,12 +15,13 @@ from pathlib import Path
 import aiohttp
 import httpx
 import pytest
-from tzafon import Lightcone, NotFoundError
+from tzafon import BadRequestError, Lightcone, NotFoundError
 
 from tests import needs
 from tests.chromium.browser import Chromium, find_chromium
 from tests.daemons import start_daemon
 from tests.fake_models import FakeModel, openai_answer, openai_response
+from tests.ports import free_port
 from xhands.daemon.ops.xvfb import Xvfb
 
 SCREEN = (1024, 768)
@@ -254,3 +255,10 @@ def test_an_input_action_naming_a_tab_brings_it_to_the_screen_first(computers, c
     assert "clicked at" in clicked_page(computers, computer_id)  # the main tab: the first, clicked
     assert "not clicked" in html(computers, computer_id, tab_id=second)
     computers.tabs.delete(second, id=computer_id)
+
+
+def test_a_navigation_the_browser_refuses_is_a_400_that_says_why(computers, computer_id):
+    with pytest.raises(BadRequestError) as error:
+        computers.navigate(computer_id, url=f"http://127.0.0.1:{free_port()}/")  # nothing listens there
+    assert "net::ERR_CONNECTION_REFUSED" in error.value.body["error_message"]
+    assert error.value.response.headers["x-should-retry"] == "false"
