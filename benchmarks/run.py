@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tests.chromium.test_settle import TEXT as SETTLE_TEXT
 
-from . import computers, mcp_calls, profile, recording, streams, unread, websocket
+from . import browser, computers, mcp_calls, profile, recording, streams, unread, websocket
 from .baselines import MssPillow, PyAutoGUI, Reference, tool_available
 from .env import Stage, rss_kb
 from .measure import (
@@ -122,6 +122,11 @@ class Bench(ScreenSteps):
     def computers(self):
         """Computers made by POST /computers, on a daemon of their own (computers.py)."""
         computers.step(self)
+
+    # -- browser computers (kind "browser"), on a daemon of their own -----------
+    def browser_computers(self):
+        """Browser computers and what page_context costs, on a daemon of their own (browser.py)."""
+        browser.step(self)
 
     # -- 1b. the MCP tool over streamable HTTP ----------------------------------
     def mcp_tool(self):
@@ -319,7 +324,7 @@ def main(argv=None) -> int:
         bench = Bench(stage, args.quick, write=not args.no_write)
         steps = [bench.single_actions, bench.websocket_move, bench.move_profile, bench.mcp_tool, bench.batch,
                  bench.typing, bench.typing_unread, bench.settled_screenshot, bench.screenshots, bench.smooth_moves,
-                 bench.computers]
+                 bench.computers, bench.browser_computers]
         load = OtherLoad(stage)
         other_load = {}
         # The screencast runs last: the RSS row is about the daemon before it had viewers.

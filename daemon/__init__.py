@@ -11,8 +11,11 @@
                 app, the MCP SDK's transport, served from an aiohttp route)
     dialects/   the wire formats over the core: kernel.py (Kernel's computer controls), mcp.py and mcp_route.py
                 (its MCP tool), anthropic.py and openai.py (the models' computer tools) over agents.py,
-                lightcone.py, lightcone_computers.py, lightcone_exec.py and lightcone_ws.py (Tzafon Lightcone's
-                computers API: actions, the computers themselves, exec, the WebSocket)
+                lightcone.py, lightcone_computers.py, lightcone_exec.py, lightcone_ws.py and lightcone_browser.py
+                (Tzafon Lightcone's computers API: actions, the computers themselves, exec, the WebSocket, the
+                browser calls)
+    browser/    what only a browser knows, through Chromium's DevTools Protocol (cdp.py, tabs.py), and starting
+                a Chromium that fills a computer's screen (chromium.py)
     streams/    watching: the event stream of actions, the screencast (SSE, MJPEG), the /view page
     ops/        operations: the serve command, logs, metrics, memory, systemd, the private Xvfb, `xhands check`
     client/     what runs in the caller's process: the typed client, the shell commands, `xhands mcp`, the

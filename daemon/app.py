@@ -60,6 +60,8 @@ class Settings:
     computer_command: str | None = None  # run on every computer started, with its DISPLAY
     allow_exec: bool = False  # exec runs shell commands: off unless asked for
     max_exec: int = 4
+    cdp_url: str | None = None  # the DevTools of a Chromium on the daemon's display: its browser calls (--cdp)
+    browser: str | None = None  # the browser kind "browser" computers start (--browser); None: chromium on PATH
 
     @functools.cached_property  # read by every request's validation
     def limits(self) -> dict[str, int]:

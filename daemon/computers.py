@@ -7,6 +7,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from xhands.input import Desktop
@@ -24,12 +25,14 @@ DEPTH = 24
 
 @dataclass(frozen=True)
 class NewComputer:
-    """What a new computer is made of: its screen, its lifetime, the program started on it (if any)."""
+    """What a new computer is made of: its screen, its lifetime, the program started on it (if any), and what
+    else its kind needs before anyone can reach it (a browser computer's Chromium)."""
 
     width: int
     height: int
     lifetime: Lifetime
     command: str | None = None
+    prepare: Callable[[Computer], Awaitable[None]] | None = None
 
 
 def refused_at_the_limit(limit: int) -> ApiError:
@@ -80,6 +83,8 @@ class Computers:
                                    self.settings.hold_timeout_s, xserver=xserver, lifetime=new.lifetime)
             for command in filter(None, (self.settings.computer_command, new.command)):
                 await computer.programs.start(command)
+            if new.prepare is not None:
+                await new.prepare(computer)
         except BaseException as exc:
             if computer is not None:
                 await computer.close()  # the programs started so far too

@@ -9,7 +9,9 @@
 # Settings (environment): DISPLAY (:99), XHANDS_SCREEN (1920x1080x24), XHANDS_HOST (0.0.0.0),
 # XHANDS_PORT (10001), XHANDS_TOKEN (required when XHANDS_HOST is not loopback), XHANDS_ARGS
 # (more `xhands serve` flags), XHANDS_WAIT_FOR_DISPLAY (60: seconds the daemon waits for a display
-# another container serves, before it refuses to start), CHROMIUM_FLAGS, CHROMIUM_URL (about:blank).
+# another container serves, before it refuses to start), CHROMIUM_FLAGS, CHROMIUM_URL (about:blank),
+# CHROMIUM_DEVTOOLS_PORT (9222: Chromium's DevTools on loopback, which xhands reaches with --cdp for
+# Lightcone's navigate, html and tabs; empty: none).
 #
 # It stops when Xvfb or xhands stops (so the container's restart policy takes over), restarts
 # Chromium when it exits, and on SIGTERM stops xhands first (it releases held keys), then
@@ -21,6 +23,13 @@ XHANDS_SCREEN="${XHANDS_SCREEN:-1920x1080x24}"
 XHANDS_HOST="${XHANDS_HOST:-0.0.0.0}"
 XHANDS_PORT="${XHANDS_PORT:-10001}"
 CHROMIUM_URL="${CHROMIUM_URL:-about:blank}"
+CHROMIUM_DEVTOOLS_PORT="${CHROMIUM_DEVTOOLS_PORT-9222}"
+devtools_flags=()
+cdp_flags=()
+if [ -n "$CHROMIUM_DEVTOOLS_PORT" ]; then
+    devtools_flags=(--remote-debugging-port="$CHROMIUM_DEVTOOLS_PORT" --remote-debugging-address=127.0.0.1)
+    cdp_flags=(--cdp "http://127.0.0.1:$CHROMIUM_DEVTOOLS_PORT")
+fi
 # No sandbox: Chromium's needs user namespaces, which a default container seccomp profile forbids.
 # The background-networking flags keep a browser with no route out from retrying Google's hosts.
 CHROMIUM_FLAGS="${CHROMIUM_FLAGS:---no-sandbox --disable-dev-shm-usage --disable-gpu --no-first-run --no-default-browser-check --disable-background-networking --disable-component-update --disable-sync --password-store=basic}"
@@ -67,7 +76,7 @@ if has chromium; then
         trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait; exit 0' TERM INT
         while :; do
             # shellcheck disable=SC2086  # the flags are a list of words
-            chromium $CHROMIUM_FLAGS --window-position=0,0 --window-size="$width,$height" "$CHROMIUM_URL" &
+            chromium $CHROMIUM_FLAGS "${devtools_flags[@]}" --window-position=0,0 --window-size="$width,$height" "$CHROMIUM_URL" &
             child=$!
             wait "$child"
             say "chromium exited with status $?; starting it again"
@@ -80,7 +89,7 @@ fi
 if has xhands; then
     # shellcheck disable=SC2086  # XHANDS_ARGS is a list of words
     xhands serve --display "$DISPLAY" --wait-for-display "${XHANDS_WAIT_FOR_DISPLAY:-60}" --host "$XHANDS_HOST" \
-        --port "$XHANDS_PORT" --log-format json ${XHANDS_ARGS:-} &
+        --port "$XHANDS_PORT" --log-format json "${cdp_flags[@]}" ${XHANDS_ARGS:-} &
     pids+=($!)
 fi
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tzafon import Lightcone
 from Xlib import X, display as xdisplay
 
 from xhands.daemon.client import ApiError, Client, Unreachable
@@ -243,7 +244,7 @@ def test_dockerfile_install_step_runs_here(installed):
 @pytest.mark.timeout(120)
 def test_dockerfile_start_command_runs_the_browser_and_daemon(installed, tmp_path):
     env = {**installed, "DISPLAY": free_display(), "XHANDS_PORT": str(free_port()), "XHANDS_TOKEN": "container-secret",
-           "HOME": str(tmp_path), "XHANDS_SCREEN": "1280x800x24"}
+           "HOME": str(tmp_path), "XHANDS_SCREEN": "1280x800x24", "CHROMIUM_DEVTOOLS_PORT": str(free_port())}
     command = [on_this_machine(word) for word in exec_form(one("ENTRYPOINT")) + exec_form(one("CMD"))]
     healthcheck = one("HEALTHCHECK").split(" CMD ", 1)[1]
     url = f"http://127.0.0.1:{env['XHANDS_PORT']}"
@@ -258,6 +259,10 @@ def test_dockerfile_start_command_runs_the_browser_and_daemon(installed, tmp_pat
             wait_until(lambda: shows_something(client.screenshot()), 20, "the screenshot stayed black", started)
             client.move_mouse(640, 400, smooth=False)
             assert client.get_mouse_position().x == 640
+        # Its Chromium's DevTools, reached through --cdp: Lightcone's browser calls work out of the box.
+        browser = Lightcone(api_key="container-secret", base_url=url, max_retries=0).computers
+        loaded = browser.navigate("local", url="data:text/html,<title>through-cdp</title>")
+        assert loaded.page_context.title == "through-cdp"
         with Client(url) as anonymous, pytest.raises(ApiError) as refused:
             anonymous.screenshot()
         assert refused.value.status == 401, "listening on 0.0.0.0 must require the token"
@@ -340,7 +345,7 @@ def test_kubernetes_example_ships_no_secret_value():
 def test_kubernetes_pod_runs_here(installed, tmp_path):
     """The pod's two containers, side by side on this machine, with the manifest's settings."""
     docs, template = pod()
-    display, port, metrics_port = free_display(), free_port(), free_port()
+    display, port, metrics_port, devtools = free_display(), free_port(), free_port(), free_port()
     token = secrets.token_hex(32)  # as the README's `kubectl create secret` makes it
     processes = []
     try:
@@ -349,7 +354,7 @@ def test_kubernetes_pod_runs_here(installed, tmp_path):
             env = {**installed, "HOME": str(tmp_path / name), "XHANDS_SCREEN": "1280x800x24"}
             for item in spec["env"]:
                 env[item["name"]] = token if "valueFrom" in item else str(item["value"])
-            env.update(DISPLAY=display, XHANDS_PORT=str(port))  # free ones on this machine
+            env.update(DISPLAY=display, XHANDS_PORT=str(port), CHROMIUM_DEVTOOLS_PORT=str(devtools))  # free ones here
             if "XHANDS_ARGS" in env:
                 env["XHANDS_ARGS"] = env["XHANDS_ARGS"].replace(flag(serve_flags(spec), "--metrics-port"), str(metrics_port))
             (tmp_path / name).mkdir()
@@ -363,6 +368,10 @@ def test_kubernetes_pod_runs_here(installed, tmp_path):
             assert "xhands_display_up 1.0" in scraper.metrics()
         with Client(url, token=token) as client:
             wait_until(lambda: shows_something(client.screenshot()), 20, "the screenshot stayed black", browser)
+        # The sidecar reaches the browser container's DevTools over the pod's shared loopback.
+        loaded = Lightcone(api_key=token, base_url=url, max_retries=0).computers.navigate(
+            "local", url="data:text/html,<title>across-containers</title>")
+        assert loaded.page_context.title == "across-containers"
         for started in processes:
             assert started.terminate() == 0, started.output()[-4000:]
     finally:

@@ -153,20 +153,33 @@ def test_a_bad_batch_runs_nothing(computers, recorder):
 @pytest.mark.parametrize("call", [
     lambda c: c.navigate(ID, url="https://example.com"),
     lambda c: c.html(ID),
-    lambda c: c.change_proxy(ID, proxy_url="http://proxy"),
+    lambda c: c.tabs.list(ID),
+    lambda c: c.tabs.create(ID, url="https://example.com"),
+    lambda c: c.tabs.switch("tab", id=ID),
+    lambda c: c.tabs.delete("tab", id=ID),
     lambda c: c.execute(ID, action={"type": "go_to_url", "url": "https://example.com"}),
     lambda c: c.execute(ID, action={"type": "new_tab"}),
-    lambda c: c.tabs.list(ID),
+    lambda c: c.batch(ID, actions=[{"type": "click", "x": 5, "y": 5}, {"type": "list_tabs"}]),
 ])
-def test_browser_only_calls_answer_at_once_an_error_retrying_cannot_mend(daemon, call):
-    sent = []
-    http = httpx.Client(event_hooks={"request": [sent.append]})
-    computers = Lightcone(api_key="unused", base_url=daemon.url, http_client=http).computers  # default retries
-    with pytest.raises(InternalServerError) as error:  # 501
+def test_browser_calls_without_a_browser_say_how_to_have_one(computers, call, recorder):
+    with pytest.raises(ConflictError) as error:  # 409, which the SDK would retry but for x-should-retry
         call(computers)
-    assert error.value.status_code == 501 and error.value.response.headers["x-should-retry"] == "false"
-    assert error.value.body["status"] == "error" and "not a browser tab" in error.value.body["error_message"]
-    assert len(sent) == 1
+    assert error.value.response.headers["x-should-retry"] == "false"
+    assert error.value.body["status"] == "error" and "--cdp" in error.value.body["error_message"]
+    assert '"kind": "browser"' in error.value.body["error_message"]
+    recorder.sync()
+    assert recorder.of_kind("button_press") == []  # a batch with a browser action runs nothing
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.change_proxy(ID, proxy_url="http://proxy"),
+    lambda c: c.execute(ID, action={"type": "change_proxy", "proxy_url": "http://proxy"}),
+])
+def test_unsupported_calls_answer_501(computers, call):
+    with pytest.raises(InternalServerError) as error:
+        call(computers)
+    assert error.value.status_code == 501 and error.value.body["status"] == "error"
+    assert "not supported" in error.value.body["error_message"]
 
 
 @pytest.mark.parametrize("call", [

@@ -49,7 +49,7 @@ def test_messages_are_answered_in_order_and_run_in_order(daemon, recorder):
     ("not json", "not a JSON object"),
     ({"request_id": "r1", "nothing": 1}, 'each message is {"action"'),
     ({"request_id": "r2", "action": {"type": "click", "x": 1}}, "click needs y"),
-    ({"request_id": "r3", "action": {"type": "navigate", "url": "https://example.com"}}, "not a browser tab"),
+    ({"request_id": "r3", "action": {"type": "navigate", "url": "https://example.com"}}, "has no browser: start the daemon with --cdp"),
     ({"request_id": "r4", "actions": [kernel("click_mouse", x=1)]}, "invalid request"),
 ])
 def test_a_bad_message_gets_an_error_result_and_the_socket_stays_open(daemon, recorder, bad, said):

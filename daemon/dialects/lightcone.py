@@ -14,8 +14,9 @@ asked for base64, else a URL on this daemon that serves the image from a bounded
 key_down and mouse_down hold their key or button across requests, untouched by other actions (each of which
 still releases what it pressed itself), until key_up or mouse_up, DELETE /computers/{id}, shutdown, the loss
 of the display, or --hold-timeout seconds without an action; the computer's `held` shows what is down.
-Browser actions (navigation, HTML, tabs) answer an error saying so, with `x-should-retry: false` as every
-answer retrying cannot change (501, and 409 for a screen that cannot be resized), so the SDK gives it at once.
+Browser calls (navigation, HTML, tabs) and the page_context of each ActionResult need a computer with a
+browser (lightcone_browser.py); answers that retrying cannot change (501, 409 for a screen that cannot be
+resized or a computer without a browser) carry `x-should-retry: false`, so the SDK gives them at once.
 The `debug` action runs a shell command as exec does (lightcone_exec.py), alone in an execute, not in a batch.
 POST /viewport (and set_viewport) resizes the whole X screen (the core's resize_screen action), on a server
 that can (Xvnc).
@@ -46,17 +47,13 @@ from ..ops import logs
 from .agents import SETTLE_MS, WAIT_MS, core_action, key_name, notches, run
 from ..ops.logs import new_id
 from ..shell import ExecRequest
+from . import lightcone_browser
 from .image_store import ImageStore
 from .lightcone_exec import exec_stream, exec_sync, run_command
 
 REQUEST_ID = "lightcone_request_id"  # the call's id, kept on the aiohttp request for its error answer
 SCREENSHOTS = "/computers/{id}/screenshots/{name}"
 IMAGES = web.AppKey("lightcone_images", ImageStore)
-NOT_A_BROWSER = "xhands drives the display, not a browser tab"
-BROWSER_ONLY = {
-    "go_to_url", "navigate", "get_html_content", "html", "change_proxy",
-    "list_tabs", "new_tab", "switch_tab", "close_tab",
-}
 # Answers that the same request, sent again, cannot change: the SDK's retries (408, 409, 429, 5xx by default)
 # would only make the caller wait for the same error.
 NOT_RETRYABLE = {409, 501}
@@ -66,7 +63,6 @@ ACTION_ROUTES = {
     "hotkey": "keypress", "key-down": "key_down", "key-up": "key_up", "mouse-down": "mouse_down",
     "mouse-up": "mouse_up", "scroll": "scroll", "type": "type", "screenshot": "screenshot",
 }
-BROWSER_ROUTES = ("navigate", "html", "change-proxy", "tabs", "tabs/{tab_id}", "tabs/{tab_id}/switch")
 # Lightcone's button names (Northstar's, OpenAI's) as the core's.
 BUTTONS = {"left": "left", "right": "right", "middle": "middle", "wheel": "middle", "back": "back", "forward": "forward"}
 # Drags move in straight steps a frame apart, so a page sees the drag move, as a person's would.
@@ -114,6 +110,9 @@ class Action(BaseModel):
     settle_ms: int | None = None
     screenshot_after: bool | None = None
     base64: bool | None = None  # null, as a model_dump() of the SDK's types writes absent fields, is absent
+    url: str | None = None
+    tab_id: str | None = None  # the tab an action runs in; for input, it is brought to the screen first
+    include_context: bool | None = None  # page_context comes unless this is false (lightcone_browser.py)
     debug: dict | None = None  # the debug action's command: {command, cwd, env, max_output_length, timeout_seconds}
 
     def needs(self, *names: str) -> list:
@@ -163,10 +162,10 @@ class ActionResult(BaseModel):
 def core(action: Action, context: dict) -> list[SingleAction]:
     """The core's actions that do what `action` asks (point_and_type is two)."""
     kind = action.type
-    if kind in BROWSER_ONLY:
-        raise ApiError(501, f"{kind} is not available: {NOT_A_BROWSER}")
     if kind == "debug":
         raise ApiError(400, "debug runs alone: send it with execute or POST /computers/{id}/debug, not in a batch")
+    if kind == "change_proxy":
+        raise ApiError(501, lightcone_browser.PROXY, headers=lightcone_browser.NO_RETRY)
     if kind in ("click", "double_click", "right_click"):
         x, y = action.point()
         button = "right" if kind == "right_click" else action.button_name()
@@ -281,12 +280,42 @@ def answers_action_result(handler):
     return handle
 
 
-async def run_actions(request: web.Request, actions: list[Action], request_id: str) -> list[dict]:
-    """Every action validated before any runs; one ActionResult each, of the last of its core actions, with the
-    action's own request_id or else the call's, the same its events carry."""
+async def run_actions(request: web.Request, parsed: list[Action], request_id: str) -> list[dict]:
+    """The ActionResults of actions run in order, all validated before any runs: input actions on the worker
+    (back to back), browser actions in the computer's browser; on a computer with a browser, each result has its
+    tab and page context. Each carries the action's own request_id or else the call's, the same its events carry."""
     context = validation_context(request)
-    groups = [core(action, context) + screenshot_after(action, context) for action in actions]
-    ids = [action.request_id or request_id for action in actions]
+    planned = [lightcone_browser.check(action) if action.type in lightcone_browser.ACTIONS
+               else core(action, context) + screenshot_after(action, context) for action in parsed]
+    ids = [action.request_id or request_id for action in parsed]
+    browser = lightcone_browser.browser_of(computer_of(request))
+    if browser is None and None in planned:
+        lightcone_browser.needs_browser(request)  # the error saying how to have one
+    results, start = [], 0
+    while start < len(parsed):
+        if planned[start] is None:
+            end = start + 1
+            result, tab_id = await lightcone_browser.run_action(browser, parsed[start])
+            done = [envelope(ids[start], "success", result=result)]
+        else:  # input actions up to the next browser action, or the next naming a tab
+            end = next((i for i in range(start + 1, len(parsed)) if planned[i] is None or parsed[i].tab_id), len(parsed))
+            if browser is not None and parsed[start].tab_id:
+                await lightcone_browser.bring_to_screen(browser, parsed[start].tab_id)
+            done = await run_input(request, parsed[start:end], planned[start:end], ids[start:end])
+            tab_id = None
+        if browser is not None:
+            done = await lightcone_browser.with_context(browser, done, parsed[start:end], tab_id)
+        results += done
+        if len(done) < end - start:  # the client left before the rest ran
+            break
+        start = end
+    return results
+
+
+async def run_input(request: web.Request, actions: list[Action], groups: list[list[SingleAction]],
+                    ids: list[str]) -> list[dict]:
+    """Input actions, each its group of core actions, run back to back by the worker; one ActionResult each, of
+    the last of its group."""
     results = await run(request, [one for group in groups for one in group],
                         [one_id for group, one_id in zip(groups, ids) for _ in group])
     answers, done = [], 0
@@ -377,8 +406,17 @@ async def viewport(request: web.Request) -> web.Response:
     return web.json_response(envelope(None, "success", result=new_size))
 
 
-async def browser_only(request: web.Request) -> web.Response:
-    raise ApiError(501, f"{request.path} is not available: {NOT_A_BROWSER}")
+def browser_route(action_type: str, tab_from_path: bool = False):
+    """A browser route: its body (and the path's tab) as one action of that type."""
+
+    async def handle(request: web.Request) -> web.Response:
+        body = {} if request.method in ("GET", "DELETE") else await json_body(request)
+        if tab_from_path:
+            body["tab_id"] = request.match_info["tab_id"]
+        action = validated(RouteAction, {**body, "type": action_type})
+        return web.json_response(await run_one(request, action, call_id(request, body)))
+
+    return handle
 
 
 async def debug(request: web.Request) -> web.Response:
@@ -405,10 +443,25 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/computers/{id}/exec", exec_stream)
     app.router.add_post("/computers/{id}/exec/sync", answers_action_result(exec_sync))
     app.router.add_post("/computers/{id}/debug", answers_action_result(debug))
-    for path in BROWSER_ROUTES:
-        app.router.add_route("*", f"/computers/{{id}}/{path}", answers_action_result(browser_only))
+    app.router.add_post("/computers/{id}/navigate", answers_action_result(browser_route("go_to_url")))
+    app.router.add_post("/computers/{id}/html", answers_action_result(browser_route("get_html_content")))
+    app.router.add_get("/computers/{id}/tabs", answers_action_result(browser_route("list_tabs")))
+    app.router.add_post("/computers/{id}/tabs", answers_action_result(browser_route("new_tab")))
+    app.router.add_delete("/computers/{id}/tabs/{tab_id}", answers_action_result(browser_route("close_tab", True)))
+    app.router.add_post("/computers/{id}/tabs/{tab_id}/switch", answers_action_result(browser_route("switch_tab", True)))
+    app.router.add_post("/computers/{id}/change-proxy", answers_action_result(lightcone_browser.change_proxy))
+    lightcone_browser.add_to(app)
 
 
+BROWSER_DOCS = (  # a computer's browser (lightcone_browser.py): 409 on a computer without one
+    ("post", "navigate", "Navigate a tab (the main one by default) and wait for the load"),
+    ("post", "html", "The page's HTML"),
+    ("get", "tabs", "The browser's tabs"),
+    ("post", "tabs", "Open a tab, which becomes the main one"),
+    ("delete", "tabs/{tab_id}", "Close a tab"),
+    ("post", "tabs/{tab_id}/switch", "Make a tab the main one, on screen"),
+    ("post", "change-proxy", "Not supported: answers 501"),
+)
 COMPUTER_REPLY = {"description": "Lightcone's ComputerResponse",
                   "content": {"application/json": {"schema": {"type": "object"}}}}
 COMPUTERS_REPLY = {"description": "The computers",
@@ -438,10 +491,10 @@ for _path, _type in ACTION_ROUTES.items():
              body=RouteAction, body_required=False, **RESULT_ERRORS)
 document("post", "/computers/{id}/viewport", "lightcone_viewport", "Resize the whole X screen (on a server that can)",
          body=Viewport, **{**RESULT_ERRORS, "error_statuses": (*RESULT_ERRORS["error_statuses"], 409)})
-for _path in BROWSER_ROUTES:
-    document("post", f"/computers/{{id}}/{_path}", "lightcone_" + re.sub(r"\W+", "_", _path).strip("_"),
-             f"{NOT_A_BROWSER}: answers 501", path_descriptions={"tab_id": "A browser tab's id; there is none"},
-             **RESULT_ERRORS)
+for _method, _path, _summary in BROWSER_DOCS:
+    document(_method, f"/computers/{{id}}/{_path}", "lightcone_" + re.sub(r"\W+", "_", f"{_method}_{_path}").strip("_"),
+             _summary, path_descriptions={"tab_id": "A tab's id, as tabs lists them"},
+             **{**RESULT_ERRORS, "error_statuses": (400, 404, 409, 413, 429, 501, 502, 503, 504)})
 document("post", "/computers/{id}/exec", "lightcone_exec",
          "Run a shell command (with --allow-exec): NDJSON lines stdout/stderr, then exit; a failure is one error line",
          body=ExecRequest, **UNKNOWN_ID,

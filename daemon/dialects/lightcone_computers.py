@@ -5,7 +5,8 @@ With --max-computers 0 (the default, right for a sidecar) create answers the dae
 whatever was asked. Above 0 it starts a computer (computers.py) of the requested `display` size (1280x800 by
 default), which ends after inactivity_timeout_seconds without an action or keepalive (120 by default, unless
 idle_timeout_enabled is false) and after max_lifetime_seconds in any case. `command`, an extension, is a
-shell command started on it with its DISPLAY, as --computer-command is on every one.
+shell command started on it with its DISPLAY, as --computer-command is on every one. Kind "browser" also
+starts a Chromium of its own there, filling its screen, before the computer is listed (lightcone_browser.py).
 
 Beside Lightcone's fields a computer answers `display` {width, height}, its X display name `x_display`, and
 `held`: the keys and buttons held down across requests (key-down, mouse-down) until their up or DELETE.
@@ -27,6 +28,7 @@ from ..http.app_keys import COMPUTERS, SETTINGS
 from ..http.handling import computer_of
 from ..models import NoParams, SingleAction
 from .lightcone import answers_action_result, envelope, json_body, public_url
+from . import lightcone_browser
 
 DEFAULT_SIZE = (1280, 800)
 DEFAULT_INACTIVITY_S = 120  # Lightcone's, when idle_timeout_enabled
@@ -54,15 +56,17 @@ class CreateComputer(BaseModel):
     timeout_seconds: Seconds | None = None  # Lightcone's older name of max_lifetime_seconds
     command: str | None = None
 
-    def new_computer(self) -> NewComputer:
-        if self.kind != "desktop":
-            raise ApiError(400, f"kind {self.kind!r} is not available: xhands starts desktops (kind \"desktop\")")
+    def new_computer(self, browser: str | None = None) -> NewComputer:
+        """The computer asked for; a browser one starts `browser` (--browser, None: chromium on PATH)."""
+        if self.kind not in ("desktop", "browser"):
+            raise ApiError(400, f"kind {self.kind!r} is not available: xhands starts \"desktop\" and \"browser\" computers")
         if self.display.scale not in (None, 1):
             raise ApiError(400, "display.scale can only be 1: xhands sizes the X screen in pixels")
         idle_ends = next((flag for flag in (self.idle_timeout_enabled, self.auto_kill) if flag is not None), True)
         lifetime = Lifetime(self.inactivity_timeout_seconds if idle_ends else None,
                             self.max_lifetime_seconds or self.timeout_seconds)
-        return NewComputer(self.display.width, self.display.height, lifetime, self.command)
+        prepare = lightcone_browser.starter(browser) if self.kind == "browser" else None
+        return NewComputer(self.display.width, self.display.height, lifetime, self.command, prepare)
 
 
 NEVER = "9999-12-31T23:59:59Z"  # the expiry of what never ends by itself (the daemon's own display)
@@ -111,7 +115,7 @@ async def create_computer(request: web.Request) -> web.Response:
         asked = CreateComputer.model_validate(await json_body(request))
     except ValidationError as exc:
         raise from_validation(exc) from None
-    return web.json_response(response(request, await computers.create(asked.new_computer())))
+    return web.json_response(response(request, await computers.create(asked.new_computer(request.app[SETTINGS].browser))))
 
 
 async def list_computers(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import socket
+import urllib.parse
 
 from aiohttp import web
 
@@ -83,10 +84,24 @@ def add_serve_command(commands) -> None:
         "the daemon becomes a remote shell (default: off)")
     add("--max-exec", type=int, metavar="N", default=Settings.max_exec,
         help="commands exec runs at once, in the whole daemon (default: %(default)s)")
+    add("--cdp", metavar="URL", type=devtools_url,
+        help="the DevTools endpoint (http://127.0.0.1:PORT) of a Chromium on the daemon's display, started with "
+        "--remote-debugging-port=PORT: Lightcone's navigate, html, tabs and page_context on it (default: none)")
+    add("--browser", metavar="PATH",
+        help='the Chromium that kind "browser" computers start (default: chromium on PATH)')
     add("--log-level", metavar="LEVEL", default="info", type=str.lower, choices=["debug", "info", "warning", "error", "critical"],
         help="least important log lines written: debug, info, warning, error or critical (default: %(default)s)")
     add("--log-format", choices=["text", "json"], default="text",
         help="text lines, or one JSON object per line (default: %(default)s)")
+
+
+def devtools_url(text: str) -> str:
+    """--cdp's URL: the DevTools HTTP endpoint, http://HOST:PORT (its WebSocket URLs come from there)."""
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a DevTools endpoint: give http://127.0.0.1:PORT, the port "
+                                         "of Chromium's --remote-debugging-port")
+    return text.rstrip("/")
 
 
 def origin_argument(text: str) -> str:
@@ -159,6 +174,8 @@ def settings_from(args) -> Settings:
         computer_command=args.computer_command,
         allow_exec=args.allow_exec,
         max_exec=args.max_exec,
+        cdp_url=args.cdp,
+        browser=args.browser,
     )
 
 
