@@ -142,6 +142,7 @@ class Desktop:
                 self.flush()
             if keyboard.keymap.lent:  # else nothing to wait for, and no flush that would count as input sent
                 await follow(keyboard.restore_keymap(), self.flush)
+            keyboard.catch_up.pause()  # only now: the restore waits on what the observer saw read
 
     def release_scope(self, scope: Scope) -> None:
         """Release every key and button held for `scope` or a narrower one, and give lent keycodes back at once:
@@ -151,6 +152,7 @@ class Desktop:
             with self.connection.guard():
                 self.keyboard.release_scope(scope)
                 self.pointer.release_scope(scope)
+                self.keyboard.catch_up.pause()
                 self.keyboard.keymap.restore()
                 self.flush()
         except DisplayUnavailable:

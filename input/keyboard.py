@@ -62,7 +62,6 @@ class Keyboard:
     def release_scope(self, scope: Scope) -> bool:
         """Release every key held for `scope` or a narrower one, newest first; whether any was (none, the common
         case after an action, needs no flush). Lent keycodes are the caller's to give back."""
-        self.catch_up.pause()
         if not self.presses:
             return False
         released = self.presses.drop_scope(scope)
