@@ -17,6 +17,7 @@ from xhands.daemon.client.testing import LocalServer
 
 from .computers import delete
 from .measure import Client, cell, interleaved, summary
+from .report import print_rows
 
 SIZE = {"width": 1280, "height": 800}
 PAGE = b"<!doctype html><title>bench</title><p>a page</p>"
@@ -84,9 +85,7 @@ def step(bench) -> None:
 
 
 def main() -> None:
-    for row in rows():
-        print(f"| {row['measure']} | {row['xhands']} | {row.get('ratio', '')} | {row.get('target', '')} | "
-              f"{'' if row.get('met') is None else ('✅ met' if row['met'] else '❌ missed')} |")
+    print_rows(rows())
 
 
 if __name__ == "__main__":

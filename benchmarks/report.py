@@ -123,3 +123,10 @@ def render_markdown(meta: dict, rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+
+
+def print_rows(rows: list[dict]) -> None:
+    """A step's rows as lines of the results table, for a step's module run on its own."""
+    for row in rows:
+        print(f"| {row['measure']} | {row['xhands']} | {row.get('ratio', '')} | {row.get('target', '')} | "
+              f"{'' if row.get('met') is None else ('✅ met' if row['met'] else '❌ missed')} |")

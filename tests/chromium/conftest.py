@@ -55,11 +55,17 @@ def page_server():
 
 
 @pytest.fixture(scope="package")
-def browser(xvfb, page_server):
-    executable = find_chromium()
-    if executable is None:
+def executable() -> str:
+    """The Chromium the browser suite runs."""
+    path = find_chromium()
+    if path is None:
         needs.missing("Chromium is not installed: the browser suite needs Debian's `chromium` "
                       "(`make test` installs it; or set XHANDS_CHROMIUM=/path/to/chrome)")
+    return path
+
+
+@pytest.fixture(scope="package")
+def browser(xvfb, page_server, executable):
     instance = Chromium(executable, f"{page_server}/page.html", os.environ["DISPLAY"], *WINDOW)
     yield instance
     instance.stop()

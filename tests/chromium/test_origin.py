@@ -13,8 +13,7 @@ import threading
 
 import pytest
 
-from tests import needs
-from tests.chromium.browser import Chromium, find_chromium
+from tests.chromium.browser import Chromium
 from tests.chromium.conftest import Page
 from tests.daemons import DaemonOnOwnDisplay
 from tests.recorder import Recorder
@@ -105,14 +104,6 @@ class Elsewhere(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-@pytest.fixture(scope="module")
-def executable():
-    path = find_chromium()
-    if path is None:
-        needs.missing("Chromium is not installed (Debian's `chromium`; or set XHANDS_CHROMIUM=/path/to/chrome)")
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,9 @@ import io
 import re
 import time
 
-import pytest
 from PIL import Image
 
-from tests import needs
-from tests.chromium.browser import Chromium, find_chromium
+from tests.chromium.browser import Chromium
 from tests.chromium.conftest import Page
 from tests.daemons import DaemonOnOwnDisplay
 from tests.keysyms import keysym_name
@@ -49,14 +47,6 @@ COLOUR_SHOWN = """new Promise(done => {
   document.getElementById("frame").addEventListener("load", look);
   look();
 })"""
-
-
-@pytest.fixture(scope="module")
-def executable():
-    path = find_chromium()
-    if path is None:
-        needs.missing("Chromium is not installed (Debian's `chromium`; or set XHANDS_CHROMIUM=/path/to/chrome)")
-    return path
 
 
 @contextlib.contextmanager
