@@ -5,7 +5,7 @@ import time
 
 from tests.chromium.browser import Chromium
 from tests.chromium.conftest import Page
-from tests.chromium.test_view import WINDOW, executable, key  # noqa: F401 (a fixture)
+from tests.chromium.test_view import WINDOW, key
 from tests.daemons import DaemonOnOwnDisplay
 from tests.test_screencast import BLUE, RED, Painter
 
