@@ -22,7 +22,7 @@ from ..ops import logs
 from ..registry import ACTIONS, BatchRequest
 from .agents import run
 from .kernel import batch_result
-from .lightcone import Action, answers_action_result, envelope, run_batch, run_one
+from .lightcone import Action, ActionResult, answers_action_result, envelope, run_batch, run_one
 
 log = logging.getLogger(__name__)
 
@@ -110,4 +110,4 @@ def add_routes(app: web.Application) -> None:
 
 document("get", "/computers/{id}/ws", "lightcone_ws",
          f"WebSocket (upgrade): one ActionResult per text message, in order; {SHAPES}; a bad one gets an error result",
-         reply={"description": "Switching Protocols: the WebSocket"}, error_statuses=(400, 404))
+         reply={"description": "Switching Protocols: the WebSocket"}, error=ActionResult, error_statuses=(400, 404))

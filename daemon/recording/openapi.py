@@ -99,8 +99,9 @@ def recording_paths() -> dict:
     for prefix in PREFIXES:
         for name, operation in OPERATIONS.items():
             [(method, body)] = operation.items()
-            if prefix:
+            if prefix:  # a computer's: an unknown one is a 404
                 body = {**body, "operationId": "computer_" + body["operationId"],
-                        "parameters": [COMPUTER_ID, *body.get("parameters", [])]}
+                        "parameters": [COMPUTER_ID, *body.get("parameters", [])],
+                        "responses": {**_errors(404), **body["responses"]}}
             paths[f"{prefix}/recording/{name}"] = {method: body}
     return {**paths, **REPLAY_PATHS}
