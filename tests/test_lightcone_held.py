@@ -115,6 +115,8 @@ def test_a_key_the_keyboard_map_lacks_is_held_on_a_lent_keycode_until_its_up(com
     assert held(computers) == {"keys": ["F24"], "buttons": []}
     computers.key_up(ID, key="F24")
     recorder.wait_for(lambda evs: ("key_release", F24) in [(e.kind, e.keysym) for e in evs])
-    assert [(kind, keysym) for kind, keysym in key_events(recorder) if keysym == F24] == [("key_press", F24), ("key_release", F24)]
+    f24 = [kind for kind, keysym in key_events(recorder) if keysym == F24]
+    # Held long (a loaded machine), the server's autorepeat adds release-press pairs, as for a key a person holds.
+    assert f24[0] == "key_press" and f24[-1] == "key_release" and f24.count("key_press") == f24.count("key_release")
     assert recorder.typed_text().endswith("中a") and nothing_pressed()
     assert keymap_rows() == before
