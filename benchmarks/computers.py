@@ -123,11 +123,6 @@ def rows(quick: bool = False) -> list[dict]:
     ]
 
 
-def step(bench) -> None:
-    for row in rows(bench.quick):
-        bench.row(**row)
-
-
 def main() -> None:
     print_rows(rows())
 

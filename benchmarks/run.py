@@ -64,6 +64,13 @@ class Bench(ScreenSteps):
                               mss_pillow=mss_pillow, ratio=vs, target=target, met=met))
         print(f"  {measure}: xhands {xhands} | reference {reference} | pyautogui {pyautogui} | mss+Pillow {mss_pillow} | {vs} | {target} {'' if met is None else ('met' if met else 'MISSED')}", flush=True)
 
+    def add_rows(self, rows: list[dict]) -> None:
+        """Rows a step module made in the results table's shape (computers.rows(), browser.rows()): their
+        `ratio` is row()'s `vs`."""
+        for row in rows:
+            fields = {key: value for key, value in row.items() if key != "ratio"}
+            self.row(**fields, vs=row.get("ratio", ""))
+
     # -- 0. the floor ------------------------------------------------------
     # -- 1. one action over HTTP --------------------------------------------
     def single_actions(self):
@@ -121,12 +128,12 @@ class Bench(ScreenSteps):
     # -- computers made by POST /computers, on a daemon of their own ------------
     def computers(self):
         """Computers made by POST /computers, on a daemon of their own (computers.py)."""
-        computers.step(self)
+        self.add_rows(computers.rows(self.quick))
 
     # -- browser computers (kind "browser"), on a daemon of their own -----------
     def browser_computers(self):
         """Browser computers and what page_context costs, on a daemon of their own (browser.py)."""
-        browser.step(self)
+        self.add_rows(browser.rows(self.quick))
 
     # -- 1b. the MCP tool over streamable HTTP ----------------------------------
     def mcp_tool(self):
