@@ -29,7 +29,6 @@ import re
 import struct
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from aiohttp import web
@@ -47,6 +46,7 @@ from ..ops import logs
 from .agents import SETTLE_MS, WAIT_MS, core_action, key_name, notches, run
 from ..ops.logs import new_id
 from ..shell import ExecRequest
+from ..timestamps import rfc3339
 from . import lightcone_browser
 from .image_store import ImageStore
 from .lightcone_exec import exec_stream, exec_sync, run_command
@@ -221,7 +221,7 @@ def action_result(request: web.Request, action: Action, results: list, request_i
 
 def envelope(request_id: str | None, status: str, result: dict | None = None, error: str | None = None) -> dict:
     return {"status": status, "request_id": request_id or new_id(),
-            "timestamp": rfc3339_now(), "result": result or {},
+            "timestamp": rfc3339(time.time()), "result": result or {},
             "error_message": error}
 
 
@@ -239,14 +239,6 @@ def public_url(request: web.Request, path: str) -> str:
     """A URL of this daemon to hand out: under --public-url, else where the request came."""
     base = request.app[SETTINGS].public_url
     return base.rstrip("/") + path if base else str(request.url.with_path(path).with_query(None))
-
-
-def rfc3339_now() -> str:
-    return rfc3339(time.time())
-
-
-def rfc3339(moment: float) -> str:
-    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 async def json_body(request: web.Request) -> dict:

@@ -12,7 +12,6 @@ Beside Lightcone's fields a computer answers `display` {width, height}, its X di
 `held`: the keys and buttons held down across requests (key-down, mouse-down) until their up or DELETE.
 """
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from aiohttp import web
@@ -27,6 +26,7 @@ from ..errors import ApiError, from_validation
 from ..http.app_keys import COMPUTERS, SETTINGS
 from ..http.handling import computer_of
 from ..models import NoParams, SingleAction
+from ..timestamps import rfc3339
 from .lightcone import answers_action_result, envelope, json_body, public_url
 from . import lightcone_browser
 
@@ -70,12 +70,6 @@ class CreateComputer(BaseModel):
 
 
 NEVER = "9999-12-31T23:59:59Z"  # the expiry of what never ends by itself (the daemon's own display)
-
-
-def rfc3339(moment: float | None) -> str | None:
-    if moment is None:
-        return None
-    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def screen_of(computer: Computer) -> dict | None:

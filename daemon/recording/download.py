@@ -3,7 +3,8 @@
 from aiohttp import web
 
 from ..errors import ApiError
-from .recorder import Recording, Recordings, rfc3339
+from ..timestamps import rfc3339
+from .recorder import Recording, Recordings
 
 RECORDINGS = web.AppKey("recordings", Recordings)  # closed first at shutdown (app.py)
 RETRY_WHILE_RECORDING_S = 5

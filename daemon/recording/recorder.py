@@ -21,13 +21,13 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import ApiError
 from ..ops import metrics
 from ..streams.frames import Viewer, as_taken
 from ..streams.screencast import next_send
+from ..timestamps import rfc3339
 from . import timeline
 from .encoder import Mp4Writer, lower_priority
 
@@ -39,12 +39,6 @@ FIRST_FRAME_WAIT_S = 3.0  # a recording stopped before its first frame waits thi
 DEFAULT_ID = "default"  # Kernel's id when a request names none
 DEFAULT_FRAMERATE = 10
 DEFAULT_MAX_FILE_MB = 500
-
-
-def rfc3339(moment: float | None) -> str | None:
-    if moment is None:
-        return None
-    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def default_directory() -> Path:

@@ -15,7 +15,8 @@ from ..errors import ApiError
 from ..http.bodies import parse
 from ..http.handling import computer_of
 from .download import recordings, video
-from .recorder import DEFAULT_FRAMERATE, DEFAULT_MAX_FILE_MB, MB, Limits, Recording, rfc3339
+from ..timestamps import rfc3339
+from .recorder import DEFAULT_FRAMERATE, DEFAULT_MAX_FILE_MB, MB, Limits, Recording
 
 PATH = "/browsers/{id}/replays"
 

@@ -12,7 +12,6 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -20,6 +19,7 @@ from pydantic import BaseModel
 from ..errors import ApiError
 from ..http.handling import client_gone, computer_of
 from ..ops import logs
+from ..timestamps import rfc3339
 from .sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or_gone
 
 RING_SIZE = 1000
@@ -54,8 +54,7 @@ class Event:
 
     def wire(self) -> bytes:
         # The time is kept as a number and written out here, only for the events someone reads.
-        moment = datetime.fromtimestamp(self.data["timestamp"], UTC)
-        data = {**self.data, "timestamp": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+        data = {**self.data, "timestamp": rfc3339(self.data["timestamp"])}
         return event_bytes(data, self.name, self.id)
 
 
