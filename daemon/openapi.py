@@ -179,7 +179,7 @@ def _resize_operation(refs: dict, browser_form: bool) -> dict:
 
 
 PATH_PARAMETER = re.compile(r"{(\w+)}")
-ID_MEANINGS = {"id": "Computer id, as in Lightcone's API; accepted and ignored"}
+ID_MEANINGS = {"id": "Computer id, as in Lightcone's API"}
 
 
 def _models_of(doc: RouteDoc) -> list[tuple[type, str]]:

@@ -64,9 +64,10 @@ def until(condition, timeout: float = 10.0, what: str = "the condition") -> None
 @pytest.fixture(scope="module")
 def many(xvfb, tmp_path_factory):
     """A daemon that starts up to 3 computers, runs exec, and starts a program on each that says its pid."""
-    pids = tmp_path_factory.mktemp("programs")
-    daemon = start_daemon("--max-computers", "3", "--allow-exec", "--computer-command", f"echo $$ > {pids}/$DISPLAY.pid; exec sleep 600")
-    daemon.pids = pids
+    pids, recordings = tmp_path_factory.mktemp("programs"), tmp_path_factory.mktemp("recordings")
+    daemon = start_daemon("--max-computers", "3", "--allow-exec", "--recordings-dir", str(recordings),
+                          "--computer-command", f"echo $$ > {pids}/$DISPLAY.pid; exec sleep 600")
+    daemon.pids, daemon.recordings = pids, recordings
     yield daemon
     daemon.stop()
 
@@ -323,3 +324,42 @@ def test_a_command_running_keeps_its_computer_from_idling_out(computers):
     ran = computers.exec.sync(computer.id, command="sleep 3; echo still here")
     assert ran.exit_code == 0 and ran.stdout == "still here\n"
     until(lambda: computer.id not in {one.id for one in computers.list()}, what="the computer ended once idle")
+
+
+def test_each_computer_has_recordings_of_its_own_which_end_with_it(computers, many):
+    first, second = computers.make(), computers.make()
+    with httpx.Client(base_url=many.url, timeout=10) as client:
+        def recording(computer_id, route, **params):
+            prefix = f"/computers/{computer_id}" if computer_id else ""
+            if route in ("download", "list"):
+                return client.get(f"{prefix}/recording/{route}", params=params)
+            return client.post(f"{prefix}/recording/{route}", json=params)
+
+        def listed(computer_id=None):
+            return {info["id"] for info in recording(computer_id, "list").json()}
+
+        for computer_id, recording_id in ((first.id, "default"), (second.id, "default"), (first.id, "only-first")):
+            assert recording(computer_id, "start", id=recording_id).status_code == 201
+        for computer_id, recording_id in ((first.id, "default"), (second.id, "default"), (first.id, "only-first")):
+            assert recording(computer_id, "stop", id=recording_id).status_code == 200
+        assert listed(first.id) == {"default", "only-first"} and listed(second.id) == {"default"}
+        assert not listed() & {"default", "only-first"}  # the routes without an id: the daemon's own display's
+        replays = client.get(f"/browsers/{first.id}/replays").json()
+        assert {replay["replay_id"] for replay in replays} == {"default", "only-first"}
+        assert all(replay["replay_view_url"].endswith(f"&computer={first.id}") for replay in replays)
+
+        assert recording(second.id, "download", id="only-first").status_code == 404
+        assert recording(None, "download", id="only-first").status_code == 404
+        assert recording(second.id, "delete", id="only-first").status_code == 404
+        assert recording(second.id, "mark", id="only-first", name="elsewhere").status_code == 404
+        assert recording(first.id, "download", id="only-first").headers["Content-Type"] == "video/mp4"
+
+        assert recording(second.id, "delete", id="default").status_code == 200
+        assert listed(second.id) == set() and recording(first.id, "download", id="default").status_code == 200
+        assert {path.name for path in (many.recordings / first.id).iterdir()} == {"default.mp4", "only-first.mp4"}
+
+        assert recording(first.id, "start", id="left-running").status_code == 201
+        computers.delete(first.id)
+        assert recording(first.id, "list").status_code == 404
+        assert not (many.recordings / first.id).exists()  # its recordings went with it, the running one too
+

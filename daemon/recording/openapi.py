@@ -7,7 +7,7 @@ ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schem
 RECORDING_ID = {"name": "id", "in": "query", "required": False, "description": 'The recording; "default" when left out',
                 "schema": RecordingRef.model_json_schema()["properties"]["id"]}
 COMPUTER_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
-               "description": "Computer id, as in Lightcone's API; accepted and ignored (there is one display)"}
+               "description": "Computer id, as in Lightcone's API: its recordings, under ids of its own"}
 RECORDER_INFO = {"type": "object", "required": ["id", "isRecording"], "properties": {
     "id": {"type": "string"}, "isRecording": {"type": "boolean"},
     "started_at": {"type": ["string", "null"], "format": "date-time"},
@@ -63,7 +63,7 @@ OPERATIONS = {
         "202": {"description": "Still recording, or its file is being finished; try again later",
                 "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}},
         **_errors(400, 401, 404, 500)}),
-    "list": _get("listRecorders", {"200": _json("Every recording there is", {"type": "array", "items": RECORDER_INFO}),
+    "list": _get("listRecorders", {"200": _json("The computer's recordings", {"type": "array", "items": RECORDER_INFO}),
                                    **_errors(401)}, with_id=False),
     "delete": _post("deleteRecording", RecordingRef, {
         "200": {"description": "Recording and its file deleted"}, **_errors(400, 401, 404, 409)}),
@@ -72,10 +72,12 @@ OPERATIONS = {
 }
 
 
-BROWSER_ID = {**COMPUTER_ID, "description": "Browser id, as in Kernel's API; accepted and ignored"}
+BROWSER_ID = {**COMPUTER_ID, "description": "Browser id, as in Kernel's API: a computer's id names its recordings; "
+              "any other, the daemon's own display's"}
 REPLAY_ID = {"name": "replay_id", "in": "path", "required": True, "schema": {"type": "string"}}
 REPLAY = {"type": "object", "required": ["replay_id"], "properties": {
-    "replay_id": {"type": "string"}, "replay_view_url": {"type": "string", "description": "/view?recording=ID"},
+    "replay_id": {"type": "string"}, "replay_view_url": {
+        "type": "string", "description": "/view?recording=ID (&computer=ID for a computer other than local)"},
     "started_at": {"type": ["string", "null"], "format": "date-time"},
     "finished_at": {"type": ["string", "null"], "format": "date-time"}}}
 DOWNLOAD = OPERATIONS["download"]["get"]["responses"]
@@ -84,7 +86,7 @@ REPLAY_PATHS = {
         "post": {**_post("startReplay", StartReplay, {"200": _json("Recording started", REPLAY),
                                                       **_errors(400, 401, 429, 507)})["post"], "parameters": [BROWSER_ID]},
         "get": {"operationId": "listReplays", "parameters": [BROWSER_ID],
-                "responses": {"200": _json("Every recording there is", {"type": "array", "items": REPLAY}), **_errors(401)}},
+                "responses": {"200": _json("The computer's recordings", {"type": "array", "items": REPLAY}), **_errors(401)}},
     },
     REPLAYS + "/{replay_id}": {"get": {"operationId": "downloadReplay", "parameters": [BROWSER_ID, REPLAY_ID],
                                        "responses": DOWNLOAD}},

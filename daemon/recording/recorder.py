@@ -1,4 +1,5 @@
-"""Recordings: the screen into MP4 files, with the actions that ran as chapters, each under an id of its own.
+"""Recordings: a computer's screen into MP4 files, with the actions that ran as chapters, each under an id of
+its own among that computer's recordings (two computers may each have a "default").
 
 A recording is a viewer of the screencast's frames (streams/frames.py), so it costs nothing while the screen
 is still and shares each capture with the live viewers. Its frames go to a thread of its own, which converts
@@ -7,7 +8,8 @@ one frame waiting at most: a recorder that falls behind drops frames, never slow
 last picture is written once more at the stop time, so the video lasts as long as the recording did.
 
 A recording ends when stopped, at its maxDurationInSeconds or maxFileSizeInMB, when the recordings together
-reach the daemon's disk budget, or at shutdown; the file is then finished (encoder flushed, chapters and
+reach the daemon's disk budget, when its computer ends (the recording goes with it: nothing can reach it any
+more), or at shutdown; the file is then finished (encoder flushed, chapters and
 index written) on its thread while downloads are answered 202.
 """
 
@@ -134,6 +136,7 @@ class EncoderThread:
 class Recording:
     def __init__(self, recording_id: str, path: Path, limits: Limits, owner: "Recordings", computer):
         self.id = recording_id
+        self.computer_id = computer.id
         self.path = path
         self.limits = limits
         self.owner = owner  # told of each frame handed over, to hold the limits
@@ -238,14 +241,15 @@ class Recording:
 
 
 class Recordings:
-    """The daemon's recordings by id, of any of its computers, their directory and the disk budget they share."""
+    """The daemon's recordings, each computer's by id, their directory and the disk budget they share. The
+    daemon's own display's files are at the top of the directory, another computer's in a folder of its id."""
 
     def __init__(self, directory: Path | None, budget_bytes: int, keep: bool):
         self.given_directory = directory
         self._directory: Path | None = None  # made with the first recording
         self.budget_bytes = budget_bytes
         self.keep = keep
-        self.by_id: dict[str, Recording] = {}
+        self.by_computer: dict[str, dict[str, Recording]] = {}
         self._stopping: set[asyncio.Task] = set()
 
     @property
@@ -256,34 +260,46 @@ class Recordings:
             self._directory = self.given_directory or default_directory()
         return self._directory
 
+    def all(self) -> list[Recording]:
+        return [recording for mine in self.by_computer.values() for recording in mine.values()]
+
+    def of(self, computer) -> dict[str, Recording]:
+        """A computer's recordings by id."""
+        return self.by_computer.get(computer.id, {})
+
     def used(self) -> int:
-        return sum(recording.size for recording in self.by_id.values())
+        return sum(recording.size for recording in self.all())
 
     def start(self, recording_id: str, limits: Limits, computer) -> Recording:
         """Record `computer` (computer.py's: its frames and its worker's events)."""
-        current = self.by_id.get(recording_id)
+        current = self.of(computer).get(recording_id)
         if current is not None:
             if current.is_recording:
                 raise ApiError(409, f"recording {recording_id!r} is already in progress")
             raise ApiError(409, f"recording {recording_id!r} exists already; download it, then delete it to reuse its id")
-        if sum(recording.is_recording for recording in self.by_id.values()) >= MAX_RUNNING:
+        if sum(recording.is_recording for recording in self.all()) >= MAX_RUNNING:
             raise ApiError(429, f"{MAX_RUNNING} recordings are running already, the most at once; stop one first")
         if self.used() >= self.budget_bytes:
             raise ApiError(507, f"the recordings take {self.used() / MB:.1f} MB, the whole budget of "
                            f"{self.budget_bytes / MB:.0f} MB (--max-recordings-mb); delete some first",
                            code="insufficient_storage")
-        recording = Recording(recording_id, self.directory / f"{recording_id}.mp4", limits, self, computer)
+        folder = self.directory if computer.xserver is None else self.directory / computer.id
+        folder.mkdir(exist_ok=True, mode=0o700)
+        recording = Recording(recording_id, folder / f"{recording_id}.mp4", limits, self, computer)
         recording.start()
-        self.by_id[recording_id] = recording
+        if computer.id not in self.by_computer:
+            self.by_computer[computer.id] = {}
+            computer.on_close.append(functools.partial(self.forget, computer))
+        self.by_computer[computer.id][recording_id] = recording
         self.count_running()
-        log.info("recording %s started at %d fps", recording_id, limits.framerate)
+        log.info("recording %s of computer %s started at %d fps", recording_id, computer.id, limits.framerate)
         return recording
 
     def count_running(self) -> None:
-        metrics.RECORDINGS_RUNNING.set(sum(recording.is_recording for recording in self.by_id.values()))
+        metrics.RECORDINGS_RUNNING.set(sum(recording.is_recording for recording in self.all()))
 
-    def get(self, recording_id: str) -> Recording:
-        recording = self.by_id.get(recording_id)
+    def get(self, computer, recording_id: str) -> Recording:
+        recording = self.of(computer).get(recording_id)
         if recording is None:
             raise ApiError(404, f"no recording {recording_id!r}: /recording/list names those there are")
         return recording
@@ -295,7 +311,7 @@ class Recordings:
         elif recording.encoder.bytes >= recording.limits.max_bytes:
             self.end(recording, "maxFileSizeInMB")
         elif self.used() >= self.budget_bytes:
-            for each in list(self.by_id.values()):
+            for each in self.all():
                 self.end(each, "max-recordings-mb")
 
     def end(self, recording: Recording, reason: str) -> None:
@@ -306,27 +322,43 @@ class Recordings:
             self._stopping.add(task)
             task.add_done_callback(self._stopping.discard)
 
-    def delete(self, recording_id: str) -> None:
-        recording = self.get(recording_id)
+    def delete(self, computer, recording_id: str) -> None:
+        recording = self.get(computer, recording_id)
         if recording.is_recording:
             raise ApiError(400, f"recording {recording_id!r} is in progress: stop it first")
         if recording.state == "finishing":
             raise ApiError(409, f"recording {recording_id!r} is being finished; retry in a second",
                            headers={"Retry-After": "1"})
-        del self.by_id[recording_id]
+        del self.by_computer[computer.id][recording_id]
+        self._remove(recording)
+
+    def _remove(self, recording: Recording) -> None:
         recording.path.unlink(missing_ok=True)
+        if recording.path.parent != self._directory:  # another computer's folder, once empty
+            with contextlib.suppress(OSError):
+                recording.path.parent.rmdir()
+
+    async def forget(self, computer) -> None:
+        """Its computer ended: its recordings end too, and go (their files stay with --keep-recordings)."""
+        mine = self.by_computer.pop(computer.id, {})
+        await asyncio.gather(*(recording.stop(force=not self.keep, reason="computer ended")
+                               for recording in mine.values()), return_exceptions=True)
+        self.count_running()
+        if not self.keep:
+            for recording in mine.values():
+                self._remove(recording)
 
     async def close(self) -> None:
         """At shutdown: finish every recording; remove the files unless kept (--keep-recordings)."""
         # Files that are to go are closed at once; kept ones are finished with what waits for the encoder.
-        await asyncio.gather(*(recording.stop(force=not self.keep, reason="shutdown") for recording in self.by_id.values()),
+        await asyncio.gather(*(recording.stop(force=not self.keep, reason="shutdown") for recording in self.all()),
                              *self._stopping, return_exceptions=True)
         if self._directory is None:
             return
         if self.keep:
             log.info("recordings kept in %s", self._directory)
             return
-        for recording in self.by_id.values():
-            recording.path.unlink(missing_ok=True)
+        for recording in self.all():
+            self._remove(recording)
         if not self.given_directory:  # made here, for this daemon alone
             shutil.rmtree(self._directory, ignore_errors=True)

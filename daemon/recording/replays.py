@@ -2,8 +2,10 @@
 written against Kernel's cloud API records this display by changing only its base URL.
 
 POST /browsers/{id}/replays starts one under a new id and answers it with `replay_view_url`, this daemon's
-replay page for it (/view?recording=ID); GET lists them; GET .../replays/{replay_id} downloads the MP4 (202
-until it is finished); POST .../replays/{replay_id}/stop stops it. The browser id is accepted and ignored.
+replay page for it (/view?recording=ID, and &computer=ID for a computer other than the daemon's own display);
+GET lists them; GET .../replays/{replay_id} downloads the MP4 (202 until it is finished); POST
+.../replays/{replay_id}/stop stops it. The browser id names a computer when one has that id; any other is
+the daemon's own display, as on Kernel's other /browsers/{id} routes.
 """
 
 import uuid
@@ -13,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ApiError
 from ..http.bodies import parse
+from ..computers import LOCAL
 from ..http.handling import computer_of
 from .download import recordings, video
 from ..timestamps import rfc3339
@@ -30,7 +33,8 @@ class StartReplay(BaseModel):
 
 def replay(request: web.Request, recording: Recording) -> dict:
     """Kernel's ReplayInfo."""
-    view = request.url.with_path("/view").with_query({"recording": recording.id})
+    where = {} if recording.computer_id == LOCAL else {"computer": recording.computer_id}
+    view = request.url.with_path("/view").with_query({"recording": recording.id, **where})
     return {"replay_id": recording.id, "started_at": rfc3339(recording.started_at),
             "finished_at": rfc3339(recording.finished_at), "replay_view_url": str(view)}
 
@@ -45,15 +49,16 @@ async def start(request: web.Request) -> web.Response:
 
 
 async def list_replays(request: web.Request) -> web.Response:
-    return web.json_response([replay(request, recording) for recording in recordings(request).by_id.values()])
+    mine = recordings(request).of(computer_of(request)).values()
+    return web.json_response([replay(request, recording) for recording in mine])
 
 
 async def download(request: web.Request) -> web.StreamResponse:
-    return video(recordings(request).get(request.match_info["replay_id"]))
+    return video(recordings(request).get(computer_of(request), request.match_info["replay_id"]))
 
 
 async def stop(request: web.Request) -> web.Response:
-    await recordings(request).get(request.match_info["replay_id"]).stop()
+    await recordings(request).get(computer_of(request), request.match_info["replay_id"]).stop()
     return web.Response(status=200)
 
 

@@ -1,6 +1,7 @@
 """Kernel's recording API (its browser images' /recording/* routes), with the same routes per computer
-(/computers/{id}/recording/..., beside Lightcone's routes; every id addresses this display), and the
-timeline of what ran while it recorded: GET /recording/timeline?id=.
+(/computers/{id}/recording/..., beside Lightcone's routes), and the timeline of what ran while it recorded:
+GET /recording/timeline?id=. Each computer has recordings of its own, under ids of its own: the routes of
+/computers/{id} see that computer's, the routes without one the daemon's own display's (computer `local`).
 
 Names, statuses and limits are Kernel's: an id is letters, digits and hyphens ("default" when left out);
 start answers 201, or 409 while that id records; mark 201 with its offset, 404 for no such recording, 409
@@ -72,7 +73,7 @@ async def start(request: web.Request) -> web.Response:
 
 async def stop(request: web.Request) -> web.Response:
     body = await parse(request, StopRecording)
-    recording = recordings(request).by_id.get(body.id)
+    recording = recordings(request).of(computer_of(request)).get(body.id)
     if recording is None:
         raise ApiError(400, f"no recording {body.id!r} to stop")
     await recording.stop(force=body.forceStop)
@@ -81,29 +82,29 @@ async def stop(request: web.Request) -> web.Response:
 
 async def mark(request: web.Request) -> web.Response:
     body = await parse(request, MarkRecording)
-    recording = recordings(request).get(body.id)
+    recording = recordings(request).get(computer_of(request), body.id)
     if not recording.is_recording:
         raise ApiError(409, f"recording {body.id!r} is not recording any more")
     return web.json_response({"name": body.name, "offset_ms": recording.mark(body.name)}, status=201)
 
 
 async def download(request: web.Request) -> web.StreamResponse:
-    return video(recordings(request).get(query_id(request)))
+    return video(recordings(request).get(computer_of(request), query_id(request)))
 
 
 async def list_recordings(request: web.Request) -> web.Response:
-    return web.json_response([recording.info() for recording in recordings(request).by_id.values()])
+    return web.json_response([recording.info() for recording in recordings(request).of(computer_of(request)).values()])
 
 
 async def delete(request: web.Request) -> web.Response:
     body = await parse(request, RecordingRef)
-    recordings(request).delete(body.id)
+    recordings(request).delete(computer_of(request), body.id)
     return web.Response(status=200)
 
 
 async def timeline(request: web.Request) -> web.Response:
     """The actions and marks of a recording at their offsets in the video, with each batch's request_id."""
-    recording = recordings(request).get(query_id(request))
+    recording = recordings(request).get(computer_of(request), query_id(request))
     finished = recording.finished_at
     return web.json_response({
         **recording.info(),
