@@ -129,7 +129,8 @@ def test_the_wheel_installs_only_the_xhands_package(built):
     assert tops == {"xhands", f"{built[2].name.split('-')[0]}-{built[2].name.split('-')[1]}.dist-info"}
     with zipfile.ZipFile(built[2]) as wheel:
         assert {"xhands/daemon/__init__.py", "xhands/input/__init__.py", "xhands/bezier/__init__.py",
-                "xhands/daemon/streams/view.html"} <= set(wheel.namelist())
+                "xhands/daemon/streams/view.html", "xhands/daemon/streams/page.css",
+                "xhands/daemon/streams/token_form.html", "xhands/daemon/recording/replay.html"} <= set(wheel.namelist())
 
 
 def test_installing_after_bezier_and_python_daemon_leaves_both_working(venv):

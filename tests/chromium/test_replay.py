@@ -62,3 +62,27 @@ def test_the_replay_page_plays_the_recording_and_seeks_to_a_clicked_action(execu
             assert not any(TOKEN in url for url in urls)
         finally:
             browser.stop()
+
+
+def test_a_computers_replay_page_plays_that_computers_recording(executable):  # noqa: F811
+    with DaemonOnOwnDisplay("640x480x24", "--max-computers", "1") as own:
+        client = own.client
+        created = client.post("/computers", json={"kind": "desktop", "display": {"width": 320, "height": 240}})
+        computer = created.json()["id"]
+        started = client.post(f"/browsers/{computer}/replays", json={"framerate": 5}).json()
+        assert started["replay_view_url"].endswith(f"&computer={computer}")
+        replay_id = started["replay_id"]
+        assert client.post(f"/computers/{computer}/recording/mark",
+                           json={"id": replay_id, "name": "on the computer"}).status_code == 201
+        time.sleep(0.5)
+        assert client.post(f"/browsers/{computer}/replays/{replay_id}/stop").status_code == 200
+
+        url = started["replay_view_url"]
+        browser = Chromium(executable, url, "", 0, 0, *WINDOW, extra_args=("--headless=new",))
+        try:
+            page = Page(browser, url)
+            assert page.wait_for("document.getElementById('video').duration", timeout=10) > 0
+            assert page.js("document.getElementById('video').videoWidth") == 320  # the computer's screen, not local's
+            assert page.js(f"{ITEMS}.map(item => item.children[1].textContent)") == ["on the computer"]
+        finally:
+            browser.stop()
