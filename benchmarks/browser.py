@@ -8,11 +8,10 @@
     python -m benchmarks.browser   # these rows alone, printed; the full run (python -m benchmarks) has them too
 """
 
-import http.server
 import json
-import threading
 import time
 
+from tests.page_server import PageServer
 from xhands.daemon.client.testing import LocalServer
 
 from .computers import delete
@@ -23,26 +22,13 @@ SIZE = {"width": 1280, "height": 800}
 PAGE = b"<!doctype html><title>bench</title><p>a page</p>"
 
 
-class PageHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(PAGE)))
-        self.end_headers()
-        self.wfile.write(PAGE)
-
-    def log_message(self, *args):
-        pass
-
-
 def create(client: Client, kind: str) -> str:
     return json.loads(client.post("/computers", {"kind": kind, "display": SIZE}))["id"]
 
 
 def rows(quick: bool = False) -> list[dict]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PageHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    page = f"http://127.0.0.1:{server.server_address[1]}/"
+    server = PageServer({"/": ("text/html", PAGE)})
+    page = server.url + "/"
     daemon = LocalServer(screen="1280x800x24", args=("--max-computers", "2", "--log-level", "warning")).start()
     try:
         client = Client(daemon.port)
@@ -66,8 +52,7 @@ def rows(quick: bool = False) -> list[dict]:
             delete(client, computer_id)
     finally:
         daemon.stop()
-        server.shutdown()
-        server.server_close()
+        server.close()
     start, context, bare, desktop_move = (summary(s) for s in (started_ms, samples["context"], samples["no_context"],
                                                                samples["desktop"]))
     return [

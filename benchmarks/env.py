@@ -8,13 +8,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from xhands.daemon.client.testing import LocalServer
 from xhands.daemon.ops.xvfb import Xvfb
 from tests.chromium.browser import Chromium, find_chromium
+from tests.page_server import PageServer
 from tests.ports import free_port
 
 from . import page
@@ -31,33 +30,6 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.05):
             return result
         time.sleep(interval)
     raise RuntimeError(f"timed out waiting for {what}")
-
-
-class PageServer:
-    """Serves the generated page and pictures on 127.0.0.1 from memory."""
-
-    def __init__(self):
-        files = page.assets()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                content_type, body = files.get(self.path, ("text/plain", b"not found"))
-                self.send_response(200 if self.path in files else 404)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class PageBrowser(Chromium):
@@ -153,9 +125,9 @@ class Stage:
             self.env = {**os.environ, "DISPLAY": self.display, "XAUTHORITY": self.auth_file.name}
             # In-process baselines, the browser and the daemon take them from here.
             os.environ.update(DISPLAY=self.display, XAUTHORITY=self.auth_file.name)
-            self.pages = PageServer()
+            self.pages = PageServer(page.assets())  # the generated page and its pictures
             self._closers.append(self.pages.close)
-            self.chromium = PageBrowser(self.display, self.pages.url)
+            self.chromium = PageBrowser(self.display, self.pages.url + "/")
             self._closers.append(self.chromium.stop)
             # As deployed: the default log level, one access-log line per request (to a file here).
             self.daemon = LocalServer(display=self.display, log_path=os.path.join(self.logs.name, "xhands.log"))

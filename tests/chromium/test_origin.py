@@ -7,15 +7,14 @@ and one that holds the token, can call.
 """
 
 import contextlib
-import http.server
 import json
-import threading
 
 import pytest
 
 from tests.chromium.browser import Chromium
 from tests.chromium.conftest import Page
 from tests.daemons import DaemonOnOwnDisplay
+from tests.page_server import PageServer
 from tests.recorder import Recorder
 
 TOKEN = "origin-test-9c2d41"
@@ -91,29 +90,11 @@ JSON_CALL = """((url, body, token) => fetch(url, {method: "POST", body: JSON.str
   .then(response => response.json().then(answer => [response.status, answer]), error => ["failed", String(error)]))"""
 
 
-class Elsewhere(http.server.BaseHTTPRequestHandler):
-    """Another origin's page: empty; the test runs its script in it."""
-
-    def do_GET(self):
-        body = b"<!doctype html><title>elsewhere</title><body>elsewhere</body>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def elsewhere():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
-    thread = threading.Thread(target=server.serve_forever, name="elsewhere", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    """Another origin: an empty page; the test runs its script in it."""
+    with PageServer({"/": ("text/html", b"<!doctype html><title>elsewhere</title><body>elsewhere</body>")}) as pages:
+        yield pages.url
 
 
 @contextlib.contextmanager
