@@ -9,10 +9,10 @@
 """
 
 import json
-import os
 import threading
 import time
 
+from tests.processes import x_servers_of
 from xhands.daemon.client.testing import LocalServer
 
 from .env import rss_kb
@@ -27,17 +27,12 @@ def x_servers_pss_kb(pid: int) -> int:
     """The memory of the X servers a process started (its children named Xvfb), in kB: their PSS, which counts
     the libraries they share once, not once per server as RSS would."""
     total = 0
-    for child in filter(str.isdigit, os.listdir("/proc")):
+    for server in x_servers_of(pid):
         try:
-            with open(f"/proc/{child}/stat") as stat:
-                fields = stat.read().rpartition(")")[2].split()
-            with open(f"/proc/{child}/cmdline", "rb") as cmdline:
-                program = os.path.basename(cmdline.read().split(b"\0")[0])
-            if int(fields[1]) == pid and program == b"Xvfb":
-                with open(f"/proc/{child}/smaps_rollup") as rollup:
-                    total += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
+            with open(f"/proc/{server}/smaps_rollup") as rollup:
+                total += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
         except OSError:
-            continue
+            continue  # it ended while we looked
     return total
 
 

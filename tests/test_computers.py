@@ -14,6 +14,7 @@ import pytest
 from tzafon import Lightcone, NotFoundError, PermissionDeniedError, RateLimitError
 
 from tests.daemons import start_daemon
+from tests.processes import x_servers_of
 from tests.recorder import Recorder
 from tests.test_mcp import _call_arguments
 from tests.sse_reader import SseReader
@@ -24,22 +25,6 @@ from xhands.daemon.shell import Output, Slots
 
 def sdk(daemon):
     return Lightcone(api_key="unused", base_url=daemon.url, max_retries=0).computers
-
-
-def x_servers_of(pid: int) -> set[int]:
-    """The pids of the X servers a process started (its children named Xvfb)."""
-    found = set()
-    for child in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{child}/stat") as stat:
-                parent = int(stat.read().rpartition(")")[2].split()[1])
-            with open(f"/proc/{child}/cmdline", "rb") as cmdline:
-                program = os.path.basename(cmdline.read().split(b"\0")[0])
-        except OSError:
-            continue
-        if parent == pid and program == b"Xvfb":
-            found.add(int(child))
-    return found
 
 
 def socket_of(x_display: str) -> str:

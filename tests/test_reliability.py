@@ -13,9 +13,10 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import action, helper_processes
+from tests.conftest import action
 from tests.daemons import DaemonOnOwnDisplay, post_in_background, sigterm_during, start_daemon, until_queued
 from tests.ports import free_port
+from tests.processes import x_servers_of
 from tests.xstate import keymap_rows, nothing_pressed
 
 
@@ -99,11 +100,6 @@ def test_a_stopped_x_server_is_a_prompt_503_on_health(tmp_path):
         assert own.client.post("/computer/click_mouse", json={"x": 5, "y": 5}).status_code == 200
 
 
-def parent(pid: int) -> int:
-    with open(f"/proc/{pid}/stat") as stat_file:
-        return int(stat_file.read().rsplit(")", 1)[1].split()[1])
-
-
 def test_sigterm_stops_an_owned_xvfb(tmp_path):
     """Without a display the daemon starts its own Xvfb; SIGTERM stops both within 2 s."""
     env = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
@@ -117,7 +113,7 @@ def test_sigterm_stops_an_owned_xvfb(tmp_path):
         while "listening" not in line:
             line = process.stderr.readline()
             assert line, "daemon exited early"
-        xvfb_pids = [pid for pid, what in helper_processes().items() if what.startswith("Xvfb") and parent(pid) == process.pid]
+        xvfb_pids = x_servers_of(process.pid)
         assert httpx.post(f"http://127.0.0.1:{port}/computer/click_mouse", json={"x": 3, "y": 3}).status_code == 200
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
