@@ -152,7 +152,16 @@ def ffmpeg_viewer(bench) -> Frames:
 
 def watch(streams: list[Frames], pid: int, seconds: float, port: int | None = None) -> dict:
     """Once every stream delivers, the frames a second of each and the CPU of `pid` over `seconds`; with the
-    daemon's port, also its captures and encodes in that window (what it made, beside what arrived)."""
+    daemon's port, also its captures and encodes in that window (what it made, beside what arrived). The
+    streams are closed after."""
+    try:
+        return measured(streams, pid, seconds, port)
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+def measured(streams: list[Frames], pid: int, seconds: float, port: int | None) -> dict:
     wait_until(lambda: all(stream.arrived for stream in streams), 10, "the first frames")
     time.sleep(0.5)  # past the first frames and the connection's set-up
     made = (lambda: (counter(port, "xhands_screencast_captures_total"), counter(port, "xhands_screencast_encodes_total"))) \
@@ -288,22 +297,12 @@ def screencast(bench) -> None:
 
 
 def busy(bench, raw, port, daemon, seconds) -> None:
-    def measured(streams):
-        try:
-            return watch(streams, daemon, seconds, port)
-        finally:
-            for stream in streams:
-                stream.close()
-
-    measured([xhands_viewer(port)])  # warm-up: the frames thread, the first encodes
-    one = raw["one_viewer"] = measured([xhands_viewer(port)])
-    eight = raw["eight_viewers"] = measured([xhands_viewer(port) for _ in range(8)])
-    sse = raw["sse_viewer"] = measured([xhands_viewer(port, "sse")])
+    watch([xhands_viewer(port)], daemon, seconds, port)  # warm-up: the frames thread, the first encodes
+    one = raw["one_viewer"] = watch([xhands_viewer(port)], daemon, seconds, port)
+    eight = raw["eight_viewers"] = watch([xhands_viewer(port) for _ in range(8)], daemon, seconds, port)
+    sse = raw["sse_viewer"] = watch([xhands_viewer(port, "sse")], daemon, seconds, port)
     ffmpeg = ffmpeg_viewer(bench)
-    try:
-        ref = raw["ffmpeg"] = watch([ffmpeg], ffmpeg.pid, seconds)
-    finally:
-        ffmpeg.close()
+    ref = raw["ffmpeg"] = watch([ffmpeg], ffmpeg.pid, seconds)
 
     def text(result):
         fps = result["fps"]
@@ -372,16 +371,9 @@ def still(bench, raw, port, daemon, seconds) -> None:
     """Nothing changes: the changing screen is gone and the textarea loses focus (its caret blinks)."""
     bench.stage.chromium.cdp.evaluate("ta.blur(); true")
     time.sleep(1.0)  # Chromium repaints what the changing screen uncovered
-    stream = xhands_viewer(port)
-    try:
-        ours = raw["idle"] = watch([stream], daemon, seconds, port)
-    finally:
-        stream.close()
+    ours = raw["idle"] = watch([xhands_viewer(port)], daemon, seconds, port)
     ffmpeg = ffmpeg_viewer(bench)
-    try:
-        ref = raw["ffmpeg_idle"] = watch([ffmpeg], ffmpeg.pid, seconds)
-    finally:
-        ffmpeg.close()
+    ref = raw["ffmpeg_idle"] = watch([ffmpeg], ffmpeg.pid, seconds)
     bench.row(f"screencast MJPEG, still screen, 1 viewer, {ours['seconds']:.0f} s: CPU in % of a core",
               f"{ours['cores'] * 100:.2f} %, {ours['captures']:.0f} captures",  # after the first frame
               f"{ref['cores'] * 100:.1f} %, {ref['fps'][0]:.1f} fps (it captures regardless)",
