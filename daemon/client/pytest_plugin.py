@@ -26,7 +26,7 @@ from collections.abc import Iterator
 import pytest
 
 from . import AsyncClient, Client
-from .testing import LocalServer
+from .testing import DaemonAt, LocalServer
 
 
 def pytest_addoption(parser):
@@ -36,20 +36,11 @@ def pytest_addoption(parser):
     parser.addini("xhands_screen", "screen of the private Xvfb, WxHxD", default="1280x800x24")
 
 
-class RunningServer:
+class RunningServer(DaemonAt):
     """A daemon someone else runs: only its URL and token are known."""
 
     display = None
     log_path = None
-
-    def __init__(self, url: str, token: str | None):
-        self.url, self.token = url, token
-
-    def client(self, **kwargs) -> Client:
-        return Client(self.url, token=self.token, **kwargs)
-
-    def async_client(self, **kwargs) -> AsyncClient:
-        return AsyncClient(self.url, token=self.token, **kwargs)
 
 
 @pytest.fixture(scope="session")

@@ -34,20 +34,32 @@ class ServerError(RuntimeError):
     pass
 
 
-class LocalServer:
+class DaemonAt:
+    """A daemon at `url`, with its token: the clients to drive it with."""
+
+    def __init__(self, url: str, token: str | None):
+        self.url, self.token = url, token
+
+    def client(self, **kwargs) -> Client:
+        return Client(self.url, token=self.token, **kwargs)
+
+    def async_client(self, **kwargs) -> AsyncClient:
+        return AsyncClient(self.url, token=self.token, **kwargs)
+
+
+class LocalServer(DaemonAt):
     def __init__(self, screen: str = "1280x800x24", *, token: str | None = None, args: tuple[str, ...] = (),
                  display: str | None = None, log_path: str | None = None, env: dict[str, str] | None = None,
                  xserver: str = "xvfb", log_to_stderr: bool = False):
         """`display` attaches to an existing display instead of starting a private Xvfb (or, with
         xserver="xvnc", an Xvnc, whose screen can be resized)."""
+        super().__init__("", token)  # the URL is known once started
         self.screen = screen
         self.xserver = xserver
-        self.token = token
         self.args = tuple(args)
         self.display = display
         self.env = dict(env or {})
         self.port = 0  # known once started
-        self.url = ""
         self.log_path = log_path or ""
         self.log_to_stderr = log_to_stderr
         self.xvfb: Xvfb | None = None
@@ -95,12 +107,6 @@ class LocalServer:
                     pass
                 time.sleep(0.05)
         raise ServerError(f"xhands was not healthy within {timeout:g} s:\n{self.log()}")
-
-    def client(self, **kwargs) -> Client:
-        return Client(self.url, token=self.token, **kwargs)
-
-    def async_client(self, **kwargs) -> AsyncClient:
-        return AsyncClient(self.url, token=self.token, **kwargs)
 
     def log(self) -> str:
         try:
