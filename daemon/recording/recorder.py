@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..computers import LOCAL
 from ..errors import ApiError
 from ..ops import metrics
 from ..streams.frames import Viewer, as_taken
@@ -283,7 +284,7 @@ class Recordings:
             raise ApiError(507, f"the recordings take {self.used() / MB:.1f} MB, the whole budget of "
                            f"{self.budget_bytes / MB:.0f} MB (--max-recordings-mb); delete some first",
                            code="insufficient_storage")
-        folder = self.directory if computer.xserver is None else self.directory / computer.id
+        folder = self.directory if computer.id == LOCAL else self.directory / computer.id
         folder.mkdir(exist_ok=True, mode=0o700)
         recording = Recording(recording_id, folder / f"{recording_id}.mp4", limits, self, computer)
         recording.start()
