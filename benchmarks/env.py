@@ -69,19 +69,31 @@ def rss_kb(process: subprocess.Popen) -> int:
 
 # The floor of one round trip: each POST's body read and parsed, `{}` answered; each WebSocket text message
 # parsed and answered with a small JSON object. Both it and the daemon run on asyncio's own loop (uvloop on
-# both measured no clear change of the ratio on this machine).
+# both measured no clear change of the ratio on this machine). Given a display, it also does the least an
+# instant move must: one XTest motion to the body's point, flushed to the X server before it answers (the
+# floor of a move, as opposed to that of an HTTP round trip).
 EMPTY_SERVER = """
 import json, sys
 from aiohttp import WSMsgType, web
+display = None
+if len(sys.argv) > 2:
+    from Xlib import X
+    from Xlib.display import Display
+    from Xlib.ext import xtest
+    display = Display(sys.argv[2])
+def move(point):
+    if display is not None:
+        xtest.fake_input(display, X.MotionNotify, x=point.get("x", 0), y=point.get("y", 0))
+        display.flush()
 async def ok(request):
-    json.loads(await request.read())
+    move(json.loads(await request.read()))
     return web.json_response({})
 async def echo(request):
     socket = web.WebSocketResponse()
     await socket.prepare(request)
     async for message in socket:
         if message.type == WSMsgType.TEXT:
-            json.loads(message.data)
+            move(json.loads(message.data).get("action", {}))
             await socket.send_str('{"status": "success"}')
     return socket
 app = web.Application()
@@ -92,11 +104,13 @@ web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None, access_log
 
 
 class EmptyServer:
-    """An aiohttp server that answers every POST with an empty 200: the floor of one HTTP round trip."""
+    """An aiohttp server that answers every POST with an empty 200: the floor of one HTTP round trip. With a
+    display, each request also moves its pointer (one XTest motion): the floor of an instant move."""
 
-    def __init__(self, env: dict):
+    def __init__(self, env: dict, display: str | None = None):
         self.port = free_port()
-        self.process = subprocess.Popen([sys.executable, "-c", EMPTY_SERVER, str(self.port)], env=env, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen([sys.executable, "-c", EMPTY_SERVER, str(self.port), *([display] if display else [])],
+                                        env=env, stderr=subprocess.DEVNULL)
         wait_until(self._up, 20, "the empty aiohttp server")
 
     def _up(self):
@@ -135,6 +149,8 @@ class Stage:
             self._closers.append(self.daemon.stop)
             self.empty = EmptyServer(self.env)
             self._closers.append(self.empty.close)
+            self.empty_move = EmptyServer(self.env, display=self.display)
+            self._closers.append(self.empty_move.close)
         except BaseException:
             self.close()
             raise

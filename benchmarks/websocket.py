@@ -62,21 +62,19 @@ def instant_move(bench) -> None:
     x, y = SPOT
     channel = WebSocketClient(bench.stage.daemon.port)
     echo = WebSocketClient(bench.stage.empty.port)
+    echo_move = WebSocketClient(bench.stage.empty_move.port)
     moves = [json.dumps({"action": {"type": "move", "x": x - 5 * (i % 2), "y": y - 3 * (i % 2)}}).encode() for i in range(2)]
     tools = {"xhands": (lambda i: channel.call(moves[i % 2]), 10, 20),
              "floor": (lambda i: echo.call(moves[i % 2]), 10, 20),
+             "move floor": (lambda i: echo_move.call(moves[i % 2]), 10, 20),
              "reference": (lambda i: bench.reference.move(x - 5 * (i % 2), y - 3 * (i % 2)), 1, 2)}
     result = {tool: summary(values) for tool, values in interleaved(tools, rounds=bench.n(60, 15), pause_s=ACTION_PAUSE_S).items()}
     channel.socket.close()
     echo.socket.close()
-    floor = bench.raw["empty_websocket"] = result.pop("floor")
+    echo_move.socket.close()
+    bench.floor_rows("Lightcone's WebSocket", "WebSocket echo", result, bench.raw.setdefault("floors_websocket", {}))
     bench.raw["websocket_instant_move"] = result
-    bench.row("empty aiohttp WebSocket echo, same client and rounds (the floor; not xhands)", cell(floor))
     r = ratio(result["reference"], result["xhands"])
     bench.row("one action over Lightcone's WebSocket: instant move", cell(result["xhands"]), cell(result["reference"]),
               vs=f"{r:.1f}x" if r else "", target="p50 ≤ 0.25 ms, ≥ 10x xdotool",
               met=result["xhands"]["p50_ms"] <= 0.25 and (r or 0) >= 10)
-    over = result["xhands"]["p50_ms"] / floor["p50_ms"]
-    bench.row("one action over Lightcone's WebSocket: instant move, beside the empty aiohttp WebSocket echo (interleaved)",
-              cell(result["xhands"]), vs=f"{over:.2f}x the empty echo ({cell(floor)})", target="≤ 1.3x the empty echo",
-              met=over <= 1.3)

@@ -1,12 +1,11 @@
 """The X side as one object: a connection and the devices that live on it."""
 
 import time
-from contextlib import contextmanager
 
 from .capture import ScreenGrabber
 from .cursor import Cursor
 from .damage import ScreenWatcher
-from .display import CONNECTION_ERRORS, DisplayUnavailable, XConnection
+from .display import CONNECTION_ERRORS, DisplayUnavailable, Guard, XConnection
 from .handled import HandledInput
 from .keyboard import Keyboard
 from .keys import keysym_name
@@ -106,11 +105,9 @@ class Desktop:
         self.grabber.close()
         self.connection.check_errors()  # SetScreenSize has no reply: a refusal is only known after a round trip
 
-    @contextmanager
-    def guarded(self):
+    def guarded(self) -> Guard:
         """Run X work; a lost connection becomes DisplayUnavailable."""
-        with self.connection.guard():
-            yield self
+        return self.connection.guard()
 
     def flush(self) -> None:
         """Send the input made so far."""
