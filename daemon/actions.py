@@ -223,7 +223,7 @@ async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:
     else:
         cursor = None
         desktop.sync()
-    frame = desktop.grabber.grab(x, y, width, height)
+    frame = await desktop.grabber.grab(x, y, width, height)
     size = p.scale_to.size_for(width, height) if p.scale_to else None
     data = await asyncio.to_thread(encode_image, frame, p.format, p.quality, size, cursor, (x, y))
     return Image(IMAGE_TYPES[p.format], data)
