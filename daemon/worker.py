@@ -245,7 +245,7 @@ class Worker:
         try:
             async with asyncio.timeout(self.batch_timeout_s):
                 if not self.desktop.connection.is_open:  # lost: wait for the server without holding the loop
-                    await self.desktop.connect()
+                    await self.desktop.connection.open()
                 for index, action in enumerate(actions):
                     if client_gone():
                         log.info("client disconnected; batch stopped before action %d", index)

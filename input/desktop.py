@@ -31,7 +31,8 @@ class Desktop:
     def __init__(self, display_name: str, clipboard_timeout_s: float = 3.0):
         self.display_name = display_name
         self.clipboard_timeout_s = clipboard_timeout_s
-        # Never waits on a silent server for long (watchdog.py); actions wait for it in the event loop (connect()).
+        # Never waits on a silent server for long (watchdog.py); the worker reopens it for actions, waiting in the
+        # event loop (XConnection.open).
         self.connection = XConnection(display_name, open_answering, open_answering_async)
         self.connection.on_connect.append(self._attach)
         self.grabber = OffLoopGrabber(display_name)
@@ -111,10 +112,6 @@ class Desktop:
             resize_screen(display, width, height)
         self.grabber.close()
         self.connection.check_errors()  # SetScreenSize has no reply: a refusal is only known after a round trip
-
-    async def connect(self) -> None:
-        """Reopen a lost connection, waiting for the server in the event loop (not on it) for a while."""
-        await self.connection.open()
 
     @contextmanager
     def guarded(self):

@@ -12,8 +12,8 @@ on the event loop's thread that would freeze the whole daemon, /health included.
 - Opening a connection happens on a thread of its own, waited for at most ANSWER_LIMIT_S. An open given up
   stays out, and succeeds as soon as the server answers again: the next caller takes it over. Actions wait
   for it in the event loop (open_answering_async), up to ANSWER_LIMIT_S again; anything else that must open
-  a connection on the loop's thread, while one is out, waits only RECHECK_S (the server has been silent for
-  ANSWER_LIMIT_S already).
+  a connection on the loop's thread, while one is out or after a connection was cut off, waits only RECHECK_S
+  (the server has been silent for ANSWER_LIMIT_S already), and tries again later (the screencast does).
 
 ANSWER_LIMIT_S is far above any real round trip: a loaded machine delays one by milliseconds, a large
 screenshot's by tens of them.
@@ -53,6 +53,7 @@ class _Wait:
 _waits: "weakref.WeakSet[_Wait]" = weakref.WeakSet()  # a connection's _Wait lives as long as the connection
 _watchdog_lock = threading.Lock()
 _watchdog: threading.Thread | None = None
+_silent: set[str] = set()  # displays whose connection was cut off, until one to them opens again
 
 
 def watch(conn: xdisplay.Display, display_name: str) -> xdisplay.Display:
@@ -94,6 +95,7 @@ def _keep_watch() -> None:
 
 def _cut_off(wait: _Wait, waited_s: float) -> None:
     wait.since = 0.0  # once: the waiting call fails now
+    _silent.add(wait.display_name)
     log.warning("display %s has not answered for %.1f s: its connection is cut off (it reopens once the server "
                 "answers again)", wait.display_name, waited_s)
     try:
@@ -111,9 +113,12 @@ class _Opening:
 
     def _open(self, display_name: str) -> None:
         try:
-            self.outcome.set_result(open_display(display_name))
+            conn = open_display(display_name)
         except BaseException as exc:  # handed to the caller, who knows what it means
             self.outcome.set_exception(exc)
+        else:
+            _silent.discard(display_name)
+            self.outcome.set_result(conn)
 
 
 _opening: dict[str, _Opening] = {}  # per display, an open still out: the server has been silent since it began
@@ -130,7 +135,7 @@ def open_answering(display_name: str, watched: bool = True) -> xdisplay.Display:
     watch) unless another thread will wait on it. Raises DisplayUnavailable if the server did not answer, or
     python-xlib's errors if the connection failed."""
     opening = _opening.pop(display_name, None)
-    limit_s = RECHECK_S if opening else ANSWER_LIMIT_S
+    limit_s = RECHECK_S if opening or display_name in _silent else ANSWER_LIMIT_S
     opening = opening or _Opening(display_name)
     try:
         conn = opening.outcome.result(timeout=limit_s)
