@@ -95,29 +95,36 @@ class OffLoopGrabber:
         self._thread: threading.Thread | None = None
         self._out: asyncio.Future | None = None  # a grab given up on, still waiting for the server
 
-    async def grab(self, left: int, top: int, width: int, height: int) -> Frame:
-        """Raises DisplayUnavailable if the display is gone or did not answer within ANSWER_LIMIT_S."""
+    async def grab(self, left: int, top: int, width: int, height: int, then=None):
+        """The frame, or what `then(frame)` makes of it: run on the same thread right after the grab, outside the
+        limit (an encoding, in the one thread hop the grab costs anyway). Raises DisplayUnavailable if the display
+        is gone or did not answer within ANSWER_LIMIT_S."""
+        grabbed = threading.Event()
         try:
             async with asyncio.timeout(ANSWER_LIMIT_S):
                 if self._out is not None:
                     await asyncio.wait([self._out])  # its outcome is nobody's now; the thread is free after it
-                grabbed: Future = Future()
-                self._call(self._grab_into, grabbed, left, top, width, height)
-                self._out = asyncio.wrap_future(grabbed)
-                self._out.add_done_callback(lambda done: done.cancelled() or done.exception())
+                done: Future = Future()
+                self._call(self._grab_into, done, grabbed, (left, top, width, height), then)
+                self._out = asyncio.wrap_future(done)
+                self._out.add_done_callback(lambda out: out.cancelled() or out.exception())  # one given up on
                 return await asyncio.shield(self._out)
         except TimeoutError:
+            if grabbed.is_set():  # the server answered in time; only `then` takes long
+                return await self._out
             raise DisplayUnavailable(f"display {self.display_name} did not answer a screen capture within "
                                      f"{ANSWER_LIMIT_S:g} s") from None
         finally:
             if self._out is not None and self._out.done():
                 self._out = None
 
-    def _grab_into(self, grabbed: Future, *area) -> None:
+    def _grab_into(self, done: Future, grabbed: threading.Event, area: tuple, then) -> None:
         try:
-            grabbed.set_result(self._grabber.grab(*area))
+            frame = self._grabber.grab(*area)
+            grabbed.set()
+            done.set_result(then(frame) if then else frame)
         except BaseException as exc:  # the caller's to see
-            grabbed.set_exception(exc)
+            done.set_exception(exc)
 
     def close(self) -> None:
         """Close the capture's connection (on its thread, after a grab still out: it is in use until then)."""
