@@ -147,8 +147,10 @@ def open_answering(display_name: str, watched: bool = True) -> xdisplay.Display:
 async def open_answering_async(display_name: str) -> xdisplay.Display:
     """open_answering for a caller that can wait in the event loop: it waits ANSWER_LIMIT_S in any case."""
     opening = _opening.pop(display_name, None) or _Opening(display_name)
+    outcome = asyncio.wrap_future(opening.outcome)
+    outcome.add_done_callback(lambda done: done.cancelled() or done.exception())  # one that came too late
     try:
-        conn = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(opening.outcome)), ANSWER_LIMIT_S)
+        conn = await asyncio.wait_for(asyncio.shield(outcome), ANSWER_LIMIT_S)
     except TimeoutError:
         raise _not_answering(display_name, opening) from None
     return watch(conn, display_name)
@@ -157,6 +159,7 @@ async def open_answering_async(display_name: str) -> xdisplay.Display:
 def abandon_opening(display_name: str) -> None:
     """A display's last user is going: an open still out to it is closed once it ends, not handed to a later
     user of the same display number."""
+    _silent.discard(display_name)
     opening = _opening.pop(display_name, None)
     if opening is not None:
         opening.outcome.add_done_callback(lambda done: done.exception() or close_quietly(done.result()))
