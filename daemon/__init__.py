@@ -7,8 +7,8 @@
                 one, exec's bounded runner
     app.py, openapi.py, cli.py   the application and its shutdown, the OpenAPI document, the `xhands` command
     http/       what every route needs of aiohttp: app_keys.py (typed application keys), handling.py (bodies as
-                models, clients gone), protocol.py (malformed requests in the Error shape), asgi.py (an ASGI
-                app, the MCP SDK's transport, served from an aiohttp route)
+                models, clients gone), asgi.py (an ASGI app, the MCP SDK's transport, served from an aiohttp
+                route)
     dialects/   the wire formats over the core: kernel.py (Kernel's computer controls), mcp.py and mcp_route.py
                 (its MCP tool), anthropic.py and openai.py (the models' computer tools) over agents.py,
                 lightcone.py, lightcone_computers.py, lightcone_exec.py, lightcone_ws.py and lightcone_browser.py

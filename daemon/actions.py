@@ -211,7 +211,8 @@ async def read_clipboard_action(desktop: Desktop, p: m.NoParams) -> dict:
 
 
 async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:
-    """Grab on the worker (input sent before it is on screen; with settle_ms, drawn), encode off the event loop."""
+    """Grab after the worker's input (sent before it is on screen; with settle_ms, drawn), and encode, both off the
+    event loop (on the capture's thread)."""
     if p.settle_ms is not None:
         await desktop.settled(p.settle_ms / 1000, m.MAX_SETTLE_MS / 1000)
     if p.region:
@@ -223,9 +224,9 @@ async def screenshot(desktop: Desktop, p: m.ScreenshotRequest) -> Image:
     else:
         cursor = None
         desktop.sync()
-    frame = desktop.grabber.grab(x, y, width, height)
     size = p.scale_to.size_for(width, height) if p.scale_to else None
-    data = await asyncio.to_thread(encode_image, frame, p.format, p.quality, size, cursor, (x, y))
+    data = await desktop.grabber.grab(x, y, width, height,
+                                      then=lambda frame: encode_image(frame, p.format, p.quality, size, cursor, (x, y)))
     return Image(IMAGE_TYPES[p.format], data)
 
 

@@ -244,6 +244,8 @@ class Worker:
         first_serials = []  # each action's first request, to tell which action a refused request belonged to
         try:
             async with asyncio.timeout(self.batch_timeout_s):
+                if not self.desktop.connection.is_open:  # lost: wait for the server without holding the loop
+                    await self.desktop.connection.open()
                 for index, action in enumerate(actions):
                     if client_gone():
                         log.info("client disconnected; batch stopped before action %d", index)

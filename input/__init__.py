@@ -3,7 +3,8 @@
 Input goes through one python-xlib connection (display.py), whose keys and buttons held down are pressed.py's
 bookkeeping; the others each have their own, so that none waits on another: capture (mss), the screen watcher
 (damage.py), the input observer (observe.py), the handled-input check (handled.py) and the health probe
-(probe.py).
+(probe.py). None of those the event loop uses waits on a silent X server for more than a few seconds
+(watchdog.py; capture grabs on a thread of its own).
 """
 
 from .capture import CursorImage, Frame

@@ -4,12 +4,17 @@ Grabbing costs about 1 ms; encoding is the expensive part, which is why it
 lives apart, as pure functions the daemon runs off its event loop.
 """
 
+import asyncio
+import queue
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import mss
 from mss.exception import ScreenShotError
 
 from .display import DisplayUnavailable
+from .watchdog import ANSWER_LIMIT_S
 
 
 # How mss says a grab failed: ScreenShotError, or (its XCB backend, when the reply never comes because the
@@ -73,3 +78,66 @@ class ScreenGrabber:
             except Exception:  # a connection to a display that went away reports that on close
                 pass
             self._mss = None
+
+
+class OffLoopGrabber:
+    """A ScreenGrabber for the event loop: each grab runs on a thread of its own, waited for at most ANSWER_LIMIT_S.
+
+    mss waits for the X server in C, without a timeout, on a connection of its own (XCB's) that nothing here
+    can cut off as watchdog.py cuts off python-xlib's. A grab the server does not answer keeps that thread
+    (a daemon thread) until the server answers again; the next grab waits for it first, within its own limit.
+    """
+
+    def __init__(self, display_name: str):
+        self.display_name = display_name
+        self._grabber = ScreenGrabber(display_name)  # used only on the thread
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._out: asyncio.Future | None = None  # a grab given up on, still waiting for the server
+
+    async def grab(self, left: int, top: int, width: int, height: int, then=None):
+        """The frame, or what `then(frame)` makes of it: run on the same thread right after the grab, outside the
+        limit (an encoding, in the one thread hop the grab costs anyway). Raises DisplayUnavailable if the display
+        is gone or did not answer within ANSWER_LIMIT_S."""
+        grabbed = threading.Event()
+        try:
+            async with asyncio.timeout(ANSWER_LIMIT_S):
+                if self._out is not None:
+                    await asyncio.wait([self._out])  # its outcome is nobody's now; the thread is free after it
+                done: Future = Future()
+                self._call(self._grab_into, done, grabbed, (left, top, width, height), then)
+                self._out = asyncio.wrap_future(done)
+                self._out.add_done_callback(lambda out: out.cancelled() or out.exception())  # one given up on
+                return await asyncio.shield(self._out)
+        except TimeoutError:
+            if grabbed.is_set():  # the server answered in time; only `then` takes long
+                return await self._out
+            raise DisplayUnavailable(f"display {self.display_name} did not answer a screen capture within "
+                                     f"{ANSWER_LIMIT_S:g} s") from None
+        finally:
+            if self._out is not None and self._out.done():
+                self._out = None
+
+    def _grab_into(self, done: Future, grabbed: threading.Event, area: tuple, then) -> None:
+        try:
+            frame = self._grabber.grab(*area)
+            grabbed.set()
+            done.set_result(then(frame) if then else frame)
+        except BaseException as exc:  # the caller's to see
+            done.set_exception(exc)
+
+    def close(self) -> None:
+        """Close the capture's connection (on its thread, after a grab still out: it is in use until then)."""
+        if self._thread is not None:
+            self._call(self._grabber.close)
+
+    def _call(self, function, *args) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name="xhands-capture", daemon=True)
+            self._thread.start()
+        self._calls.put((function, args))
+
+    def _serve(self) -> None:
+        while True:
+            function, args = self._calls.get()
+            function(*args)

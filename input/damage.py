@@ -15,14 +15,15 @@ from collections.abc import Callable
 from Xlib.ext import damage, xfixes
 
 from .cursor import CursorSprite, read_cursor
-from .display import CONNECTION_ERRORS, close_quietly, open_display
+from .display import CONNECTION_ERRORS, close_quietly
+from .watchdog import open_answering
 
 
 class ScreenWatcher:
     """Counts screen changes and cursor-shape changes, and calls listeners on each; lives in one event loop."""
 
     def __init__(self, display_name: str):
-        self.display = open_display(display_name)
+        self.display = open_answering(display_name)
         self.display.damage_query_version()
         self.display.xfixes_query_version()
         self.root = self.display.screen().root

@@ -2,10 +2,13 @@
 
 import time
 
-from .capture import ScreenGrabber
+from Xlib import X
+
+from .capture import OffLoopGrabber
 from .cursor import Cursor
 from .damage import ScreenWatcher
 from .display import CONNECTION_ERRORS, DisplayUnavailable, Guard, XConnection
+from .fakeinput import fake_event
 from .handled import HandledInput
 from .keyboard import Keyboard
 from .keys import keysym_name
@@ -16,6 +19,7 @@ from .probe import DisplayProbe
 from .screen import resize_screen
 from .settle import settle
 from .timing import follow
+from .watchdog import abandon_opening, open_answering, open_answering_async
 
 BUTTON_NAMES = {number: name for name, number in BUTTONS.items()}
 
@@ -26,9 +30,11 @@ class Desktop:
     def __init__(self, display_name: str, clipboard_timeout_s: float = 3.0):
         self.display_name = display_name
         self.clipboard_timeout_s = clipboard_timeout_s
-        self.connection = XConnection(display_name)
+        # Never waits on a silent server for long (watchdog.py); the worker reopens it for actions, waiting in the
+        # event loop (XConnection.open).
+        self.connection = XConnection(display_name, open_answering, open_answering_async)
         self.connection.on_connect.append(self._attach)
-        self.grabber = ScreenGrabber(display_name)
+        self.grabber = OffLoopGrabber(display_name)
         self.probe = DisplayProbe(display_name)  # whether the server answers, never waiting on it for long
         self._watcher: ScreenWatcher | None = None
         self._handled: HandledInput | None = None
@@ -73,6 +79,7 @@ class Desktop:
         old = getattr(self, "_keyboard", None)
         if old is not None:
             old.close()
+            release_left_over(display, old, self._pointer)
         own = display.display.info.resource_id_base  # the keyboard's markers and keymap changes come from here
         self._keyboard = Keyboard(display, observer_factory=lambda: InputObserver(self.display_name, own))
         self._pointer = Pointer(display)
@@ -144,7 +151,10 @@ class Desktop:
     def release_scope(self, scope: Scope) -> None:
         """Release every key and button held for `scope` or a narrower one, and give lent keycodes back at once:
         Scope.ACTION after an action that failed or was cut short, ACROSS_REQUESTS to release everything (shutdown,
-        the computer deleted, the hold's idle limit). A display that is gone took the pressed state with it."""
+        the computer deleted, the hold's idle limit). Nothing on a lost connection: a display that is gone took the
+        pressed state with it, and one that stopped answering gets it released on the next connection."""
+        if not self.connection.is_open:
+            return
         try:
             with self.connection.guard():
                 self.keyboard.release_scope(scope)
@@ -164,7 +174,7 @@ class Desktop:
     def held(self) -> dict[str, list]:
         """The keys (keysym names) and buttons (names) held across requests, in press order; none while the
         display is gone (its server took them along)."""
-        if not self.connection.is_alive():
+        if not self.connection.is_open or not self.connection.is_alive():
             return {"keys": [], "buttons": []}
         return {"keys": [keysym_name(keysym) for keysym in self.keyboard.held_across_requests()],
                 "buttons": [BUTTON_NAMES.get(button, str(button))
@@ -177,8 +187,23 @@ class Desktop:
             keyboard.close()
         self.grabber.close()
         self.probe.close()
+        abandon_opening(self.display_name)
         if self._watcher is not None:
             self._watcher.close()
         if self._handled is not None:
             self._handled.close()
         self.connection.close()
+
+
+def release_left_over(display, keyboard: Keyboard, pointer: Pointer) -> None:
+    """On a new connection, undo what the lost one left: a server cut off for not answering (watchdog.py) lives
+    on with its keys and buttons still down and its lent keycodes still lent. After a restarted server this
+    changes nothing: nothing is down, and no keycode holds a loan."""
+    for keycode in keyboard.presses.drop_scope(Scope.ACROSS_REQUESTS):
+        fake_event(display, X.KeyRelease, keycode)
+    for button in pointer.presses.drop_scope(Scope.ACROSS_REQUESTS):
+        fake_event(display, X.ButtonRelease, button)
+    for keysym, keycode in keyboard.keymap.bound.items():
+        row = display.get_keyboard_mapping(keycode, 1)[0]
+        if keysym in row and all(symbol in (keysym, X.NoSymbol) for symbol in row):  # still our loan (Keymap.bind)
+            display.change_keyboard_mapping(keycode, [(X.NoSymbol,) * len(row)])

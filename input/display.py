@@ -90,12 +90,22 @@ class XRequestFailed(RuntimeError):
         self.serial = serial
 
 
-def open_drivable(name: str) -> xdisplay.Display:
-    """Open a display the daemon can drive (it has REQUIRED_EXTENSIONS); DisplayUnavailable says why not."""
+def open_drivable(name: str, opener=open_display) -> xdisplay.Display:
+    """Open a display the daemon can drive (it has REQUIRED_EXTENSIONS); DisplayUnavailable says why not.
+    `opener` opens the connection (the event loop's bounds its wait: watchdog.open_answering)."""
     try:
-        conn = open_display(name)
+        conn = opener(name)
     except CONNECTION_ERRORS as exc:
-        raise DisplayUnavailable(f"cannot open display {name}: {exc}") from None
+        raise cannot_open(name, exc) from None
+    return drivable(conn, name)
+
+
+def cannot_open(name: str, exc: BaseException) -> DisplayUnavailable:
+    return DisplayUnavailable(f"cannot open display {name}: {exc}")
+
+
+def drivable(conn: xdisplay.Display, name: str) -> xdisplay.Display:
+    """The connection, if its display has REQUIRED_EXTENSIONS; else it is closed and DisplayUnavailable says why."""
     if missing := missing_extensions(conn):
         conn.close()
         raise DisplayUnavailable(f"display {name} lacks the {missing[0]} extension: {REQUIRED_EXTENSIONS[missing[0]]}")
@@ -122,11 +132,15 @@ class Guard:
 
 
 class XConnection:
-    """Opens the display lazily, drops it on connection errors and reopens it on next use."""
+    """Opens the display lazily, drops it on connection errors and reopens it on next use: with `opener` where
+    it must (see open_drivable), or waiting in the event loop with `opener_async` (open())."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, opener=open_display, opener_async=None):
         self.name = name
+        self._opener = opener
+        self._opener_async = opener_async
         self._display: xdisplay.Display | None = None
+        self._screen = None  # the screen as the last connection had it (a resize updates it)
         self.on_connect = []  # callbacks(display) run after every (re)connect
         self._errors: list[tuple[int, str]] = []  # (serial, what) of protocol errors reported since the last check
         self._synced_serial = -1  # python-xlib's next request serial at the last round trip
@@ -138,13 +152,29 @@ class XConnection:
             self._connect()
         return self._display
 
+    @property
+    def is_open(self) -> bool:
+        return self._display is not None
+
+    async def open(self) -> None:
+        """Open the display now, waiting for its server in the event loop (`opener_async`)."""
+        try:
+            conn = await self._opener_async(self.name)
+        except CONNECTION_ERRORS as exc:
+            raise cannot_open(self.name, exc) from None
+        self._adopt(drivable(conn, self.name))
+
     def _connect(self) -> None:
-        conn = open_drivable(self.name)
+        self._adopt(open_drivable(self.name, self._opener))
+
+    def _adopt(self, conn: xdisplay.Display) -> None:
+        self._screen = conn.screen()
         conn.set_error_handler(self._note_error)
         self._errors.clear()
         self._display = conn
-        for callback in self.on_connect:
-            callback(conn)
+        with self.guard():  # a server that stops answering now is a lost connection like any other
+            for callback in self.on_connect:
+                callback(conn)
         log.info("connected to display %s", self.name)
 
     def _note_error(self, err, request) -> None:
@@ -189,7 +219,8 @@ class XConnection:
 
     @property
     def screen_size(self) -> tuple[int, int]:
-        screen = self.display.screen()
+        """The screen's size; while the connection is lost, as it last was (what runs next reopens it)."""
+        screen = self._screen or self.display.screen()
         return screen.width_in_pixels, screen.height_in_pixels
 
     def is_alive(self) -> bool:

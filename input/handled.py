@@ -11,9 +11,10 @@ import time
 
 from Xlib import X, Xatom
 
-from .display import CONNECTION_ERRORS, close_quietly, open_display
+from .display import CONNECTION_ERRORS, close_quietly
 from .observe import focused_window, user_time
 from .starved import window_pid
+from .watchdog import open_answering
 
 # Server times are milliseconds, and a press and the moment it was noted here differ by about one.
 SLACK_MS = 5
@@ -32,7 +33,7 @@ def stamped_since(stamp: int, moment: int) -> bool:
 
 class HandledInput:
     def __init__(self, display_name: str):
-        self.display = open_display(display_name)
+        self.display = open_answering(display_name)
         root = self.display.screen().root
         self._clock = root.create_window(-1, -1, 1, 1, 0, X.CopyFromParent, X.InputOnly, X.CopyFromParent,
                                          event_mask=X.PropertyChangeMask)

@@ -50,7 +50,8 @@ from Xlib import error as xerror
 from Xlib.ext import record
 from Xlib.protocol import request, rq
 
-from .display import close_quietly, open_display
+from .display import close_quietly
+from .watchdog import open_answering
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class InputObserver:
         self.last_press = (0, 0)  # (server time, presses at that time) of the latest key press recorded
         self.fetched_since_change: set[int] = set()  # clients that fetched the keymap after our last change
         self.marks_sent = self.marks_seen = 0
-        self._control = open_display(display_name)
+        self._control = open_answering(display_name)  # used on the event loop's thread
         self._data = None
         self._thread = None
         self.failed = False
@@ -109,7 +110,7 @@ class InputObserver:
                 _range(ext_requests=(self.xkb_opcode, self.xkb_opcode, XKB_GET_MAP, XKB_GET_MAP)),
             ])
             self._control.sync()  # the context must exist before another connection enables it
-            self._data = open_display(display_name)
+            self._data = open_answering(display_name, watched=False)  # waits on the recording thread, for ever
         except Exception:
             self.close()
             raise

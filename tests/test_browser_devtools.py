@@ -62,7 +62,8 @@ async def devtools(on_socket):
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}", runner
+    host, port = runner.addresses[0][:2]
+    return f"http://{host}:{port}", runner
 
 
 def test_a_silent_browser_fails_the_call_within_its_bound(monkeypatch):

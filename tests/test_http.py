@@ -1,7 +1,6 @@
-"""HTTP around the API: the bearer token, unknown routes and methods, and requests aiohttp itself rejects,
-all answered in the Error shape."""
+"""HTTP around the API: the bearer token and unknown routes and methods, answered in the Error shape, and
+requests aiohttp itself rejects."""
 
-import json
 import socket
 
 import httpx
@@ -87,7 +86,9 @@ def test_a_wrong_method_is_405_with_allow(client):
     assert client.post("/health").headers["Allow"] == "GET,HEAD"
 
 
-POST = b"POST /computer/type HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+MOVE = b"POST /computer/move_mouse HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+TO = b'{"x": 123, "y": 45}'
+SIZED = b"Content-Type: application/json\r\nContent-Length: %d\r\n" % len(TO)
 
 
 @pytest.mark.parametrize(
@@ -96,18 +97,18 @@ POST = b"POST /computer/type HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         (b"GARBAGE\r\n\r\n", "Invalid method"),
         (b"GET /health HTTP/9.9\r\n\r\n", "Invalid HTTP version"),
         (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", "more than 8190 bytes"),
-        (POST + b"Bad Header: x\r\n\r\n", "Invalid header token"),
-        (POST + b"X-Thing: a\x01b\r\n\r\n", "Invalid header value char"),
-        (POST + b"Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello", "Duplicate Content-Length"),
-        (POST + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", "Invalid character in chunk size"),
+        (MOVE + SIZED + b"Bad Header: x\r\n\r\n" + TO, "Invalid header token"),
+        (MOVE + SIZED + b"X-Thing: a\x01b\r\n\r\n" + TO, "Invalid header value char"),
+        (MOVE + SIZED + b"Content-Length: %d\r\n\r\n" % (len(TO) + 1) + TO + b" ", "Duplicate Content-Length"),
+        (MOVE + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n" + TO + b"\r\n0\r\n\r\n", "Invalid character in chunk size"),
     ],
     ids=["request-line", "version", "long-line", "header-name", "header-value", "content-length", "chunked"],
 )
-def test_requests_aiohttp_rejects_get_the_error_shape(daemon, request_bytes, says):
+def test_requests_aiohttp_rejects_get_its_400_and_run_nothing(daemon, client, request_bytes, says):
+    """No conforming client sends these; aiohttp answers them itself, before any route (it has no public way
+    to shape that answer): its own 400 saying what is wrong, and the connection closed (the read ends)."""
+    client.post("/computer/move_mouse", json={"x": 7, "y": 8}).raise_for_status()
     head, _, body = raw_request(daemon.url, request_bytes).partition(b"\r\n\r\n")
-    status_line, *headers = head.decode().split("\r\n")
-    assert status_line.split()[1] == "400", head
-    assert "content-type: application/json; charset=utf-8" in [line.lower() for line in headers]
-    error = json.loads(body)
-    assert error["code"] == "bad_request" and error["message"].startswith("malformed HTTP request: ")
-    assert says in error["message"] and "^" not in error["message"] and "\n" not in error["message"]
+    assert head.split(b"\r\n")[0].split()[1] == b"400", head
+    assert says.encode() in body
+    assert client.post("/computer/get_mouse_position").json() == {"x": 7, "y": 8}  # the move never ran

@@ -1,1 +1,1 @@
-"""What every route needs of aiohttp: request bodies as models, disconnects, malformed requests, ASGI."""
+"""What every route needs of aiohttp: request bodies as models, disconnects, ASGI."""

@@ -13,7 +13,6 @@ import urllib.parse
 from aiohttp import web
 
 from xhands.daemon.app import Settings, create_app
-from xhands.daemon.http.protocol import AppRunner
 from xhands.daemon.origin import allowed_origin
 from xhands.input import Desktop
 
@@ -210,7 +209,7 @@ async def listen(site: web.BaseSite, flags: str) -> None:
 async def api_listener(app: web.Application, args, inherited):
     """Serve the API where the service manager says (socket activation), on a Unix socket, or on host:port;
     yields where. Requests get 1 s to answer after SIGTERM: the running action is aborted, not awaited."""
-    runner = AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     try:
         if inherited:
@@ -231,7 +230,7 @@ async def api_listener(app: web.Application, args, inherited):
 @contextlib.asynccontextmanager
 async def metrics_listener(app: web.Application, host: str, port: int):
     """/metrics and /health without a token, beside the API."""
-    runner = AppRunner(create_metrics_app(app), access_log=None, handle_signals=False)
+    runner = web.AppRunner(create_metrics_app(app), access_log=None, handle_signals=False)
     await runner.setup()
     try:
         await listen(web.TCPSite(runner, host, port), "--metrics-port or --metrics-host")
