@@ -37,18 +37,19 @@ def test_typing_time_is_linear_in_the_text(client):
     assert long < 10
 
 
-def answer_times(url: str, seconds: float) -> list[float]:
-    """Ask /health and /metrics in turn for this long; how long each answer took."""
-    times = []
+def answer_times(busy_url: str, idle_url: str, seconds: float) -> tuple[list[float], list[float]]:
+    """Ask /health and /metrics of two daemons in turn for this long; how long each answer took, by daemon."""
+    times = {busy_url: [], idle_url: []}
     deadline = time.monotonic() + seconds
-    with httpx.Client(base_url=url, timeout=5) as client:
+    with httpx.Client(timeout=5) as client:
         while time.monotonic() < deadline:
             for path in ("/health", "/metrics"):
-                asked = time.monotonic()
-                assert client.get(path).status_code == 200
-                times.append(time.monotonic() - asked)
+                for url in times:
+                    asked = time.monotonic()
+                    assert client.get(url + path).status_code == 200
+                    times[url].append(time.monotonic() - asked)
             time.sleep(0.02)
-    return times
+    return times[busy_url], times[idle_url]
 
 
 LONG_ACTIONS = {
@@ -63,24 +64,28 @@ LONG_ACTIONS = {
 @pytest.mark.parametrize("route, body", LONG_ACTIONS.values(), ids=LONG_ACTIONS.keys())
 def test_daemon_answers_while_long_work_runs_and_sigterm_ends_it(xvfb, route, body):
     before = keymap_rows()
-    daemon = start_daemon("--max-queue", "0")
+    daemon, idle = start_daemon("--max-queue", "0"), start_daemon()
     try:
         thread, outcome = post_in_background(f"{daemon.url}/computer/{route}", body, timeout=60)
         time.sleep(0.3)
-        times = answer_times(daemon.url, 0.8)
+        times, idle_times = answer_times(daemon.url, idle.url, 0.8)
         asked = time.monotonic()
         refused = httpx.post(f"{daemon.url}/computer/click_mouse", json={"x": 5, "y": 5}, timeout=5)
         refused_in = time.monotonic() - asked
         assert thread.is_alive(), "the long action ended before the daemon was asked anything"
-        # Answers come within 100 ms; on a 2-core machine shared with other work the scheduler may hold this
-        # test's own process back now and then, so one in ten may be late, none by a second (a blocked
-        # event loop answered after 5 to 12 s).
+        # Answers come within 100 ms. On a 2-core machine shared with other work the scheduler holds processes
+        # back now and then: an idle daemon, asked in the same turns, shows how often. The busy one may be late
+        # only that often and one time in ten more, and never by a second (a blocked event loop answered after
+        # 5 to 12 s).
         late = [t for t in times if t > 0.1]
-        assert len(late) <= len(times) // 10 and max(times) < 1.0, f"{len(late)} of {len(times)} answers late: {late}"
+        late_idle = [t for t in idle_times if t > 0.1]
+        assert len(late) <= len(late_idle) + len(times) // 10 and max(times) < 1.0, \
+            f"{len(late)} of {len(times)} answers late: {late}; of the idle daemon's, {len(late_idle)}: {late_idle}"
         assert refused.status_code == 429 and refused_in < 1.0, refused.text
         sigterm_during(daemon, thread, outcome)
     finally:
         daemon.stop()
+        idle.stop()
     assert nothing_pressed()
     assert keymap_rows() == before
 
