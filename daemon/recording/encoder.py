@@ -6,12 +6,12 @@ a variable frame rate: a still screen adds no frame at all. x264 runs at its fas
 tuned for no latency (no B-frames, no look-ahead: a frame's packet comes out as soon as it went in), and
 forced keyframes are IDR frames with their SPS/PPS in front, which a new viewer can start from. libav
 releases the GIL while it converts and encodes, so the event loop goes on meanwhile, and the encoders' threads
-run at a lower priority than the daemon's others: on a busy machine the actions get the CPU first.
+run at a lower priority than the daemon's others (priority.py): on a busy machine the actions get the CPU first.
+
+PyAV and numpy take ~30 MB once loaded: this module is imported by the threads that encode, when a recording
+or an H.264 stream starts, never at start-up.
 """
 
-import contextlib
-import os
-import threading
 from fractions import Fraction
 
 import av
@@ -22,15 +22,6 @@ from xhands.input.capture import CursorImage, Frame
 TIME_BASE = Fraction(1, 1000)  # a frame's pts is its time in ms
 OPTIONS = {"preset": "ultrafast", "tune": "zerolatency", "crf": "28", "threads": "1", "forced-idr": "1"}
 KEYFRAME_EVERY_S = 10  # at most this long between keyframes while the screen changes: where a seek starts decoding
-
-
-ENCODER_NICE = 10  # encoder threads yield the CPU to the event loop and the worker: actions first, frames after
-
-
-def lower_priority() -> None:
-    """Run the calling thread at ENCODER_NICE (Linux's setpriority on a thread id affects that thread only)."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ENCODER_NICE)
 
 
 def even(size: int) -> int:

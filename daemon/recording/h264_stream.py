@@ -14,6 +14,7 @@ import base64
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -22,7 +23,10 @@ from ..http.handling import computer_of
 from ..streams import screencast
 from ..streams.frames import FrameSource, as_taken
 from ..streams.sse import HEARTBEAT, HEARTBEAT_S, event_bytes, gone, open_stream, wait_or_gone
-from .encoder import AnnexB, lower_priority
+from .priority import lower_priority
+
+if TYPE_CHECKING:
+    from .encoder import AnnexB
 
 log = logging.getLogger(__name__)
 PATH = "/computers/{id}/screencast"
@@ -33,12 +37,14 @@ class H264Wire:
 
     def __init__(self, fps: int):
         self.fps = fps
-        self.encoder: AnnexB | None = None
+        self.encoder: "AnnexB | None" = None
         self.started = time.monotonic()
 
     def encode(self, frame, taken_at: float, screen: tuple[int, int]) -> bytes:
         keyframe = self.encoder is None or self.encoder.size != (frame.width, frame.height)
         if keyframe:  # the first frame, or the screen was resized: a new encoder of the new size
+            from .encoder import AnnexB  # on the viewer's thread: loading PyAV takes a while, and memory
+
             self.encoder = AnnexB(frame.width, frame.height, self.fps)
         pts_ms = round((time.monotonic() - self.started) * 1000)
         width, height = screen

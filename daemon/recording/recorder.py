@@ -24,6 +24,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..computers import LOCAL
 from ..errors import ApiError
@@ -32,7 +33,10 @@ from ..streams.frames import Viewer, as_taken
 from ..streams.screencast import next_send
 from ..timestamps import rfc3339
 from . import timeline
-from .encoder import Mp4Writer, lower_priority
+from .priority import lower_priority
+
+if TYPE_CHECKING:
+    from .encoder import Mp4Writer
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +62,19 @@ class Limits:
     max_bytes: int
 
 
+def mp4_writer(path: str, width: int, height: int, framerate: int) -> "Mp4Writer":
+    from .encoder import Mp4Writer  # on the encoder's thread: loading PyAV takes a while, and memory
+
+    return Mp4Writer(path, width, height, framerate)
+
+
 class EncoderThread:
     """The recording's encoder on a thread of its own, fed one frame at a time; a frame that arrives while
     the last one waits replaces it (counted as dropped)."""
 
     def __init__(self, make_writer, name: str):
         self._make_writer = make_writer  # called on the thread: opening x264 takes a while, off the event loop
-        self.writer: Mp4Writer | None = None
+        self.writer: "Mp4Writer | None" = None
         self.dropped = 0
         self.error: BaseException | None = None
         self._pending = None
@@ -150,7 +160,7 @@ class Recording:
         self.marks: list[tuple[str, float]] = []
         self.collector = timeline.Collector()
         width, height = self.source.desktop.screen_size
-        self.encoder = EncoderThread(functools.partial(Mp4Writer, str(path), width, height, limits.framerate),
+        self.encoder = EncoderThread(functools.partial(mp4_writer, str(path), width, height, limits.framerate),
                                      f"xhands-record-{recording_id}")
         self.viewer = Viewer(fps=limits.framerate, quality=0, wrap=as_taken, cursor_drawn=True, raw=True)
         self._feed: asyncio.Task | None = None
