@@ -20,6 +20,7 @@ from .cdp import CALL_TIMEOUT_S, CdpError, Endpoint, Session
 HIDDEN_SCHEMES = ("devtools://", "chrome://", "chrome-extension://")
 NAVIGATE_TIMEOUT_S = 30.0
 CONTEXT_TIMEOUT_S = 2.0  # a page busy in a script or an alert() leaves its page context out rather than wait
+PLACEMENT_TIMEOUT_S = 5.0  # how long a new context's window may take to reach the old one's place
 BLANK = "about:blank"
 # What Lightcone's PageContext says of a page, read in one evaluation.
 CONTEXT_JS = """({url: location.href, title: document.title,
@@ -27,7 +28,6 @@ CONTEXT_JS = """({url: location.href, title: document.title,
   page_width: document.documentElement ? document.documentElement.scrollWidth : 0,
   page_height: document.documentElement ? document.documentElement.scrollHeight : 0,
   device_scale_factor: devicePixelRatio})"""
-PLACEMENT_TIMEOUT_S = 5.0  # how long a new window may take to reach the old one's place
 HTML_JS = """(document.doctype ? new XMLSerializer().serializeToString(document.doctype) + "\\n" : "")
   + (document.documentElement ? document.documentElement.outerHTML : "")"""
 
@@ -166,10 +166,10 @@ class Browser:
         old_tabs, old_main, old_context = await self._targets(), self.main_id, self.context_id
         browser = await self.browser_session()
         window = (await browser.call("Browser.getWindowForTarget", targetId=old_main))["bounds"] if old_main else None
-        self.context_id = None
+        new_context = None  # the browser's first, which goes directly
         if proxy_server is not None:
-            created = await browser.call("Target.createBrowserContext", proxyServer=proxy_server)
-            self.context_id = created["browserContextId"]
+            new_context = (await browser.call("Target.createBrowserContext", proxyServer=proxy_server))["browserContextId"]
+        self.context_id = new_context
         reopened = {tab["id"]: await self._open(tab.get("url") or BLANK) for tab in old_tabs}
         self.main_id = reopened.get(old_main) or await self._open(BLANK)
         if window is not None:

@@ -80,7 +80,7 @@ def test_change_proxy_sends_the_pages_traffic_through_it_until_changed_back(comp
     computers.click(computer_id, x=BUTTON[0], y=BUTTON[1])  # through X: the reopened window is the one on screen
     assert f"{CLICKED}{BUTTON[0]},{BUTTON[1]}" in clicked_page(computers, computer_id)
 
-    direct = computers.change_proxy(computer_id)  # no proxy_url: directly again
+    direct = computers.execute(computer_id, action={"type": "change_proxy"})  # the action, no proxy_url: directly again
     assert direct.status == "success"
     asked = len(proxy.seen)
     with pytest.raises(BadRequestError, match="ERR_NAME_NOT_RESOLVED"):
