@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from tests.daemons import start_daemon
+from tests.sse_reader import SseReader
 
 PATH = "/computers/local/ws"
 
@@ -73,17 +74,20 @@ def test_the_upgrade_needs_the_token(xvfb):
 def test_sigterm_answers_the_running_message_and_closes_the_socket_at_once(xvfb):
     daemon = start_daemon()
 
-    async def during_a_long_wait() -> tuple[dict, aiohttp.WSMsgType]:
+    async def during_a_long_wait(events: SseReader) -> tuple[float, dict, aiohttp.WSMsgType]:
         async with aiohttp.ClientSession() as session, session.ws_connect(daemon.url + PATH) as socket:
             await socket.send_json({"request_id": "long", "action": {"type": "wait", "ms": 5000}})
-            await asyncio.sleep(0.3)
+            # The daemon has taken the message (a fixed pause may not be long enough on a loaded machine).
+            await asyncio.to_thread(events.wait_for, lambda seen: any(
+                e.name == "action_request" and e.data.get("request_id") == "long" for e in seen))
             daemon.process.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
             answer = await socket.receive_json(timeout=5)
-            return answer, (await socket.receive(timeout=5)).type
+            return signalled, answer, (await socket.receive(timeout=5)).type
 
     try:
-        signalled = time.monotonic()
-        answer, then = asyncio.run(during_a_long_wait())
+        with SseReader.open(daemon.url + "/computer/events") as events:
+            signalled, answer, then = asyncio.run(during_a_long_wait(events))
         daemon.process.wait(timeout=5)
         assert time.monotonic() - signalled < 2.5
         assert answer["status"] == "error" and "shutting down" in answer["error_message"], answer

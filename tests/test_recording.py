@@ -56,19 +56,22 @@ def test_the_video_shows_each_colour_when_painted_and_holds_the_click_and_the_ma
             painter.fill(WHITE)
             begun = time.time()
             assert client.post("/recording/start", json={"id": "painting", "framerate": 10}).status_code == 201
-            painted = []
+            painted = []  # (colour, when it was painted, when the next was)
             for index, colour in enumerate((RED, GREEN, BLUE)):
                 time.sleep(0.6)
-                painter.fill(colour)
                 painted.append((colour, time.time()))
+                painter.fill(colour)
                 if index == 0:
-                    clicked = time.time()
+                    clicked = (time.time(), None)
                     assert client.post("/computer/click_mouse", json={"x": 900, "y": 700}).status_code == 200
+                    clicked = (clicked[0], time.time())
                 if index == 1:
+                    marked = (time.time(), None)
                     mark = client.post("/recording/mark", json={"id": "painting", "name": "after green"})
-                    marked = time.time()
+                    marked = (marked[0], time.time())
                     assert mark.status_code == 201 and mark.json()["name"] == "after green"
             time.sleep(0.6)
+            stopping = time.time()
             assert client.post("/recording/stop", json={"id": "painting"}).status_code == 200
             wall = time.time() - begun
             response = client.get("/recording/download", params={"id": "painting"})
@@ -80,14 +83,22 @@ def test_the_video_shows_each_colour_when_painted_and_holds_the_click_and_the_ma
     container, pictures = decoded(response.content)
     stream = container.streams.video[0]
     assert (stream.width, stream.height) == (1920, 1080)
-    assert abs(container.duration / av.time_base - wall) <= 0.15 * wall
-    for colour, moment in painted:
+    # No longer than the time it recorded; it holds the last colour (below), so it is not cut short either. (Its
+    # first frame comes once the encoder has loaded, a second later on a loaded machine: no closer lower bound.)
+    assert container.duration / av.time_base <= wall + 0.1, (container.duration / av.time_base, wall)
+    # Each colour shows from a frame taken after it was painted (a frame's time is its tick's, up to one frame
+    # period early) and before the next colour replaced it: the video's time is the screen's. How soon after the
+    # painting it shows is how soon the daemon got a CPU to take the frame, which a loaded machine delays (268 ms
+    # at 10 frames/s under a CPU hog); that latency is benchmarks/streams.py's to measure.
+    ends = [moment for _, moment in painted[1:]] + [stopping]
+    for (colour, moment), end in zip(painted, ends):
         shown = first_showing(pictures, colour, painter.centre)
-        assert shown is not None and abs(shown - (moment - started)) <= 0.25, (colour, shown, moment - started)
+        assert shown is not None and moment - started - 0.1 <= shown < end - started, (colour, shown, moment - started)
+    # Each chapter, and the mark's offset, is a moment of its request: between its sending and its answer.
     chapters = {chapter["metadata"]["title"]: chapter["start"] / 1000 for chapter in container.chapters()}
-    assert abs(chapters["click_mouse"] - (clicked - started)) <= 0.3
-    assert abs(chapters["after green"] - (marked - started)) <= 0.3
-    assert mark.json()["offset_ms"] / 1000 == pytest.approx(marked - started, abs=0.3)
+    for at, (sent, answered) in ((chapters["click_mouse"], clicked), (chapters["after green"], marked),
+                                 (mark.json()["offset_ms"] / 1000, marked)):
+        assert sent - started - 0.002 <= at <= answered - started + 0.002, (at, sent - started, answered - started)
 
 
 def test_the_timeline_names_each_batch_by_its_actions_with_its_request_id_and_never_the_typed_text(client, recorder):

@@ -61,6 +61,13 @@ class Endpoint:
     async def close_target(self, target_id: str) -> None:
         await self.request("GET", f"/json/close/{target_id}")
 
+    async def connect_browser(self) -> "Session":
+        """A session with the browser itself (not one of its pages): browser contexts, targets in them."""
+        version = await self.request("GET", "/json/version")
+        if not isinstance(version, dict) or "webSocketDebuggerUrl" not in version:
+            raise CdpError(f"the browser's DevTools at {self.url} name no browser socket")
+        return await self.connect(version["webSocketDebuggerUrl"])
+
     async def connect(self, ws_url: str) -> "Session":
         try:
             socket = await self._session().ws_connect(ws_url, max_msg_size=0, heartbeat=None)

@@ -4,6 +4,12 @@ actions go: the one on screen), navigation that waits for the load, a page's HTM
 Tab ids are DevTools target ids. Pages of devtools:// and chrome:// are not tabs here (a browser's own UI).
 The main tab is the one last created or switched to; when it closes (or at first) it is the first tab the browser
 lists. Switching activates the tab, so the screen, and with it the X input, shows it.
+
+A proxy is a browser context's, fixed when the context is made (DevTools' Target.createBrowserContext), so
+use_proxy moves the tabs to a new context: each is reopened there at its URL and the old ones closed. A context
+has windows of its own, which Chromium opens as plain windows (a kiosk's too, with tab strip and toolbar), so
+the new window is given the old one's place and state (a kiosk's is fullscreen): the page stays where it was on
+the screen. The new context starts without the cookies and storage of the one before, as an incognito window.
 """
 
 import asyncio
@@ -14,6 +20,7 @@ from .cdp import CALL_TIMEOUT_S, CdpError, Endpoint, Session
 HIDDEN_SCHEMES = ("devtools://", "chrome://", "chrome-extension://")
 NAVIGATE_TIMEOUT_S = 30.0
 CONTEXT_TIMEOUT_S = 2.0  # a page busy in a script or an alert() leaves its page context out rather than wait
+PLACEMENT_TIMEOUT_S = 5.0  # how long a new context's window may take to reach the old one's place
 BLANK = "about:blank"
 # What Lightcone's PageContext says of a page, read in one evaluation.
 CONTEXT_JS = """({url: location.href, title: document.title,
@@ -55,6 +62,8 @@ class Browser:
         self.main_id: str | None = None
         self._sessions: dict[str, Session] = {}
         self._connecting = asyncio.Lock()
+        self._browser_session: Session | None = None  # the browser's own, made when first needed
+        self.context_id: str | None = None  # the browser context tabs open in (None: the browser's first)
 
     async def _targets(self) -> list[dict]:
         """The tabs, in the browser's order; a main tab that has gone is replaced by the first."""
@@ -126,14 +135,73 @@ class Browser:
         page = await self.evaluate(tab_id, CONTEXT_JS, timeout=CONTEXT_TIMEOUT_S)
         return {**page, "tab_id": tab_id, "is_main_tab": tab_id == self.main_id}
 
+    async def browser_session(self) -> Session:
+        async with self._connecting:
+            if self._browser_session is None or self._browser_session.closed:
+                self._browser_session = await self.endpoint.connect_browser()
+            return self._browser_session
+
+    async def _open(self, url: str) -> str:
+        """A new tab in the current context at url (not waited for); its id."""
+        if self.context_id is None:
+            return (await self.endpoint.new_target(url))["id"]
+        reply = await (await self.browser_session()).call("Target.createTarget", url=url, browserContextId=self.context_id)
+        return reply["targetId"]
+
     async def create(self, url: str | None = None) -> str:
         """A new tab, which becomes the main one and comes to the screen; loaded when a url is given."""
-        target = await self.endpoint.new_target(BLANK)
-        self.main_id = target["id"]
-        await self.endpoint.activate(target["id"])
+        tab_id = await self._open(BLANK)
+        self.main_id = tab_id
+        await self.endpoint.activate(tab_id)
         if url:
-            await self.navigate(url, target["id"])
-        return target["id"]
+            await self.navigate(url, tab_id)
+        return tab_id
+
+    async def use_proxy(self, proxy_server: str | None) -> str:
+        """From now on the tabs' traffic goes through proxy_server (Chromium's form, browser/proxy.py), or directly
+        when None: the open tabs are reopened in that order at their URLs (not waited for) in a new context that
+        does so, the main one brought to the screen, and the old tabs closed. The main tab's new id."""
+        if proxy_server is None and self.context_id is None:
+            return await self.main()  # direct already
+        old_tabs, old_main, old_context = await self._targets(), self.main_id, self.context_id
+        browser = await self.browser_session()
+        window = (await browser.call("Browser.getWindowForTarget", targetId=old_main))["bounds"] if old_main else None
+        new_context = None  # the browser's first, which goes directly
+        if proxy_server is not None:
+            new_context = (await browser.call("Target.createBrowserContext", proxyServer=proxy_server))["browserContextId"]
+        self.context_id = new_context
+        reopened = {tab["id"]: await self._open(tab.get("url") or BLANK) for tab in old_tabs}
+        self.main_id = reopened.get(old_main) or await self._open(BLANK)
+        if window is not None:
+            await self._place_window(self.main_id, window)
+        await self.endpoint.activate(self.main_id)
+        for tab_id in reopened:
+            session = self._sessions.pop(tab_id, None)
+            if session is not None:
+                await session.close()
+        if old_context is not None:  # closes its tabs
+            await browser.call("Target.disposeBrowserContext", browserContextId=old_context)
+        else:
+            for tab_id in reopened:
+                await self.endpoint.close_target(tab_id)
+        await self._tabs_without(set(reopened))
+        return self.main_id
+
+    async def _place_window(self, tab_id: str, bounds: dict) -> None:
+        """Give the tab's window these bounds (DevTools' Browser.getWindowForTarget's: a fullscreen, maximized or
+        minimized window's state alone, as DevTools takes it), then wait (boundedly) until the browser says the
+        window has them: input sent before could land where it no longer is."""
+        browser = await self.browser_session()
+        window_id = (await browser.call("Browser.getWindowForTarget", targetId=tab_id))["windowId"]
+        state = bounds.get("windowState", "normal")
+        await browser.call("Browser.setWindowBounds", windowId=window_id,
+                           bounds={key: bounds[key] for key in ("left", "top", "width", "height") if key in bounds}
+                           if state == "normal" else {"windowState": state})
+        deadline = asyncio.get_running_loop().time() + PLACEMENT_TIMEOUT_S
+        while (await browser.call("Browser.getWindowBounds", windowId=window_id))["bounds"] != bounds:
+            if asyncio.get_running_loop().time() > deadline:
+                break  # not quite there (a window manager's say?): input goes where it now is
+            await asyncio.sleep(0.05)
 
     async def switch(self, tab_id: str) -> str:
         tab_id = await self.tab(tab_id)
@@ -148,25 +216,26 @@ class Browser:
         if session is not None:
             await session.close()
         await self.endpoint.close_target(tab_id)
-        left = await self._tabs_without(tab_id)
+        left = await self._tabs_without({tab_id})
         if tab_id == self.main_id:
             self.main_id = left[0]["id"] if left else None
             if self.main_id is not None:
                 await self.endpoint.activate(self.main_id)
         return tab_id
 
-    async def _tabs_without(self, tab_id: str) -> list[dict]:
-        """The tabs once a closed one has left the browser's list, where it lingers for a moment."""
+    async def _tabs_without(self, closed: set[str]) -> list[dict]:
+        """The tabs once closed ones have left the browser's list, where they linger for a moment."""
         for _ in range(40):
             tabs = [target for target in await self.endpoint.targets() if is_tab(target)]
-            if all(tab["id"] != tab_id for tab in tabs):
+            if not closed & {tab["id"] for tab in tabs}:
                 break
             await asyncio.sleep(0.05)
-        return [tab for tab in tabs if tab["id"] != tab_id]
+        return [tab for tab in tabs if tab["id"] not in closed]
 
     async def close(self) -> None:
-        for session in list(self._sessions.values()):
+        for session in [*self._sessions.values(), *filter(None, [self._browser_session])]:
             with contextlib.suppress(Exception):
                 await session.close()
         self._sessions.clear()
+        self._browser_session = None
         await self.endpoint.close()

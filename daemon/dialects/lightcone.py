@@ -15,7 +15,7 @@ key_down and mouse_down hold their key or button across requests, untouched by o
 still releases what it pressed itself), until key_up or mouse_up, DELETE /computers/{id}, shutdown, the loss
 of the display, or --hold-timeout seconds without an action; the computer's `held` shows what is down.
 Browser calls (navigation, HTML, tabs) and the page_context of each ActionResult need a computer with a
-browser (lightcone_browser.py); answers that retrying cannot change (501, 409 for a screen that cannot be
+browser (lightcone_browser.py); answers that retrying cannot change (409 for a screen that cannot be
 resized or a computer without a browser) carry `x-should-retry: false`, so the SDK gives them at once.
 The `debug` action runs a shell command as exec does (lightcone_exec.py), alone in an execute, not in a batch.
 POST /viewport (and set_viewport) resizes the whole X screen (the core's resize_screen action), on a server
@@ -56,7 +56,7 @@ SCREENSHOTS = "/computers/{id}/screenshots/{name}"
 IMAGES = web.AppKey("lightcone_images", ImageStore)
 # Answers that the same request, sent again, cannot change: the SDK's retries (408, 409, 429, 5xx by default)
 # would only make the caller wait for the same error.
-NOT_RETRYABLE = {409, 501}
+NOT_RETRYABLE = {409}
 # The SDK's routes by the action type they run.
 ACTION_ROUTES = {
     "click": "click", "double-click": "double_click", "right-click": "right_click", "drag": "drag",
@@ -111,6 +111,7 @@ class Action(BaseModel):
     screenshot_after: bool | None = None
     base64: bool | None = None  # null, as a model_dump() of the SDK's types writes absent fields, is absent
     url: str | None = None
+    proxy_url: str | None = None  # change_proxy's; absent or empty: directly
     tab_id: str | None = None  # the tab an action runs in; for input, it is brought to the screen first
     include_context: bool | None = None  # page_context comes unless this is false (lightcone_browser.py)
     debug: dict | None = None  # the debug action's command: {command, cwd, env, max_output_length, timeout_seconds}
@@ -164,8 +165,6 @@ def core(action: Action, context: dict) -> list[SingleAction]:
     kind = action.type
     if kind == "debug":
         raise ApiError(400, "debug runs alone: send it with execute or POST /computers/{id}/debug, not in a batch")
-    if kind == "change_proxy":
-        raise ApiError(501, lightcone_browser.PROXY, headers=lightcone_browser.NO_RETRY)
     if kind in ("click", "double_click", "right_click"):
         x, y = action.point()
         button = "right" if kind == "right_click" else action.button_name()
@@ -441,7 +440,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/computers/{id}/tabs", answers_action_result(browser_route("new_tab")))
     app.router.add_delete("/computers/{id}/tabs/{tab_id}", answers_action_result(browser_route("close_tab", True)))
     app.router.add_post("/computers/{id}/tabs/{tab_id}/switch", answers_action_result(browser_route("switch_tab", True)))
-    app.router.add_post("/computers/{id}/change-proxy", answers_action_result(lightcone_browser.change_proxy))
+    app.router.add_post("/computers/{id}/change-proxy", answers_action_result(browser_route("change_proxy")))
     lightcone_browser.add_to(app)
 
 
@@ -452,14 +451,13 @@ BROWSER_DOCS = (  # a computer's browser (lightcone_browser.py): 409 on a comput
     ("post", "tabs", "Open a tab, which becomes the main one"),
     ("delete", "tabs/{tab_id}", "Close a tab"),
     ("post", "tabs/{tab_id}/switch", "Make a tab the main one, on screen"),
-    ("post", "change-proxy", "Not supported: answers 501"),
 )
 COMPUTER_REPLY = {"description": "Lightcone's ComputerResponse",
                   "content": {"application/json": {"schema": {"type": "object"}}}}
 COMPUTERS_REPLY = {"description": "The computers",
                    "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}
 # (A refused token or Host is answered before the dialect: in the Error shape.)
-RESULT_ERRORS = {"reply": ActionResult, "error": ActionResult, "error_statuses": (400, 404, 413, 429, 501, 503)}
+RESULT_ERRORS = {"reply": ActionResult, "error": ActionResult, "error_statuses": (400, 404, 413, 429, 503)}
 document("post", "/computers", "lightcone_create", "Start a computer (with --max-computers; else the daemon's own)",
          reply=COMPUTER_REPLY, error=ActionResult, error_statuses=(400, 413, 429, 503))
 document("get", "/computers", "lightcone_list", "The computers", reply=COMPUTERS_REPLY)
@@ -486,7 +484,11 @@ document("post", "/computers/{id}/viewport", "lightcone_viewport", "Resize the w
 for _method, _path, _summary in BROWSER_DOCS:
     document(_method, f"/computers/{{id}}/{_path}", "lightcone_" + re.sub(r"\W+", "_", f"{_method}_{_path}").strip("_"),
              _summary, path_descriptions={"tab_id": "A tab's id, as tabs lists them"},
-             **{**RESULT_ERRORS, "error_statuses": (400, 404, 409, 413, 429, 501, 502, 503, 504)})
+             **{**RESULT_ERRORS, "error_statuses": (400, 404, 409, 413, 429, 502, 503, 504)})
+document("post", "/computers/{id}/change-proxy", "lightcone_post_change_proxy",
+         "Send the browser's traffic through proxy_url from now on (absent or empty: directly); its tabs are reopened "
+         "at their URLs in a new context, without the old one's cookies",
+         body=RouteAction, body_required=False, **{**RESULT_ERRORS, "error_statuses": (400, 404, 409, 413, 429, 502, 503)})
 document("post", "/computers/{id}/exec", "lightcone_exec",
          "Run a shell command (with --allow-exec): NDJSON lines stdout/stderr, then exit; a failure is one error line",
          body=ExecRequest, **UNKNOWN_ID,

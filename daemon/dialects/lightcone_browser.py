@@ -6,8 +6,10 @@ tab to the screen first (bring_to_screen).
 
 A computer has a browser when `--cdp URL` names the DevTools of a Chromium on the daemon's display (the computer
 `local`), or when POST /computers {"kind": "browser"} started one for it (starter). Elsewhere each browser
-call answers 409 saying how to get one, with x-should-retry: false. change-proxy is not supported: the daemon
-does not route a browser's traffic.
+call answers 409 saying how to get one, with x-should-retry: false. change-proxy (and the change_proxy action)
+sends the browser's traffic through `proxy_url` from then on, or directly again without one: its tabs are
+reopened at their URLs in a new browser context that uses the proxy (browser/tabs.py, use_proxy), without the
+cookies and storage of the one before; a proxy_url Chromium cannot use is a 400 before anything changes.
 
 page_context comes on every ActionResult unless its action says include_context: false. It costs one evaluation
 in the page after the action: about 1.6 ms (measured p50, benchmarks/browser.py: an instant move's round trip
@@ -24,6 +26,7 @@ from aiohttp import web
 
 from ..browser.cdp import CdpError
 from ..browser.chromium import BrowserStartError, find_browser, start_chromium
+from ..browser.proxy import proxy_server
 from ..browser.tabs import Browser, NavigationFailed, NavigationTimeout, NoSuchTab
 from ..computer import Computer
 from ..errors import ApiError
@@ -33,11 +36,10 @@ from ..http.handling import computer_of
 log = logging.getLogger(__name__)
 
 BROWSER = "browser"  # the computer's Browser, in Computer.extras
-ACTIONS = {"go_to_url", "navigate", "get_html_content", "html", "list_tabs", "new_tab", "switch_tab", "close_tab"}
+ACTIONS = {"go_to_url", "navigate", "get_html_content", "html", "list_tabs", "new_tab", "switch_tab", "close_tab",
+           "change_proxy"}
 NEEDS = {"go_to_url": ("url",), "navigate": ("url",), "switch_tab": ("tab_id",), "close_tab": ("tab_id",)}
 NO_RETRY = {"x-should-retry": "false"}
-PROXY = ("change-proxy is not supported: xhands does not route a browser's traffic; start the browser with "
-         "--proxy-server yourself")
 
 
 def browser_of(computer: Computer) -> Browser | None:
@@ -64,6 +66,18 @@ def attach(computer: Computer, browser: Browser) -> None:
 def check(action) -> None:
     """A browser action's fields, checked with the rest of its batch before anything runs (None: no core action)."""
     action.needs(*NEEDS.get(action.type, ()))
+    if action.type == "change_proxy":
+        proxy_of(action)
+
+
+def proxy_of(action) -> str | None:
+    """change_proxy's proxy as Chromium takes it; None (directly) without a proxy_url or with an empty one."""
+    if not action.proxy_url:
+        return None
+    try:
+        return proxy_server(action.proxy_url)
+    except ValueError as exc:
+        raise ApiError(400, str(exc), code="invalid_proxy", headers=NO_RETRY) from None
 
 
 async def run_action(browser: Browser, action) -> tuple[dict, str]:
@@ -104,6 +118,9 @@ async def _run(browser: Browser, action) -> tuple[dict, str]:
         return {"html_content": html}, tab_id
     if kind == "list_tabs":
         return {"tabs": await browser.tabs()}, await browser.main()
+    if kind == "change_proxy":
+        tab_id = await browser.use_proxy(proxy_of(action))
+        return {"tabs": await browser.tabs()}, tab_id
     if kind == "new_tab":
         tab_id = await browser.create(action.url)
     elif kind == "switch_tab":
@@ -154,10 +171,6 @@ def starter(browser: str | None):
         computer.kind = "browser"
 
     return start
-
-
-async def change_proxy(request: web.Request) -> web.Response:
-    raise ApiError(501, PROXY, headers=NO_RETRY)
 
 
 def add_to(app: web.Application) -> None:

@@ -118,10 +118,11 @@ class Cdp:
 
 
 class Chromium:
-    """One Chromium process with a fresh profile, its --app window placed at (x, y)."""
+    """One Chromium process with a fresh profile, its --app window placed at (x, y) (with app=False, a plain
+    window: one that holds the tabs DevTools opens, where an --app window leaves them to a window of their own)."""
 
     def __init__(self, executable: str, url: str, display: str, x: int, y: int, width: int, height: int,
-                 extra_args: tuple[str, ...] = ()):
+                 extra_args: tuple[str, ...] = (), app: bool = True):
         self.profile = tempfile.mkdtemp(prefix="xhands-chromium-")
         args = [
             executable,
@@ -142,7 +143,7 @@ class Chromium:
             f"--window-position={x},{y}",
             f"--window-size={width},{height}",
             *extra_args,
-            f"--app={url}",
+            f"--app={url}" if app else url,
         ]
         if os.geteuid() == 0:
             args.insert(1, "--no-sandbox")

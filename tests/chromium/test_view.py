@@ -150,14 +150,16 @@ def check_drag_and_wheel(page: Page, recorder: Recorder) -> None:
 
 def test_the_page_shows_the_screen_follows_it_and_controls_it(executable):
     with view_page(executable) as (own, page):
+        # How soon is benchmarks/streams.py's to measure (an X drawing to the frame that shows it): on a loaded
+        # machine it takes longer, and this test only waits, boundedly, for the picture and the change.
         first = page.wait_for("window.__frames[0]", timeout=5)
-        assert first < 1000, f"the first picture came {first:.0f} ms after the page began to load"
         assert page.js("document.getElementById('login').hidden")
 
         painted = time.time()
         with Recorder(display_name=own.display, colour=0x2E8B57) as recorder:
             shown_ms = page.js(COLOUR_SHOWN % ("[46, 139, 87]", MIDDLE_PIXEL), timeout=5)
-            assert shown_ms / 1000 - painted < 0.3, f"the new colour showed {shown_ms / 1000 - painted:.3f} s later"
+            print(f"the first picture came {first:.0f} ms after the page began to load, "
+                  f"a new colour {shown_ms / 1000 - painted:.3f} s after it was painted")
 
             take_control(page)
             check_clicks_land(page, recorder)
