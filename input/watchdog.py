@@ -29,6 +29,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from Xlib import display as xdisplay
+from Xlib import error as xerror
 
 from .display import DisplayUnavailable, close_quietly, open_display
 
@@ -42,10 +43,11 @@ RECHECK_S = 0.1  # how long a blocking open waits for one still out (see above)
 class _Wait:
     """When the current wait of one connection began (0: none), and the socket to shut if it lasts too long."""
 
-    __slots__ = ("since", "socket", "display_name", "__weakref__")
+    __slots__ = ("since", "cut", "socket", "display_name", "__weakref__")
 
     def __init__(self, sock: socket.socket, display_name: str):
         self.since = 0.0
+        self.cut = False  # the watchdog shut the socket: the waiting call's failure says why, not "closed by server"
         self.socket = sock
         self.display_name = display_name
 
@@ -66,6 +68,11 @@ def watch(conn: xdisplay.Display, display_name: str) -> xdisplay.Display:
         wait.since = time.monotonic()
         try:
             return unwatched(flush, event, request, recv)
+        except xerror.ConnectionClosedError:
+            if wait.cut:
+                raise ConnectionError(f"it did not answer for {ANSWER_LIMIT_S:g} s (stopped, or hung?); "
+                                      "the connection reopens once it answers") from None
+            raise
         finally:
             wait.since = 0.0
 
@@ -95,6 +102,7 @@ def _keep_watch() -> None:
 
 def _cut_off(wait: _Wait, waited_s: float) -> None:
     wait.since = 0.0  # once: the waiting call fails now
+    wait.cut = True
     _silent.add(wait.display_name)
     log.warning("display %s has not answered for %.1f s: its connection is cut off (it reopens once the server "
                 "answers again)", wait.display_name, waited_s)

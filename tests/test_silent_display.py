@@ -27,7 +27,9 @@ def stopped(own: DaemonOnOwnDisplay):
 
 
 def assert_unavailable(response) -> None:
+    """A 503 that says the server does not answer ("did not answer for 5 s", "is not answering"), not that it left."""
     assert response.status_code == 503 and response.json()["code"] == "display_unavailable", response.text
+    assert "answer" in response.json()["message"], response.text
 
 
 def holding(own: DaemonOnOwnDisplay):
