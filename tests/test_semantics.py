@@ -1,6 +1,5 @@
 """The corners of the action semantics, checked against what a real X client received."""
 
-import time
 
 from Xlib import X, XK
 
@@ -32,16 +31,15 @@ def test_openapi_does_not_offer_null_action_objects(client):
 
 
 def test_press_key_with_duration_presses_all_together_and_releases_in_reverse(client, recorder):
-    started = time.monotonic()
     batch(client, action("press_key", keys=["a", "ctrl+b"], duration=300))
-    assert time.monotonic() - started < 0.5
     events = recorder.wait_for(lambda evs: len([e for e in evs if e.kind == "key_release"]) >= 3)
     keys = [(e.kind, keysym_name(e.keysym)) for e in events if e.kind.startswith("key")]
     assert keys == [("key_press", "a"), ("key_press", "Control_L"), ("key_press", "b"),
                     ("key_release", "b"), ("key_release", "Control_L"), ("key_release", "a")]
     presses = [e for e in events if e.kind == "key_press"]
     releases = [e for e in events if e.kind == "key_release"]
-    assert releases[0].server_ms - presses[-1].server_ms >= 290
+    # Held for the duration, by the X server's clock (a loaded machine may wake the daemon late, not 200 ms late).
+    assert 290 <= releases[0].server_ms - presses[-1].server_ms < 500
 
 
 def test_without_duration_keys_are_tapped_one_after_another(client, recorder):
