@@ -22,6 +22,8 @@ NAVIGATE_TIMEOUT_S = 30.0
 CONTEXT_TIMEOUT_S = 2.0  # a page busy in a script or an alert() leaves its page context out rather than wait
 PLACEMENT_TIMEOUT_S = 5.0  # how long a new context's window may take to reach the old one's place
 BLANK = "about:blank"
+# Resolves once the page has produced a frame (the second animation frame begins after the first was drawn).
+TWO_FRAMES_JS = "new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
 # What Lightcone's PageContext says of a page, read in one evaluation.
 CONTEXT_JS = """({url: location.href, title: document.title,
   viewport_width: innerWidth, viewport_height: innerHeight, scroll_x: scrollX, scroll_y: scrollY,
@@ -124,7 +126,17 @@ class Browser:
                     await asyncio.wait_for(loaded, timeout)
                 except TimeoutError:
                     raise NavigationTimeout(f"{url} did not finish loading within {timeout:g} s") from None
+                await self._drawn(session)
         return tab_id
+
+    async def _drawn(self, session: Session) -> None:
+        """Wait until the page just loaded has drawn a frame. Until then Chromium keeps showing the page before it
+        and drops input meant for the new one (paint holding): an X click sent right after a navigation was lost
+        now and then on a loaded machine. A page that draws nothing (hidden, or stuck in a script) is not waited
+        for longer than CONTEXT_TIMEOUT_S."""
+        with contextlib.suppress(CdpError):
+            await session.call("Runtime.evaluate", timeout=CONTEXT_TIMEOUT_S, expression=TWO_FRAMES_JS,
+                               awaitPromise=True, returnByValue=True)
 
     async def html(self, tab_id: str | None = None) -> tuple[str, str]:
         tab_id = await self.tab(tab_id)
