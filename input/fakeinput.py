@@ -40,9 +40,9 @@ class _Packed:
 
 
 @lru_cache(maxsize=2048)
-def _packed(opcode: int, event_type: int, detail: int) -> bytes:
+def _packed(opcode: int, event_type: int, detail: int, delay_ms: int = 0) -> bytes:
     return xtest.FakeInput._request.to_binary(opcode=opcode, event_type=event_type, detail=detail,
-                                              time=X.CurrentTime, root=X.NONE, x=0, y=0)
+                                              time=delay_ms, root=X.NONE, x=0, y=0)
 
 
 # Where FakeInput keeps rootX and rootY: after the 4-byte header, type, detail, 2 unused, time, root and 8 unused.
@@ -58,15 +58,17 @@ def _send(display, binary: bytes, unrefusable: bool) -> None:
         _clean_serial[protocol] = protocol.request_serial
 
 
-def fake_event(display, event_type: int, detail: int) -> None:
-    """Queue a KeyPress, KeyRelease, ButtonPress or ButtonRelease of `detail` (a keycode or button)."""
+def fake_event(display, event_type: int, detail: int, delay_ms: int = 0) -> None:
+    """Queue a KeyPress, KeyRelease, ButtonPress or ButtonRelease of `detail` (a keycode or button). With a
+    delay, XTest's own: the server holds the request (and the connection's next ones) until its clock reads
+    delay_ms past the time of the last event it handled."""
     opcode = display.display.get_extension_major(xtest.extname)
     if event_type in (X.KeyPress, X.KeyRelease):
         info = display.display.info
         unrefusable = info.min_keycode <= detail <= info.max_keycode
     else:
         unrefusable = 1 <= detail <= pointer_buttons(display)
-    _send(display, _packed(opcode, event_type, detail), unrefusable)
+    _send(display, _packed(opcode, event_type, detail, delay_ms), unrefusable)
 
 
 def fake_motion(display, x: int, y: int) -> None:

@@ -30,10 +30,11 @@ class Pointer:
     def move(self, x: int, y: int) -> None:
         fake_motion(self.display, int(x), int(y))
 
-    def down(self, button: int, scope: Scope = Scope.ACTION) -> None:
-        """Hold a button for the action, or across requests (mouse-down) until its up."""
+    def down(self, button: int, scope: Scope = Scope.ACTION, delay_ms: int = 0) -> None:
+        """Hold a button for the action, or across requests (mouse-down) until its up; the server presses it
+        delay_ms after the event before (fakeinput.fake_event)."""
         if self.presses.hold(button, scope):
-            fake_event(self.display, X.ButtonPress, button)
+            fake_event(self.display, X.ButtonPress, button, delay_ms)
             self.pressed_at = time.monotonic()
 
     def up(self, button: int, scope: Scope = Scope.ACTION) -> None:
@@ -42,8 +43,8 @@ class Pointer:
         if self.presses.drop(button, scope) or button not in self.presses:
             fake_event(self.display, X.ButtonRelease, button)
 
-    def click(self, button: int) -> None:
-        self.down(button)
+    def click(self, button: int, delay_ms: int = 0) -> None:
+        self.down(button, delay_ms=delay_ms)
         self.up(button)
 
     def position(self) -> tuple[int, int]:

@@ -3,12 +3,14 @@ the watchdog's limit, the daemon keeps serving meanwhile, and once the server an
 works and nothing the daemon pressed stays down."""
 
 import signal
+import time
 from contextlib import contextmanager
 
 import pytest
 from tzafon import Lightcone
 
 from tests.daemons import DaemonOnOwnDisplay, post_in_background
+from tests.recorder import Recorder
 from tests.xstate import keymap_rows, nothing_pressed
 from xhands.input.watchdog import ANSWER_LIMIT_S, CHECK_EVERY_S
 
@@ -102,3 +104,20 @@ def test_an_instant_move_asks_the_stopped_server_nothing():
             instant = {"x": 40, "y": 50, "smooth": False}  # a smooth one asks where the pointer starts
             assert own.client.post("/computer/move_mouse", json=instant, timeout=3).status_code == 200
         assert own.client.post("/computer/get_mouse_position").json() == {"x": 40, "y": 50}
+
+
+def test_clicks_a_stopped_server_reads_at_once_are_still_stamped_apart():
+    """A server that reads a triple click's requests all at once (stopped meanwhile, as on a starved machine)
+    stamps each press at least a millisecond after the one before: Chromium counts a press stamped in the same
+    millisecond as the last one as that one again, not as a further click."""
+    with DaemonOnOwnDisplay() as own, Recorder(display_name=own.display) as recorder:
+        assert own.client.post("/computer/click_mouse", json={"x": 30, "y": 30}).is_success  # connected
+        recorder.wait_for(lambda events: any(e.kind == "button_release" for e in events))
+        recorder.clear()
+        with stopped(own):
+            triple = {"x": 30, "y": 30, "num_clicks": 3}
+            assert own.client.post("/computer/click_mouse", json=triple, timeout=3).status_code == 200
+            time.sleep(0.1)  # the server reads them once it runs again, whatever the daemon's gaps were
+        recorder.wait_for(lambda events: sum(e.kind == "button_release" for e in events) == 3)
+        stamps = [e.server_ms for e in recorder.of_kind("button_press")]
+        assert len(stamps) == 3 and stamps[0] < stamps[1] < stamps[2], stamps
