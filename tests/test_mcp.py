@@ -7,6 +7,7 @@ import io
 import json
 import time
 
+import anyio
 import httpx
 import jsonschema
 import pytest
@@ -277,7 +278,13 @@ def test_a_client_leaving_stops_the_batch_after_the_current_action(daemon, recor
                 e.kind == "motion" and (e.x, e.y) != (100, 100) for e in evs))
             running.cancel()
 
-    asyncio.run(leave_mid_batch())
+    try:
+        asyncio.run(leave_mid_batch())
+    except* anyio.BrokenResourceError:
+        # The SDK client's own race as it leaves: on the session wire its DELETE ends the session, the server
+        # answers the abandoned call ("Session terminated before the request completed"), and on a loaded machine
+        # that answer can reach the client's POST task after the client closed the stream it would deliver it to.
+        pass
     # The worker takes requests in order: this one runs once the batch has stopped.
     assert not call(daemon.url, action("sleep", duration_ms=1)).is_error
     motions = [(e.x, e.y) for e in recorder.of_kind("motion")]
