@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tests.chromium.test_settle import TEXT as SETTLE_TEXT
 
-from . import browser, computers, mcp_calls, profile, recording, streams, unread, websocket
+from . import bare, browser, computers, mcp_calls, profile, recording, streams, unread, websocket
 from .baselines import MssPillow, PyAutoGUI, Reference, tool_available
 from .env import Stage, rss_kb
 from .measure import (
@@ -128,6 +128,11 @@ class Bench(ScreenSteps):
     # -- 1a. one action over Lightcone's WebSocket ------------------------------
     def websocket_move(self):
         websocket.instant_move(self)
+
+    # -- 1a''. the same moves with no application under the pointer --------------
+    def bare_display(self):
+        """Instant moves on a bare X server, beside the floors (bare.py)."""
+        bare.rows(self)
 
     # -- 1a'. where the daemon spends a move ---------------------------------------
     def move_profile(self):
@@ -337,7 +342,7 @@ def main(argv=None) -> int:
         time.sleep(1.0)
         rss_idle = rss_kb(stage.daemon.process)
         bench = Bench(stage, args.quick, write=not args.no_write)
-        steps = [bench.single_actions, bench.websocket_move, bench.move_profile, bench.mcp_tool, bench.batch,
+        steps = [bench.single_actions, bench.websocket_move, bench.bare_display, bench.move_profile, bench.mcp_tool, bench.batch,
                  bench.typing, bench.typing_unread, bench.settled_screenshot, bench.screenshots, bench.smooth_moves,
                  bench.computers, bench.browser_computers]
         load = OtherLoad(stage)
