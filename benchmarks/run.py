@@ -117,8 +117,10 @@ class Bench(ScreenSteps):
         """The empty aiohttp server's rows beside an instant move, and the move's ratio to each: to the bare
         round trip (the issue's target) and to the round trip plus one XTest motion (what a move must cost)."""
         floor, move_floor = raw["empty"], raw["empty_move"] = result.pop("floor"), result.pop("move floor")
-        self.row(f"empty aiohttp {server}, same client and rounds (the floor; not xhands)", cell(floor))
-        self.row(f"empty aiohttp {server} sending one XTest motion (the floor of a move; not xhands)", cell(move_floor))
+        self.row(f"empty aiohttp {server}, same client and rounds as the move over {over} (the floor; not xhands)",
+                 cell(floor))
+        self.row(f"empty aiohttp {server} sending one XTest motion, as the move over {over} (the floor of a move; "
+                 "not xhands)", cell(move_floor))
         ours = result["xhands"]["p50_ms"]
         self.row(f"one action over {over}: instant move, beside the empty aiohttp {server} (interleaved)",
                  cell(result["xhands"]), vs=f"{ours / floor['p50_ms']:.2f}x the empty {server} ({cell(floor)}); "
