@@ -171,8 +171,9 @@ class Browser:
 
     async def use_proxy(self, proxy_server: str | None) -> str:
         """From now on the tabs' traffic goes through proxy_server (Chromium's form, browser/proxy.py), or directly
-        when None: the open tabs are reopened in that order at their URLs (not waited for) in a new context that
-        does so, the main one brought to the screen, and the old tabs closed. The main tab's new id."""
+        when None: the open tabs are reopened in that order at their URLs in a new context that does so, the main
+        one brought to the screen and loaded (the others not waited for), and the old tabs closed. The main tab's
+        new id."""
         if proxy_server is None and self.context_id is None:
             return await self.main()  # direct already
         old_tabs, old_main, old_context = await self._targets(), self.main_id, self.context_id
@@ -182,11 +183,18 @@ class Browser:
         if proxy_server is not None:
             new_context = (await browser.call("Target.createBrowserContext", proxyServer=proxy_server))["browserContextId"]
         self.context_id = new_context
-        reopened = {tab["id"]: await self._open(tab.get("url") or BLANK) for tab in old_tabs}
+        reopened = {tab["id"]: await self._open(BLANK if tab["id"] == old_main else tab.get("url") or BLANK)
+                    for tab in old_tabs}
         self.main_id = reopened.get(old_main) or await self._open(BLANK)
         if window is not None:
             await self._place_window(self.main_id, window)
         await self.endpoint.activate(self.main_id)
+        main_url = next((tab.get("url") for tab in old_tabs if tab["id"] == old_main), None)
+        if main_url and main_url != BLANK:
+            # Loaded and drawn before the answer, as after navigate: input sent while Chromium still holds the
+            # new page's first paint is dropped. A proxy that fails the page leaves it on Chromium's error page.
+            with contextlib.suppress(NavigationFailed, NavigationTimeout):
+                await self.navigate(main_url, self.main_id)
         for tab_id in reopened:
             session = self._sessions.pop(tab_id, None)
             if session is not None:

@@ -5,6 +5,7 @@ again."""
 
 import http.server
 import threading
+import time
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ class Proxy(http.server.ThreadingHTTPServer):
 
     def __init__(self):
         self.seen: list[str] = []
+        self.delay_s = 0.0  # before each answer
         super().__init__(("127.0.0.1", 0), ProxyHandler)
         threading.Thread(target=self.serve_forever, name="test-proxy", daemon=True).start()
 
@@ -40,6 +42,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.server.seen.append(self.requestline)
+        time.sleep(self.server.delay_s)
         body = PROXIED_PAGE if self.path == NOWHERE else b"not here"
         self.send_response(200 if self.path == NOWHERE else 404)
         self.send_header("Content-Type", "text/html")
@@ -87,6 +90,22 @@ def test_change_proxy_sends_the_pages_traffic_through_it_until_changed_back(comp
         computers.navigate(computer_id, url=NOWHERE)
     assert len(proxy.seen) == asked
     assert computers.navigate(computer_id, url=first).page_context.url == first
+
+
+def test_change_proxy_answers_once_the_main_tab_has_loaded_again(computers, computer_id, proxy):
+    """However slowly the proxy serves the reopened main tab, it has loaded and drawn when change-proxy answers: an
+    X click right after reaches the page (Chromium drops input while it holds a new page's first paint)."""
+    computers.change_proxy(computer_id, proxy_url=proxy.url)
+    computers.navigate(computer_id, url=NOWHERE)
+    proxy.delay_s = 1.0
+    try:
+        changed = computers.change_proxy(computer_id, proxy_url=proxy.url)
+        assert changed.status == "success", changed.error_message
+        assert (changed.page_context.url, changed.page_context.title) == (NOWHERE, "through the proxy")
+        computers.click(computer_id, x=BUTTON[0], y=BUTTON[1])
+        assert f"{CLICKED}{BUTTON[0]},{BUTTON[1]}" in clicked_page(computers, computer_id)
+    finally:
+        computers.change_proxy(computer_id)  # directly again
 
 
 def test_a_proxy_url_chromium_cannot_use_is_a_400_and_changes_nothing(served, computers, computer_id, page_server):
