@@ -1,5 +1,6 @@
 """Long work costs time linear in its size and never stops the daemon from answering or exiting."""
 
+import math
 import signal
 import time
 
@@ -75,11 +76,12 @@ def test_daemon_answers_while_long_work_runs_and_sigterm_ends_it(xvfb, route, bo
         assert thread.is_alive(), "the long action ended before the daemon was asked anything"
         # Answers come within 100 ms. On a 2-core machine shared with other work the scheduler holds processes
         # back now and then: an idle daemon, asked in the same turns, shows how often. The busy one may be late
-        # only that often and one time in ten more, and never by a second (a blocked event loop answered after
-        # 5 to 12 s).
+        # only that often and one time in ten more (rounded up: of the 8 answers a loaded machine gives, one),
+        # and never by a second (a blocked event loop answered after 5 to 12 s). Under a CPU hog, typing 100k
+        # characters, the idle daemon's slowest answers took 120-190 ms and the busy one's 85-115 ms.
         late = [t for t in times if t > 0.1]
         late_idle = [t for t in idle_times if t > 0.1]
-        assert len(late) <= len(late_idle) + len(times) // 10 and max(times) < 1.0, \
+        assert len(late) <= len(late_idle) + math.ceil(len(times) / 10) and max(times) < 1.0, \
             f"{len(late)} of {len(times)} answers late: {late}; of the idle daemon's, {len(late_idle)}: {late_idle}"
         assert refused.status_code == 429 and refused_in < 1.0, refused.text
         sigterm_during(daemon, thread, outcome)
