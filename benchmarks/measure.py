@@ -11,6 +11,16 @@ HERE = Path(__file__).resolve().parent
 SCREEN = (1920, 1080)
 # A corner of the page with nothing on it: clicks and moves there change nothing but still reach Chromium.
 SPOT = (1910, 1070)
+
+
+def near_spot(i: int) -> tuple[int, int]:
+    """The i-th point of the instant-move rows: two points near SPOT in turn, so that every move moves the pointer."""
+    return SPOT[0] - 5 * (i % 2), SPOT[1] - 3 * (i % 2)
+
+
+# The two instant moves the move rows alternate: Kernel's move_mouse body, and Lightcone's WebSocket message.
+HTTP_MOVES = [json.dumps({"x": x, "y": y, "smooth": False}).encode() for x, y in map(near_spot, range(2))]
+WS_MOVES = [json.dumps({"action": {"type": "move", "x": x, "y": y}}).encode() for x, y in map(near_spot, range(2))]
 KEY_COMBO = "ctrl+Home"  # a real combo that changes nothing on this page (ctrl+a would repaint a selection)
 # Single actions run back to back, like the floor they are compared with. After 3 ms of idle the whole
 # machine (two vCPUs, the daemon, Xvfb, Chromium) has to wake up first: measured here, the empty server's

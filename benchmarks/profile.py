@@ -7,7 +7,6 @@ blocking X round trip counts as busy, as it holds the request up.
 """
 
 import collections
-import json
 import re
 import shutil
 import signal
@@ -17,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .measure import HERE, SPOT, Client
+from .measure import HERE, HTTP_MOVES, WS_MOVES, Client
 from .websocket import WebSocketClient
 
 RATE_HZ = 1000
@@ -60,19 +59,16 @@ def move_profile(bench, seconds_each: float = 4.0) -> None:
     if tool is None:
         bench.row("profile of the move loop (py-spy)", "not run: py-spy is missing (pip install '.[bench]')")
         return
-    x, y = SPOT
     http = Client(bench.stage.daemon.port)
     socket = WebSocketClient(bench.stage.daemon.port)
-    http_moves = [json.dumps({"x": x - 5 * (i % 2), "y": y - 3 * (i % 2), "smooth": False}).encode() for i in range(2)]
-    ws_moves = [json.dumps({"action": {"type": "move", "x": x - 5 * (i % 2), "y": y - 3 * (i % 2)}}).encode() for i in range(2)]
     with tempfile.NamedTemporaryFile(suffix=".txt") as raw:
         spy = subprocess.Popen([tool, "record", "--rate", str(RATE_HZ), "--format", "raw", "--output", raw.name,
                                 "--pid", str(bench.stage.daemon.process.pid), "--nonblocking"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)  # py-spy attaches
         counts = {"HTTP": 0, "WebSocket": 0}
-        for name, send in (("HTTP", lambda i: http.post("/computer/move_mouse", http_moves[i % 2])),
-                           ("WebSocket", lambda i: socket.call(ws_moves[i % 2]))):
+        for name, send in (("HTTP", lambda i: http.post("/computer/move_mouse", HTTP_MOVES[i % 2])),
+                           ("WebSocket", lambda i: socket.call(WS_MOVES[i % 2]))):
             end = time.monotonic() + (seconds_each / 4 if bench.quick else seconds_each)
             while time.monotonic() < end:
                 send(counts[name])

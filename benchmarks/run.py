@@ -28,11 +28,13 @@ from .measure import (
     ACTION_PAUSE_S,
     BATCH_PAUSE_S,
     HERE,
+    HTTP_MOVES,
     KEY_COMBO,
     SPOT,
     Client,
     cell,
     interleaved,
+    near_spot,
     ratio,
     summary,
     timed,
@@ -80,16 +82,15 @@ class Bench(ScreenSteps):
             "instant move": (None, None),
             "key combo": ("/computer/press_key", json.dumps({"keys": [KEY_COMBO]}).encode()),
         }
-        moves = [json.dumps({"x": x - 5 * (i % 2), "y": y - 3 * (i % 2), "smooth": False}).encode() for i in range(2)]
         empty, empty_move = Client(self.stage.empty.port), Client(self.stage.empty_move.port)
         ours = {
             "click": lambda i: self.client.post(*body["click"]),
-            "instant move": lambda i: self.client.post("/computer/move_mouse", moves[i % 2]),
+            "instant move": lambda i: self.client.post("/computer/move_mouse", HTTP_MOVES[i % 2]),
             "key combo": lambda i: self.client.post(*body["key combo"]),
         }
         ref = {
             "click": lambda i: self.reference.click(x, y),
-            "instant move": lambda i: self.reference.move(x - 5 * (i % 2), y - 3 * (i % 2)),
+            "instant move": lambda i: self.reference.move(*near_spot(i)),
             "key combo": lambda i: self.reference.key(KEY_COMBO),
         }
         gui = {
@@ -100,8 +101,8 @@ class Bench(ScreenSteps):
         for name in ours:
             tools = {"xhands": (ours[name], 10, 20), "reference": (ref[name], 1, 2), "pyautogui": (gui[name], 5, 5)}
             if name == "instant move":  # the floors, measured in the same rounds with the same client and body
-                tools["floor"] = (lambda i: empty.post("/computer/move_mouse", moves[i % 2]), 10, 20)
-                tools["move floor"] = (lambda i: empty_move.post("/computer/move_mouse", moves[i % 2]), 10, 20)
+                tools["floor"] = (lambda i: empty.post("/computer/move_mouse", HTTP_MOVES[i % 2]), 10, 20)
+                tools["move floor"] = (lambda i: empty_move.post("/computer/move_mouse", HTTP_MOVES[i % 2]), 10, 20)
             samples = interleaved(tools, rounds=self.n(60, 15), pause_s=ACTION_PAUSE_S)
             result = {tool: summary(values) for tool, values in samples.items()}
             if "floor" in result:

@@ -5,12 +5,11 @@ frames out and unmasked ones in, nothing else (no asyncio, no library), so what 
 """
 
 import base64
-import json
 import os
 import socket
 import struct
 
-from .measure import ACTION_PAUSE_S, SPOT, cell, interleaved, ratio, summary
+from .measure import ACTION_PAUSE_S, WS_MOVES, cell, interleaved, near_spot, ratio, summary
 
 PATH = "/computers/local/ws"
 
@@ -59,15 +58,13 @@ class WebSocketClient:
 def instant_move(bench) -> None:
     """The rows: the same instant moves over the WebSocket, the same messages to the empty aiohttp server's
     WebSocket echo, and `xdotool mousemove` processes, interleaved."""
-    x, y = SPOT
     channel = WebSocketClient(bench.stage.daemon.port)
     echo = WebSocketClient(bench.stage.empty.port)
     echo_move = WebSocketClient(bench.stage.empty_move.port)
-    moves = [json.dumps({"action": {"type": "move", "x": x - 5 * (i % 2), "y": y - 3 * (i % 2)}}).encode() for i in range(2)]
-    tools = {"xhands": (lambda i: channel.call(moves[i % 2]), 10, 20),
-             "floor": (lambda i: echo.call(moves[i % 2]), 10, 20),
-             "move floor": (lambda i: echo_move.call(moves[i % 2]), 10, 20),
-             "reference": (lambda i: bench.reference.move(x - 5 * (i % 2), y - 3 * (i % 2)), 1, 2)}
+    tools = {"xhands": (lambda i: channel.call(WS_MOVES[i % 2]), 10, 20),
+             "floor": (lambda i: echo.call(WS_MOVES[i % 2]), 10, 20),
+             "move floor": (lambda i: echo_move.call(WS_MOVES[i % 2]), 10, 20),
+             "reference": (lambda i: bench.reference.move(*near_spot(i)), 1, 2)}
     result = {tool: summary(values) for tool, values in interleaved(tools, rounds=bench.n(60, 15), pause_s=ACTION_PAUSE_S).items()}
     channel.socket.close()
     echo.socket.close()
