@@ -183,14 +183,14 @@ class Browser:
         if proxy_server is not None:
             new_context = (await browser.call("Target.createBrowserContext", proxyServer=proxy_server))["browserContextId"]
         self.context_id = new_context
-        reopened = {tab["id"]: await self._open(BLANK if tab["id"] == old_main else tab.get("url") or BLANK)
-                    for tab in old_tabs}
+        urls = {tab["id"]: tab.get("url") or BLANK for tab in old_tabs}
+        main_url = urls.get(old_main, BLANK)
+        reopened = {tab_id: await self._open(BLANK if tab_id == old_main else url) for tab_id, url in urls.items()}
         self.main_id = reopened.get(old_main) or await self._open(BLANK)
         if window is not None:
             await self._place_window(self.main_id, window)
         await self.endpoint.activate(self.main_id)
-        main_url = next((tab.get("url") for tab in old_tabs if tab["id"] == old_main), None)
-        if main_url and main_url != BLANK:
+        if main_url != BLANK:
             # Loaded and drawn before the answer, as after navigate: input sent while Chromium still holds the
             # new page's first paint is dropped. A proxy that fails the page leaves it on Chromium's error page.
             with contextlib.suppress(NavigationFailed, NavigationTimeout):
