@@ -31,6 +31,8 @@ QUIET_PATHS = {"/health", "/metrics"}
 
 # Attributes every LogRecord has; anything else was passed in `extra` and is logged as a field.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+# One encoder for every line: json.dumps with options builds a new one per call.
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 def _fields(record: logging.LogRecord) -> dict:
@@ -51,7 +53,7 @@ class JsonFormatter(logging.Formatter):
         entry.update(_fields(record))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return _encode(entry)
 
 
 class TextFormatter(logging.Formatter):
@@ -64,6 +66,10 @@ class TextFormatter(logging.Formatter):
 
 
 def setup(level: str = "info", fmt: str = "text") -> None:
+    # No line shows where it was logged from, or which thread or process logged it: leave those out of every
+    # record (the logging docs' own optimizations), a fifth of the cost of an access-log line.
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
