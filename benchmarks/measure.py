@@ -84,6 +84,32 @@ def interleaved(tools: dict, rounds: int, pause_s: float = 0.0) -> dict[str, lis
     return samples
 
 
+# -- CPU per call ------------------------------------------------------------
+def cpu_ns(pid: int) -> int:
+    """CPU time a process's threads have run, in ns (the scheduler's own count: /proc's ticks are 10 ms)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):  # a thread that ended meanwhile
+            pass
+    return total
+
+
+def cpu_per_call(tools: dict, watched: dict[str, int], calls: int, rounds: int) -> dict[str, dict[str, float]]:
+    """CPU each process spends per call of each tool, in µs: tools run `calls` calls each in turn, `rounds` times,
+    and every watched process (name -> pid) is read around each run. Returns tool -> process -> median µs."""
+    runs: dict[str, dict[str, list[float]]] = {name: {who: [] for who in watched} for name in tools}
+    for _ in range(rounds):
+        for name, fn in tools.items():
+            before = {who: cpu_ns(pid) for who, pid in watched.items()}
+            for index in range(calls):
+                fn(index)
+            for who, pid in watched.items():
+                runs[name][who].append((cpu_ns(pid) - before[who]) / calls / 1000)
+    return {name: {who: statistics.median(values) for who, values in per.items()} for name, per in runs.items()}
+
+
 # -- a keep-alive HTTP client with as little overhead as the standard library allows --
 class Client:
     def __init__(self, port: int):
