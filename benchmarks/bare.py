@@ -20,7 +20,7 @@ from .env import EmptyServer
 from .measure import ACTION_PAUSE_S, HTTP_MOVES, WS_MOVES, Client, cpu_per_call, interleaved, summary
 from .websocket import WebSocketClient
 
-NAMES = {"xhands": "the daemon", "floor": "the empty aiohttp server", "move floor": "it sending one XTest motion"}
+NAMES = {"xhands": "the daemon", "floor": "the empty aiohttp server", "move floor": "the empty server with one XTest motion"}
 
 
 def rows(bench) -> None:
