@@ -28,32 +28,36 @@ def rows(bench) -> None:
         empty, empty_move = EmptyServer(dict(os.environ)), EmptyServer(dict(os.environ), display=daemon.display)
         try:
             servers = {"xhands": daemon.port, "floor": empty.port, "move floor": empty_move.port}
-            pids = {"xhands": daemon.process.pid, "floor": empty.process.pid, "move floor": empty_move.process.pid}
+            pids = {"xhands": daemon.process.pid, "floor": empty.process.pid, "move floor": empty_move.process.pid,
+                    "X server": daemon.xvfb.process.pid}
             over_http = {name: Client(port) for name, port in servers.items()}
-            http = {name: (lambda i, c=client: c.post("/computer/move_mouse", HTTP_MOVES[i % 2]), 10, 20)
-                    for name, client in over_http.items()}
-            result = {name: summary(v) for name, v in interleaved(http, bench.n(60, 15), ACTION_PAUSE_S).items()}
-            cpu = cpu_rows(bench, "HTTP", {name: fn for name, (fn, _, _) in http.items()}, pids, daemon.xvfb.process.pid)
-            bench.floor_rows("HTTP on a bare X server", "server", result, bench.raw.setdefault("floors_http_bare", {}))
-            bench.raw["bare_http_instant_move"] = {**result, "cpu_us": cpu}
+            path_rows(bench, "HTTP", "server", "http",
+                      {name: lambda i, c=client: c.post("/computer/move_mouse", HTTP_MOVES[i % 2])
+                       for name, client in over_http.items()}, pids)
             sockets = {name: WebSocketClient(port) for name, port in servers.items()}
-            ws = {name: (lambda i, s=socket: s.call(WS_MOVES[i % 2]), 10, 20) for name, socket in sockets.items()}
-            result = {name: summary(v) for name, v in interleaved(ws, bench.n(60, 15), ACTION_PAUSE_S).items()}
-            cpu = cpu_rows(bench, "Lightcone's WebSocket", {name: fn for name, (fn, _, _) in ws.items()}, pids,
-                           daemon.xvfb.process.pid)
-            for socket in sockets.values():
-                socket.socket.close()
-            bench.floor_rows("Lightcone's WebSocket on a bare X server", "WebSocket echo", result,
-                             bench.raw.setdefault("floors_websocket_bare", {}))
-            bench.raw["bare_websocket_instant_move"] = {**result, "cpu_us": cpu}
+            try:
+                path_rows(bench, "Lightcone's WebSocket", "WebSocket echo", "websocket",
+                          {name: lambda i, s=socket: s.call(WS_MOVES[i % 2]) for name, socket in sockets.items()}, pids)
+            finally:
+                for socket in sockets.values():
+                    socket.socket.close()
         finally:
             empty.close()
             empty_move.close()
 
 
-def cpu_rows(bench, over: str, moves: dict, pids: dict[str, int], xserver: int) -> dict:
+def path_rows(bench, over: str, server: str, key: str, moves: dict, pids: dict[str, int]) -> None:
+    """The rows of one path: the moves' round trips interleaved, then their CPU, beside the floors."""
+    tools = {name: (move, 10, 20) for name, move in moves.items()}
+    result = {name: summary(v) for name, v in interleaved(tools, bench.n(60, 15), ACTION_PAUSE_S).items()}
+    cpu = cpu_rows(bench, over, moves, pids)
+    bench.floor_rows(f"{over} on a bare X server", server, result, bench.raw.setdefault(f"floors_{key}_bare", {}))
+    bench.raw[f"bare_{key}_instant_move"] = {**result, "cpu_us": cpu}
+
+
+def cpu_rows(bench, over: str, moves: dict, pids: dict[str, int]) -> dict:
     """CPU per move of each server and of the X server, in µs, and the row that shows them; returns them by server."""
-    spent = cpu_per_call(moves, {**pids, "X server": xserver}, bench.n(3000, 500), bench.n(3, 1))
+    spent = cpu_per_call(moves, pids, bench.n(3000, 500), bench.n(3, 1))
     cpu = {name: {"server": spent[name][name], "X server": spent[name]["X server"]} for name in moves}
     ours, floor, move_floor = (cpu[name]["server"] for name in ("xhands", "floor", "move floor"))
     bench.row(f"CPU per instant move over {over} on a bare X server, in the server (+ the X server)",
